@@ -1,0 +1,76 @@
+# Thin aliases over tools/ and docker/run; the logic lives in racnn/ and tools/.
+# Targets that need Caffe re-enter the environment through docker/run when
+# called from outside it, and run directly inside it (docker run racnn-caffe make ...).
+IN_ENV := $(wildcard /etc/racnn-caffe-env)
+RUN    := $(if $(IN_ENV),,docker/run)
+PY     := $(RUN) python3
+
+# Experiment settings (README: "Experiments"); empty = the tool's default.
+RES        ?=
+MODE       ?=
+MULTS      ?=
+SR_WEIGHTS ?=
+GPU        ?=
+SMOKE      ?=
+EXP_ARGS = $(if $(RES),--res $(RES)) $(if $(MODE),--mode $(MODE)) \
+           $(if $(MULTS),--mults $(MULTS)) $(if $(SR_WEIGHTS),--sr-weights $(SR_WEIGHTS)) \
+           $(if $(GPU),--gpu $(GPU)) $(if $(filter 1 yes true,$(SMOKE)),--smoke)
+
+DATASETS  := cars birds flowers
+BACKBONES := alexnet vgg16 googlenet
+EXPERIMENTS := $(foreach d,$(DATASETS),$(foreach b,$(BACKBONES),$(d)-$(b)))
+
+.PHONY: help test shell env image image-gpu prototxts draw demo report bench \
+        bench-env bench-data bench-eval $(EXPERIMENTS)
+
+help:
+	@echo "make test          run the test suite inside the Caffe environment"
+	@echo "make demo          the whole pipeline on a synthetic dataset, CPU, ~15 min"
+	@echo "make <dataset>-<backbone>   e.g. make cars-alexnet (RES= MODE= MULTS= SR_WEIGHTS= GPU= SMOKE=1)"
+	@echo "                   datasets: $(DATASETS); backbones: $(BACKBONES)"
+	@echo "make prototxts     regenerate prototxt/ and solvers/"
+	@echo "make draw          picture of the RACNN-AlexNet graph"
+	@echo "make shell         a shell inside the environment"
+	@echo "make image         docker build the CPU image (make image-gpu: the CUDA one)"
+	@echo "make bench         all benchmarks (bench-env, bench-data, bench-eval)"
+
+test:
+	$(PY) -m pytest tests $(PYTEST_ARGS)
+
+shell:
+	$(RUN) bash
+
+env:
+	$(RUN) true
+
+image:
+	docker build -t racnn-caffe -f docker/Dockerfile .
+
+image-gpu:
+	docker build -t racnn-caffe-gpu -f docker/Dockerfile.gpu .
+
+prototxts:
+	$(PY) tools/make_nets.py
+
+draw:
+	$(PY) tools/draw_net.py prototxt/alexnet/cars/racnn_deploy.prototxt docs/racnn_alexnet.png
+
+demo:
+	$(PY) tools/demo.py $(if $(filter 1 yes true,$(SMOKE)),--smoke)
+
+$(EXPERIMENTS):
+	$(PY) tools/experiment.py $(firstword $(subst -, ,$@)) $(lastword $(subst -, ,$@)) $(EXP_ARGS)
+
+report:
+	$(PY) tools/report.py runs --out runs/report
+
+bench: bench-env bench-data bench-eval
+
+bench-env:
+	bash bench/bench_env.sh
+
+bench-data:
+	$(PY) bench/bench_build_lmdb.py
+
+bench-eval:
+	$(PY) bench/bench_eval.py

@@ -1,0 +1,32 @@
+#!/bin/sh
+# The one provisioning script of the Caffe environment. Both the Docker image
+# (docker/Dockerfile) and the Docker-less rootfs (docker/run) run it inside a
+# fresh Debian bullseye, as root, so the two are the same environment.
+# The rootfs cache is keyed by this file's hash: editing it rebuilds the cache.
+set -eu
+export DEBIAN_FRONTEND=noninteractive
+
+apt-get update
+# Everything Python comes from Debian, not PyPI: pycaffe is built against
+# Debian's numpy 1.19 and protobuf 3.12, and PyPI wheels would not match.
+apt-get install -y --no-install-recommends \
+    caffe python3-caffe \
+    libopenblas0-pthread \
+    python3-numpy python3-protobuf python3-lmdb python3-opencv \
+    python3-scipy python3-matplotlib python3-pil python3-pydot graphviz \
+    python3-tqdm python3-pytest \
+    make git ca-certificates time procps
+
+# The reference BLAS that --no-install-recommends brings is ~20x slower than
+# OpenBLAS for Caffe's GEMMs; make sure libblas.so.3 resolves to OpenBLAS.
+arch_dir=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)
+for lib in libblas.so.3 liblapack.so.3; do
+    cand=$(update-alternatives --list "$lib-$arch_dir" 2>/dev/null | grep openblas | head -n 1 || true)
+    if [ -n "$cand" ]; then update-alternatives --set "$lib-$arch_dir" "$cand"; fi
+done
+
+apt-get clean
+rm -rf /var/lib/apt/lists/*
+
+# Marker that tells the Makefile and docker/run they are inside the environment.
+echo "racnn-caffe environment (Debian bullseye, BVLC Caffe 1.0)" > /etc/racnn-caffe-env

@@ -1,0 +1,33 @@
+"""User-facing errors and the small wrapper every command-line tool uses.
+
+Library code raises :class:`RacnnError` with a message that names the file and
+what is wrong; ``cli_main`` prints it as ``<tool>: error: <message>`` and exits
+with status 2 instead of showing a traceback from deep inside.
+"""
+import functools
+import os
+import sys
+
+
+class RacnnError(Exception):
+    """An error caused by the user's input or environment (bad file, missing
+    data, mismatched database); its message is shown without a traceback."""
+
+
+def cli_main(func):
+    """Decorate a tool's ``main(argv=None)`` so RacnnError ends the program
+    with a clear message and exit status 2 (and Ctrl-C with 130)."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        prog = os.path.basename(sys.argv[0]) or "racnn"
+        try:
+            return func(*args, **kwargs)
+        except RacnnError as exc:
+            print("%s: error: %s" % (prog, exc), file=sys.stderr)
+            sys.exit(2)
+        except KeyboardInterrupt:
+            print("%s: interrupted" % prog, file=sys.stderr)
+            sys.exit(130)
+
+    return wrapper
