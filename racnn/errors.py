@@ -31,3 +31,8 @@ def cli_main(func):
             sys.exit(130)
 
     return wrapper
+
+
+class RacnnWarning(UserWarning):
+    """Something suspicious that does not stop the work (e.g. a database
+    without its manifest); shown through the ``warnings`` module."""
