@@ -11,14 +11,14 @@ apt-get update
 # Debian's numpy 1.19 and protobuf 3.12, and PyPI wheels would not match.
 apt-get install -y --no-install-recommends \
     caffe python3-caffe \
-    libopenblas0-pthread \
+    libopenblas0-pthread libblas3 \
     python3-numpy python3-protobuf python3-lmdb python3-opencv \
     python3-scipy python3-matplotlib python3-pil python3-pydot graphviz \
     python3-tqdm python3-pytest \
     make git ca-certificates time procps
 
 # The reference BLAS that --no-install-recommends brings is ~20x slower than
-# OpenBLAS for Caffe's GEMMs; make sure libblas.so.3 resolves to OpenBLAS.
+
 arch_dir=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)
 for lib in libblas.so.3 liblapack.so.3; do
     cand=$(update-alternatives --list "$lib-$arch_dir" 2>/dev/null | grep openblas | head -n 1 || true)
