@@ -2,7 +2,8 @@
 # The one provisioning script of the Caffe environment. Both the Docker image
 # (docker/Dockerfile) and the Docker-less rootfs (docker/run) run it inside a
 # fresh Debian bullseye, as root, so the two are the same environment.
-# The rootfs cache is keyed by this file's hash: editing it rebuilds the cache.
+# The rootfs cache is keyed by the hash of this file's non-comment lines:
+# editing a command rebuilds the cache, editing a comment does not.
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 
@@ -17,8 +18,9 @@ apt-get install -y --no-install-recommends \
     python3-tqdm python3-pytest \
     make git ca-certificates time procps
 
-# The reference BLAS that --no-install-recommends brings is ~20x slower than
-
+# The reference BLAS (libblas3) is ~20x slower than OpenBLAS for Caffe's GEMMs:
+# it is installed only so bench/bench_env.sh can measure that; libblas.so.3 is
+# pinned to OpenBLAS here.
 arch_dir=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)
 for lib in libblas.so.3 liblapack.so.3; do
     cand=$(update-alternatives --list "$lib-$arch_dir" 2>/dev/null | grep openblas | head -n 1 || true)
