@@ -1,0 +1,104 @@
+"""Pictures of results (matplotlib, Agg backend, no display needed):
+confusion matrix, learning curves from a parsed Caffe log, accuracy against
+iteration over snapshots (the paper's Fig. 5 style).  Every function writes
+one PNG atomically and returns its path."""
+import os
+
+import numpy as np
+
+from . import atomic
+
+
+def _plt():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def _save(fig, path):
+    plt = _plt()
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with atomic.atomic_file(path, "wb") as fh:
+        fig.savefig(fh, format="png", dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def confusion_matrix(confusion, path, class_names=None, title=None):
+    """Row-normalised confusion matrix (rows: true class, columns: predicted);
+    class names on the axes when there are at most 30 classes."""
+    plt = _plt()
+    cm = np.asarray(confusion, dtype=np.float64)
+    rows = cm.sum(axis=1, keepdims=True)
+    norm = np.divide(cm, rows, out=np.zeros_like(cm), where=rows > 0)
+    c = cm.shape[0]
+    side = min(14.0, 3.0 + 0.3 * c)
+    fig, ax = plt.subplots(figsize=(side + 1.2, side))
+    im = ax.imshow(norm, cmap="Blues", vmin=0, vmax=1, interpolation="nearest")
+    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="fraction of the true class")
+    if class_names is not None and c <= 30:
+        ticks = np.arange(c)
+        ax.set_xticks(ticks)
+        ax.set_yticks(ticks)
+        ax.set_xticklabels([str(n)[:18] for n in class_names], rotation=90, fontsize=7)
+        ax.set_yticklabels([str(n)[:18] for n in class_names], fontsize=7)
+    if c <= 12:
+        for i in range(c):
+            for j in range(c):
+                if cm[i, j]:
+                    ax.text(j, i, "%d" % cm[i, j], ha="center", va="center", fontsize=7,
+                            color="white" if norm[i, j] > 0.5 else "black")
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    ax.set_title(title or "confusion matrix")
+    return _save(fig, path)
+
+
+def learning_curves(train_rows, test_rows, path, title=None):
+    """Training loss (and learning rate) and every scalar test output against
+    iteration, from ``racnn.caffelog.parse_log``."""
+    plt = _plt()
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+    if train_rows:
+        it = [r["iteration"] for r in train_rows if r.get("loss") is not None]
+        ax1.plot(it, [r["loss"] for r in train_rows if r.get("loss") is not None],
+                 lw=1, label="train loss")
+        lr = [(r["iteration"], r["lr"]) for r in train_rows if r.get("lr") is not None]
+        if lr:
+            ax1b = ax1.twinx()
+            ax1b.plot(*zip(*lr), color="grey", lw=0.8, ls="--", label="learning rate")
+            ax1b.set_ylabel("learning rate")
+            ax1b.ticklabel_format(axis="y", style="sci", scilimits=(-3, 3))
+    ax1.set_xlabel("iteration")
+    ax1.set_ylabel("loss")
+    ax1.legend(loc="upper right")
+    names = []
+    for r in test_rows:
+        names += [k for k in r if k not in ("iteration", "seconds") and k not in names]
+    for name in names:
+        pts = [(r["iteration"], r[name]) for r in test_rows if r.get(name) is not None]
+        if pts:
+            ax2.plot(*zip(*pts), marker="o", ms=3, lw=1, label="test " + name)
+    ax2.set_xlabel("iteration")
+    ax2.set_ylabel("test output")
+    if names:
+        ax2.legend(loc="best", fontsize=8)
+    fig.suptitle(title or "learning curves")
+    return _save(fig, path)
+
+
+def accuracy_vs_iteration(curves, path, title=None, ylabel="mean class accuracy (%)"):
+    """``curves``: {label: [(iteration, accuracy in 0..1), ...]}, one line each."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    for label, pts in curves.items():
+        pts = sorted(pts)
+        ax.plot([p[0] for p in pts], [100 * p[1] for p in pts], marker="o", ms=3,
+                label=label)
+    ax.set_xlabel("iteration")
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right")
+    ax.set_title(title or "accuracy against iteration")
+    return _save(fig, path)

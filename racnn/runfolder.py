@@ -1,0 +1,244 @@
+"""Run folders: the code version, the resolved configuration, and the copies
+of the nets and solver a stage trains, with only the run-specific fields
+rewritten (through protobuf ``text_format``, never by string editing):
+
+* train/val net: the ``source`` of each ``Data`` layer (TRAIN / TEST database
+  by its ``include { phase }``), and ``batch_size`` only when the configuration
+  sets one;
+* solver: ``net`` (the copy beside it), ``snapshot_prefix``, ``max_iter`` and
+  the iteration counts that follow from it (``stepvalue`` / ``stepsize``
+  scaled by the same factor, ``snapshot``, ``test_interval``, ``test_iter``,
+  ``display``), ``solver_mode`` and, when the configuration sets one,
+  ``random_seed``.  Everything else (learning rates, momentum, policy,
+  multipliers, layers) is trained exactly as written in ``prototxt/`` and
+  ``solvers/``.
+"""
+import collections
+import glob
+import json
+import math
+import os
+import re
+import subprocess
+
+from . import __version__, atomic
+from .errors import RacnnError
+from .paths import REPO
+from .stages import read_solver, snapshot_prefix
+
+
+def code_version():
+    """``git describe --always --dirty`` of the checkout (or the package
+    version outside git), e.g. ``cca7fba-dirty``."""
+    try:
+        out = subprocess.run(["git", "-C", REPO, "describe", "--always", "--dirty", "--tags"],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                             universal_newlines=True, timeout=20)
+        desc = out.stdout.strip() if out.returncode == 0 else ""
+    except (OSError, subprocess.SubprocessError):
+        desc = ""
+    return "%s (racnn %s)" % (desc or "not a git checkout", __version__)
+
+
+def read_net(path):
+    from caffe.proto import caffe_pb2
+    from google.protobuf import text_format
+    msg = caffe_pb2.NetParameter()
+    if not os.path.isfile(path):
+        raise RacnnError("%s: no such net prototxt" % path)
+    try:
+        with open(path) as fh:
+            text_format.Merge(fh.read(), msg)
+    except text_format.ParseError as exc:
+        raise RacnnError("%s: cannot read net: %s" % (path, exc))
+    return msg
+
+
+def write_msg(path, msg):
+    from google.protobuf import text_format
+    atomic.write_text(path, text_format.MessageToString(msg))
+
+
+def _phase(layer):
+    from caffe.proto import caffe_pb2
+    for rule in layer.include:
+        if rule.HasField("phase"):
+            return "train" if rule.phase == caffe_pb2.TRAIN else "test"
+    return None
+
+
+def data_layers(net):
+    """{"train": layer, "test": layer} of a net's LMDB Data layers."""
+    found = {}
+    for layer in net.layer:
+        if layer.type == "Data":
+            found[_phase(layer) or "train"] = layer
+    return found
+
+
+def copy_net(src, dst, sources, batch_sizes=None):
+    """Copy net ``src`` to ``dst`` with the Data layers reading ``sources``
+    ({"train": db, "test": db}; absolute paths) and, when given, the batch
+    sizes ``batch_sizes`` ({"train": n, "test": m}).  Returns the batch
+    sizes the copy trains with."""
+    net = read_net(src)
+    layers = data_layers(net)
+    if set(layers) != set(sources):
+        raise RacnnError("%s: expected Data layers for the phases %s, found %s"
+                         % (src, sorted(sources), sorted(layers)))
+    batches = {}
+    for phase, layer in layers.items():
+        layer.data_param.source = os.path.abspath(sources[phase])
+        if batch_sizes and batch_sizes.get(phase):
+            layer.data_param.batch_size = int(batch_sizes[phase])
+        batches[phase] = layer.data_param.batch_size
+    write_msg(dst, net)
+    return batches
+
+
+def scaled_solver(src, max_iter, test_iter=None, snapshots=10, tests=5, gpu=False, seed=None,
+                  stage_dir="."):
+    """The solver ``src`` for a stage folder: iteration counts for ``max_iter``
+    (steps scaled from the committed schedule), ``snapshots`` snapshots and
+    ``tests`` in-solver test passes of ``test_iter`` batches (none when
+    ``test_iter`` is None)."""
+    from caffe.proto import caffe_pb2
+    msg = read_solver(src)
+    old = msg.max_iter or max_iter
+    factor = float(max_iter) / old
+
+    def scale(v):
+        return max(1, int(round(v * factor)))
+    steps = [scale(v) for v in msg.stepvalue]
+    del msg.stepvalue[:]
+    msg.stepvalue.extend(steps)
+    if msg.HasField("stepsize"):
+        msg.stepsize = scale(msg.stepsize)
+    msg.max_iter = int(max_iter)
+    msg.net = "train_val.prototxt"
+    msg.ClearField("train_net")
+    msg.ClearField("test_net")
+    msg.snapshot_prefix = snapshot_prefix(stage_dir)
+    msg.snapshot = max(1, int(math.ceil(max_iter / float(max(1, snapshots)))))
+    msg.display = max(1, min(msg.display or 20, max_iter // 20 or 1))
+    del msg.test_iter[:]
+    if test_iter:
+        msg.test_iter.append(int(test_iter))
+        msg.test_interval = max(1, int(math.ceil(max_iter / float(max(1, tests)))))
+        msg.test_initialization = False
+    else:
+        msg.test_interval = max_iter + 1        # no in-solver test (eval/ is exact)
+        msg.test_initialization = False
+    msg.solver_mode = caffe_pb2.SolverParameter.GPU if gpu else caffe_pb2.SolverParameter.CPU
+    if seed is not None:
+        msg.random_seed = int(seed)
+    return msg
+
+
+def load_config(run_dir):
+    path = os.path.join(run_dir, "config.json")
+    if not os.path.isfile(path):
+        return None
+    with open(path) as fh:
+        return json.load(fh)
+
+
+def save_config(run_dir, config):
+    atomic.write_text(os.path.join(run_dir, "config.json"),
+                      json.dumps(config, indent=1, sort_keys=True) + "\n")
+
+
+def prepare(run_dir, config, compare_keys):
+    """Create ``run_dir`` (or reuse it): write VERSION and config.json.  A
+    folder made with another configuration (any of ``compare_keys``
+    differs) is an error naming the differences, never silently mixed."""
+    os.makedirs(run_dir, exist_ok=True)
+    old = load_config(run_dir)
+    if old is not None:
+        diff = ["%s: %r -> %r" % (k, old.get(k), config.get(k))
+                for k in compare_keys if old.get(k) != config.get(k)]
+        if diff:
+            raise RacnnError("%s was made with another configuration (%s); use another "
+                             "--run-dir or delete that folder" % (run_dir, "; ".join(diff)))
+    version = code_version()
+    vpath = os.path.join(run_dir, "VERSION")
+    if os.path.isfile(vpath):
+        with open(vpath) as fh:
+            previous = fh.read().strip().splitlines()
+        if previous and previous[-1] != version:
+            version = "\n".join(previous + [version])   # a resumed run: every version used
+    atomic.write_text(vpath, version + "\n")
+    save_config(run_dir, config)
+
+
+# ------------------------------------------------------------ reading runs
+# Used by tools/eval_per_class.py and racnn.report (helper C): a "run" given
+# on the command line is either an experiment folder (config.json + stage
+# folders) or one stage folder (solver.prototxt + train_val.prototxt).
+Stage = collections.namedtuple("Stage", "name dir train_val deploy solver snapshots done")
+Run = collections.namedtuple("Run", "dir config stages")
+
+#: stage folders in training order (backbone_hr only in runs without ImageNet
+#: weights, e.g. the demo's tiny backbone)
+STAGE_ORDER = ("backbone_hr", "stage1_sr", "cnn", "racnn_g", "racnn_p")
+
+
+def _snapshots(stage_dir):
+    found = []
+    for path in glob.glob(os.path.join(stage_dir, "snapshots", "*.caffemodel")):
+        m = re.search(r"_iter_(\d+)\.caffemodel$", path)
+        if m:
+            found.append((int(m.group(1)), path))
+    return sorted(found)
+
+
+def read_stage(stage_dir):
+    """The Stage in ``stage_dir`` (paths absolute; deploy None when absent)."""
+    from .stages import read_done
+    d = os.path.abspath(stage_dir)
+
+    def opt(name):
+        p = os.path.join(d, name)
+        return p if os.path.isfile(p) else None
+    return Stage(os.path.basename(d), d, opt("train_val.prototxt"), opt("deploy.prototxt"),
+                 opt("solver.prototxt"), _snapshots(d), read_done(d))
+
+
+def read_run(path):
+    """A Run from an experiment folder or a single stage folder."""
+    path = os.path.abspath(path)
+    if not os.path.isdir(path):
+        raise RacnnError("%s: no such run folder" % path)
+    if os.path.isfile(os.path.join(path, "solver.prototxt")):
+        parent = os.path.dirname(path)
+        return Run(path, load_config(parent) or {}, [read_stage(path)])
+    config = load_config(path)
+    if config is None:
+        raise RacnnError("%s: not a run folder (no config.json, no solver.prototxt)" % path)
+    names = sorted((n for n in os.listdir(path)
+                    if os.path.isfile(os.path.join(path, n, "solver.prototxt"))),
+                   key=lambda n: (STAGE_ORDER.index(n) if n in STAGE_ORDER else 99, n))
+    return Run(path, config, [read_stage(os.path.join(path, n)) for n in names])
+
+
+def final_stage(run):
+    """The stage a run's evaluation is about: the single stage of a stage
+    folder, else the last classification stage trained (racnn_p, racnn_g, cnn)."""
+    stages = [s for s in run.stages if s.deploy] or run.stages
+    if not stages:
+        raise RacnnError("%s: no stage folders yet" % run.dir)
+    return stages[-1]
+
+
+def test_db(run, stage):
+    """The test database of a stage: its TEST Data layer's source."""
+    if stage.train_val:
+        layers = data_layers(read_net(stage.train_val))
+        if "test" in layers:
+            return layers["test"].data_param.source
+    return (run.config.get("paths") or {}).get("test_db")
+
+
+def eval_dir(run, stage=None):
+    """Where a stage's evaluation goes: ``<stage>/eval``."""
+    return os.path.join((stage or final_stage(run)).dir, "eval")

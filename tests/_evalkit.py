@@ -1,0 +1,144 @@
+"""Small real things for the evaluation/report tests: LMDBs of Datums with
+a manifest, a tiny hand-set Caffe net (train_val with an Accuracy layer that
+has the per-class second top, and its deploy twin), snapshots, and a real
+`caffe train` run folder."""
+import json
+import os
+import subprocess
+
+import numpy as np
+
+import caffe
+from caffe import layers as L, params as P
+from caffe.proto import caffe_pb2
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CLASS_NAMES = ["red", "green", "blue", "grey", "dark"]
+#: colour prototypes (BGR) per class; the tiny net classifies by mean colour
+PROTOS = np.array([[40, 40, 200], [40, 200, 40], [200, 40, 40], [128, 128, 128],
+                   [30, 30, 30]], np.float32)
+
+
+def write_db(db_dir, images, labels, class_names=None, manifest=True, extra=None):
+    """An LMDB of raw uint8 CHW Datums keyed %08d (+ manifest.json)."""
+    import lmdb
+    os.makedirs(db_dir, exist_ok=True)
+    env = lmdb.open(db_dir, map_size=1 << 28)
+    with env.begin(write=True) as txn:
+        for i, (img, lab) in enumerate(zip(images, labels)):
+            d = caffe_pb2.Datum(channels=img.shape[0], height=img.shape[1],
+                                width=img.shape[2], data=img.tobytes(), label=int(lab))
+            txn.put(b"%08d" % i, d.SerializeToString())
+    env.close()
+    if manifest:
+        c = len(class_names or CLASS_NAMES)
+        m = {"kind": "classification", "dataset": "synthetic", "split": "test", "res": 16,
+             "size": int(images[0].shape[1]), "kernel": "matlab", "count": len(labels),
+             "num_classes": c, "label_min": int(min(labels)), "label_max": int(max(labels)),
+             "class_names": list(class_names or CLASS_NAMES), "channel_order": "BGR",
+             "encoded": False}
+        m.update(extra or {})
+        with open(os.path.join(db_dir, "manifest.json"), "w") as fh:
+            json.dump(m, fh)
+    return db_dir
+
+
+def colour_images(counts, size=20, noise=70, shift=55, seed=0):
+    """Images of each class (``counts[k]`` of class k): the class colour
+    shifted by a random colour (so classes get confused) plus pixel noise in
+    the centre, and a random border (so a wrong crop shows)."""
+    rng = np.random.RandomState(seed)
+    images, labels = [], []
+    for k, n in enumerate(counts):
+        for _ in range(n):
+            img = rng.randint(0, 256, (3, size, size)).astype(np.float32)
+            colour = PROTOS[k % len(PROTOS)] + rng.normal(0, shift, 3)
+            img[:, 2:-2, 2:-2] = colour[:, None, None] + rng.normal(
+                0, noise, (3, size - 4, size - 4))
+            images.append(np.clip(img, 0, 255).astype(np.uint8))
+            labels.append(k)
+    order = rng.permutation(len(labels))
+    return [images[i] for i in order], [labels[i] for i in order]
+
+
+def _body(n, num_classes, conv_out=3):
+    n.conv1 = L.Convolution(n.data, num_output=conv_out, kernel_size=1,
+                            weight_filler=dict(type="gaussian", std=0.01))
+    n.pool1 = L.Pooling(n.conv1, pool=P.Pooling.AVE, global_pooling=True)
+    n.fc_cls = L.InnerProduct(n.pool1, num_output=num_classes,
+                              weight_filler=dict(type="gaussian", std=0.01))
+    return n.fc_cls
+
+
+def tiny_train_val(path, db, batch, crop=16, mean=(10, 20, 30), scale=0.5,
+                   num_classes=5, train_db=None):
+    """TRAIN + TEST Data layers, SoftmaxWithLoss, and in TEST an Accuracy
+    layer with tops (accuracy, per_class) and a Softmax ``prob``."""
+    tp = dict(crop_size=crop, mean_value=list(mean), scale=scale)
+    n = caffe.NetSpec()
+    n.data, n.label = L.Data(source=train_db or db, backend=P.Data.LMDB, batch_size=batch,
+                             ntop=2, transform_param=dict(tp, mirror=True),
+                             include=dict(phase=caffe.TRAIN))
+    train = str(n.to_proto())
+    n = caffe.NetSpec()
+    n.data, n.label = L.Data(source=db, backend=P.Data.LMDB, batch_size=batch, ntop=2,
+                             transform_param=tp, include=dict(phase=caffe.TEST))
+    fc = _body(n, num_classes)
+    n.loss = L.SoftmaxWithLoss(fc, n.label)
+    n.accuracy, n.per_class = L.Accuracy(fc, n.label, ntop=2, include=dict(phase=caffe.TEST))
+    n.prob = L.Softmax(fc, include=dict(phase=caffe.TEST))
+    with open(path, "w") as fh:
+        fh.write(train + str(n.to_proto()))
+    return path
+
+
+def tiny_deploy(path, batch=8, crop=16, num_classes=5, conv_out=3):
+    n = caffe.NetSpec()
+    n.data = L.Input(shape=dict(dim=[batch, 3, crop, crop]))
+    n.prob = L.Softmax(_body(n, num_classes, conv_out))
+    with open(path, "w") as fh:
+        fh.write(str(n.to_proto()))
+    return path
+
+
+def hand_weights(deploy, path, mean=(10, 20, 30), scale=0.5, seed=1):
+    """Set conv1 ~ identity and fc_cls to nearest-prototype scores (on the
+    preprocessed colour), save a caffemodel."""
+    rng = np.random.RandomState(seed)
+    net = caffe.Net(deploy, caffe.TEST)
+    c = net.params["conv1"][0].data.shape[0]
+    w = np.zeros(net.params["conv1"][0].data.shape, np.float32)
+    w[:3, :3, 0, 0] = np.eye(3) + rng.normal(0, 0.05, (3, 3))
+    net.params["conv1"][0].data[...] = w
+    net.params["conv1"][1].data[...] = 0
+    protos = (PROTOS - np.array(mean, np.float32)) * scale
+    fc = np.zeros(net.params["fc_cls"][0].data.shape, np.float32)
+    fc[:, :3] = protos / 20.0
+    net.params["fc_cls"][0].data[...] = fc
+    net.params["fc_cls"][1].data[...] = -(protos ** 2).sum(1) / 40.0
+    net.save(path)
+    assert c >= 3
+    return path
+
+
+def caffe_train(workdir, train_val, max_iter=30, snapshot=10, test_interval=10,
+                test_iter=2, lr=0.001):
+    """Run the real `caffe train` on ``train_val``; returns (log path,
+    snapshot paths).  The log is Caffe's own glog output (stderr)."""
+    solver = caffe_pb2.SolverParameter(
+        net=os.path.abspath(train_val), base_lr=lr, lr_policy="step", gamma=0.5,
+        stepsize=20, momentum=0.9, max_iter=max_iter, display=5, test_interval=test_interval,
+        test_iter=[test_iter], snapshot=snapshot,
+        snapshot_prefix=os.path.join(os.path.abspath(workdir), "tiny"),
+        solver_mode=caffe_pb2.SolverParameter.CPU, random_seed=3)
+    spath = os.path.join(workdir, "solver.prototxt")
+    with open(spath, "w") as fh:
+        fh.write(str(solver))
+    log = os.path.join(workdir, "train.log")
+    env = dict(os.environ, GLOG_minloglevel="0", GLOG_logtostderr="1")
+    with open(log, "w") as fh:
+        subprocess.run(["caffe", "train", "-solver", spath], stdout=fh,
+                       stderr=subprocess.STDOUT, env=env, check=True, cwd=workdir)
+    snaps = sorted((int(f.split("_iter_")[1].split(".")[0]), os.path.join(workdir, f))
+                   for f in os.listdir(workdir) if f.endswith(".caffemodel"))
+    return log, [p for _, p in snaps]

@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""Exact per-class evaluation of Caffe snapshots on a test LMDB.
+
+  eval_per_class.py --model deploy.prototxt --weights A.caffemodel [B ...] \\
+                    --lmdb TEST_DB --out DIR [--train-val train_val.prototxt]
+  eval_per_class.py RUN_DIR [--all-snapshots]      (a run folder; out: RUN_DIR/eval)
+  eval_per_class.py --from-scores DIR [--out DIR2] (recompute, no Caffe needed)
+
+One pass over every image (the last partial batch once), preprocessing equal
+to the train_val net's TEST phase.  Writes scores.npy, labels.npy,
+metrics.json, per_class.csv, confusion.png into DIR.  Several snapshots: each
+in DIR/iter_<N>/, the last one also in DIR itself, plus
+DIR/accuracy_vs_iteration.csv and .png.  Classes without test images are
+reported and left out of the mean class accuracy (the paper's metric).
+"""
+import os
+import sys
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import argparse  # noqa: E402
+
+from racnn import atomic, evaluate as ev, plots, runfolder  # noqa: E402
+from racnn.errors import RacnnError, cli_main  # noqa: E402
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog=__doc__.split("\n\n", 1)[1])
+    p.add_argument("run", nargs="?", help="a run folder (config.json + stage folders)")
+    p.add_argument("--model", help="deploy prototxt (Input 'data', output 'prob')")
+    p.add_argument("--weights", nargs="+", help="snapshot(s); each is evaluated separately")
+    p.add_argument("--lmdb", help="test database folder (LMDB + manifest.json)")
+    p.add_argument("--train-val", help="train_val prototxt whose TEST Data layer gives "
+                   "crop/mean/scale (default: the run's; else no mean, scale 1)")
+    p.add_argument("--out", help="output folder (default: RUN/eval, or the --from-scores DIR)")
+    p.add_argument("--batch-size", type=int, help="images per forward pass "
+                   "(default: the deploy net's input batch)")
+    p.add_argument("--gpu", type=int, help="GPU id (default: CPU)")
+    p.add_argument("--all-snapshots", action="store_true",
+                   help="with a run folder: every snapshot of the final stage "
+                   "(accuracy against iteration), not only the last")
+    p.add_argument("--from-scores", metavar="DIR",
+                   help="recompute metrics from DIR/scores.npy + labels.npy")
+    p.add_argument("--quiet", action="store_true", help="no table on stdout")
+    args = p.parse_args(argv)
+    if not args.from_scores and not args.run and not (args.model and args.weights):
+        p.error("give a run folder, or --model and --weights (with --lmdb), "
+                "or --from-scores DIR")
+    return args
+
+
+def format_table(metrics, label=""):
+    """A short text table: summary, then per class (worst and best when many)."""
+    m = metrics
+    lines = ["%s%d images, %d classes (%d with images)" % (
+        label and label + ": ", m["num_images"], m["num_classes"], m["num_classes_present"]),
+        "  mean class accuracy %6.2f %%   (the paper's metric)" % (100 * m["mean_class_accuracy"]),
+        "  overall accuracy    %6.2f %%" % (100 * m["overall_accuracy"]),
+        "  top-5 accuracy      %6.2f %%" % (100 * m["top5_accuracy"])]
+    if m["absent_classes"]:
+        lines.append("  classes without test images (left out of the mean): %s"
+                     % ", ".join(map(str, m["absent_classes"])))
+    rows = [r for r in m.get("per_class", []) if r["accuracy"] is not None]
+    if rows:
+        rows_sorted = sorted(rows, key=lambda r: (r["accuracy"], r["class"]))
+        shown = rows_sorted if len(rows) <= 12 else rows_sorted[:5] + [None] + rows_sorted[-5:]
+        lines.append("  %5s  %-24s %6s %7s %8s" % ("class", "name", "images", "correct",
+                                                   "accuracy"))
+        for r in shown:
+            lines.append("  %5s" % "..." if r is None else "  %5d  %-24s %6d %7d %7.2f%%" % (
+                r["class"], str(r["name"])[:24], r["images"], r["correct"],
+                100 * r["accuracy"]))
+    return "\n".join(lines)
+
+
+def _from_scores(args):
+    scores, labels, meta = ev.load_eval(args.from_scores)
+    metrics = ev.metrics_from_scores(scores, labels, class_names=meta.get("class_names"))
+    extra = {k: v for k, v in meta.items() if k not in ev.SUMMARY_KEYS}
+    extra["recomputed_from"] = os.path.abspath(args.from_scores)
+    out = args.out or args.from_scores
+    ev.write_eval(out, scores, labels, metrics, extra)
+    return [(meta.get("iteration"), metrics)], out
+
+
+def _resolve(args):
+    """(deploy, train_val, [snapshot, ...], db, out) from a run or flags."""
+    deploy, train_val, weights, db, out = (args.model, args.train_val, args.weights,
+                                           args.lmdb, args.out)
+    if args.run:
+        run = runfolder.read_run(args.run)
+        stage = runfolder.final_stage(run)
+        deploy = deploy or stage.deploy
+        train_val = train_val or stage.train_val
+        if not weights:
+            if not stage.snapshots:
+                raise RacnnError("%s: no snapshot *_iter_N.caffemodel yet" % stage.dir)
+            snaps = [p for _, p in stage.snapshots]
+            weights = snaps if args.all_snapshots else snaps[-1:]
+        db = db or runfolder.test_db(run, stage)
+        out = out or runfolder.eval_dir(run)
+    if not db:
+        if not train_val:
+            raise RacnnError("no --lmdb given and no train_val net to read the test "
+                             "database from")
+        from racnn.transform import test_data_layer
+        db = test_data_layer(train_val).data_param.source
+    if not out:
+        raise RacnnError("--out is required without a run folder")
+    return deploy, train_val, list(weights), db, out
+
+
+def _live(args):
+    deploy, train_val, weights, db, out = _resolve(args)
+    results = []
+    for i, w in enumerate(weights):
+        it = ev.snapshot_iteration(w)
+        r = ev.evaluate(deploy, w, db, train_val=train_val, batch_size=args.batch_size,
+                        gpu=args.gpu, desc="iter %s" % it if it is not None else "evaluate")
+        extra = dict(r.info, iteration=it, snapshot=os.path.abspath(w),
+                     class_names=[c["name"] for c in r.metrics["per_class"]])
+        results.append((it, r, extra))
+    with atomic.atomic_dir(out, overwrite=True) as tmp:
+        for it, r, extra in results if len(results) > 1 else []:
+            sub = os.path.join(tmp, "iter_%s" % (it if it is not None else
+                                                 results.index((it, r, extra))))
+            os.makedirs(sub)
+            ev.write_eval_files(sub, r.scores, r.labels, r.metrics, extra)
+        it, r, extra = results[-1]
+        ev.write_eval_files(tmp, r.scores, r.labels, r.metrics, extra)
+        if len(results) > 1:
+            pts = [(it if it is not None else i, r.metrics)
+                   for i, (it, r, _) in enumerate(results)]
+            with open(os.path.join(tmp, "accuracy_vs_iteration.csv"), "w") as fh:
+                fh.write("iteration,mean_class_accuracy,overall_accuracy,top5_accuracy\n")
+                for x, m in pts:
+                    fh.write("%d,%.6f,%.6f,%.6f\n" % (x, m["mean_class_accuracy"],
+                                                      m["overall_accuracy"], m["top5_accuracy"]))
+            plots.accuracy_vs_iteration(
+                {"mean class accuracy": [(x, m["mean_class_accuracy"]) for x, m in pts],
+                 "overall accuracy": [(x, m["overall_accuracy"]) for x, m in pts]},
+                os.path.join(tmp, "accuracy_vs_iteration.png"), ylabel="accuracy (%)")
+    return [(it, r.metrics) for it, r, _ in results], out
+
+
+@cli_main
+def main(argv=None):
+    args = parse_args(argv)
+    results, out = _from_scores(args) if args.from_scores else _live(args)
+    if not args.quiet:
+        for it, m in results:
+            print(format_table(m, "iteration %s" % it if it is not None else ""))
+        print("written: %s" % out)
+    return results
+
+
+if __name__ == "__main__":
+    main()
