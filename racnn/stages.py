@@ -1,0 +1,246 @@
+"""One training stage = one ``caffe train`` process, resumable.
+
+A stage lives in its own folder of the run folder (layout: racnn.experiment)::
+
+    <stage>/solver.prototxt        net: "train_val.prototxt", snapshot_prefix:
+                                   "snapshots/<stage>" (relative: Caffe runs
+                                   with the stage folder as working directory,
+                                   so a run folder can be moved and resumed)
+    <stage>/train.log              Caffe's output (glog lines, timestamped by
+                                   glog) appended across attempts; the
+                                   driver's own lines start with ``[racnn <ISO time>]``
+    <stage>/snapshots/<stage>_iter_<N>.caffemodel / .solverstate
+    <stage>/DONE                   JSON written after the final model exists:
+                                   ``final_model`` (relative to the stage folder),
+                                   ``iteration``, ``seconds``, ``finished``
+
+``run_stage`` is idempotent: a stage whose DONE marker and final model exist
+is skipped; an interrupted stage resumes from its newest readable
+``.solverstate`` (``caffe train --snapshot``), so iterations already done are
+not run again.  Ctrl-C (SIGINT) or SIGTERM to the driver is forwarded to Caffe
+as SIGINT, which makes Caffe snapshot the current iteration and stop: the next
+run continues exactly there.  After a hard kill (SIGKILL, power loss) the
+iterations since the last snapshot are run again, nothing earlier.
+"""
+import datetime
+import glob
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+from . import atomic
+from .errors import RacnnError
+from .progress import progress
+
+DONE = "DONE"
+LOG = "train.log"
+SNAPSHOT_DIR = "snapshots"
+_ITER_RE = re.compile(r"\] Iteration (\d+)")
+_SNAP_RE = re.compile(r"_iter_(\d+)\.solverstate$")
+
+
+def now():
+    return datetime.datetime.now().isoformat(timespec="seconds")
+
+
+def log_line(log_path, text, echo=True):
+    """Append one driver line ``[racnn <time>] text`` to a log (and print it)."""
+    line = "[racnn %s] %s" % (now(), text)
+    with open(log_path, "a") as fh:
+        fh.write(line + "\n")
+    if echo:
+        print(line, flush=True)
+
+
+def read_solver(path):
+    """The SolverParameter of a solver prototxt (clear error when unreadable)."""
+    from caffe.proto import caffe_pb2
+    from google.protobuf import text_format
+    msg = caffe_pb2.SolverParameter()
+    try:
+        with open(path) as fh:
+            text_format.Merge(fh.read(), msg)
+    except (OSError, text_format.ParseError) as exc:
+        raise RacnnError("%s: cannot read solver: %s" % (path, exc))
+    return msg
+
+
+def snapshot_prefix(stage_dir):
+    return os.path.join(SNAPSHOT_DIR, os.path.basename(os.path.normpath(stage_dir)))
+
+
+def model_path(stage_dir, iteration):
+    return os.path.join(stage_dir, "%s_iter_%d.caffemodel" % (snapshot_prefix(stage_dir), iteration))
+
+
+def _state_ok(path, stage_dir):
+    """True when ``path`` is a complete SolverState whose model exists."""
+    from caffe.proto import caffe_pb2
+    state = caffe_pb2.SolverState()
+    try:
+        with open(path, "rb") as fh:
+            state.ParseFromString(fh.read())
+    except Exception:       # truncated by a hard kill: protobuf's DecodeError
+        return False
+    m = _SNAP_RE.search(path)
+    learned = os.path.join(stage_dir, state.learned_net)
+    return bool(m) and state.iter == int(m.group(1)) and os.path.isfile(learned)
+
+
+def solverstates(stage_dir):
+    """``[(iteration, path)]`` of the stage's .solverstate files, newest first."""
+    found = []
+    for path in glob.glob(os.path.join(stage_dir, SNAPSHOT_DIR, "*.solverstate")):
+        m = _SNAP_RE.search(path)
+        if m:
+            found.append((int(m.group(1)), path))
+    return sorted(found, reverse=True)
+
+
+def newest_solverstate(stage_dir):
+    """(iteration, path) of the newest readable snapshot, or None."""
+    for it, path in solverstates(stage_dir):
+        if _state_ok(path, stage_dir):
+            return it, path
+    return None
+
+
+def prune_solverstates(stage_dir, keep=2):
+    """Delete all but the ``keep`` newest .solverstate files (the caffemodels
+    stay: evaluation over snapshots reads them)."""
+    for _, path in solverstates(stage_dir)[keep:]:
+        os.unlink(path)
+
+
+def read_done(stage_dir):
+    """The DONE record of a finished stage (final model path made absolute),
+    or None when the stage is not finished."""
+    path = os.path.join(stage_dir, DONE)
+    if not os.path.isfile(path):
+        return None
+    with open(path) as fh:
+        done = json.load(fh)
+    done["final_model"] = os.path.join(stage_dir, done["final_model"])
+    return done if os.path.isfile(done["final_model"]) else None
+
+
+def final_model(stage_dir):
+    """Absolute path of a finished stage's final caffemodel, else None."""
+    done = read_done(stage_dir)
+    return done and done["final_model"]
+
+
+def _write_done(stage_dir, iteration, seconds):
+    rel = os.path.relpath(model_path(stage_dir, iteration), stage_dir)
+    atomic.write_text(os.path.join(stage_dir, DONE), json.dumps(
+        {"final_model": rel, "iteration": iteration, "seconds": round(seconds, 1),
+         "finished": now()}, indent=1) + "\n")
+
+
+def caffe_env():
+    """Environment of the Caffe child: full glog output to stderr."""
+    return dict(os.environ, GLOG_minloglevel="0", GLOG_logtostderr="1")
+
+
+def run_stage(stage_dir, weights=None, gpu=None, echo=False, caffe="caffe"):
+    """Train the stage in ``stage_dir`` (solver.prototxt + train_val.prototxt
+    already there) to its ``max_iter``; return the final model's path.
+
+    ``weights``: a caffemodel to start from (``--weights``), ignored when
+    resuming.  ``gpu``: Caffe's ``--gpu`` value (``0``, ``0,1``, ``all``) or
+    None for CPU.  ``echo``: print Caffe's output as well (else a progress bar).
+    """
+    stage_dir = os.path.abspath(stage_dir)
+    name = os.path.basename(stage_dir)
+    done = read_done(stage_dir)
+    if done:
+        print("[racnn] %s: finished before (%s), skipped" % (name, done["finished"]), flush=True)
+        return done["final_model"]
+    solver_path = os.path.join(stage_dir, "solver.prototxt")
+    solver = read_solver(solver_path)
+    max_iter = solver.max_iter
+    log = os.path.join(stage_dir, LOG)
+    os.makedirs(os.path.join(stage_dir, SNAPSHOT_DIR), exist_ok=True)
+    final = model_path(stage_dir, max_iter)
+
+    cmd = [caffe, "train", "--solver", "solver.prototxt"]
+    resume = newest_solverstate(stage_dir)
+    start_iter = 0
+    if resume and resume[0] >= max_iter and os.path.isfile(final):
+        log_line(log, "%s: final snapshot %s exists; marking the stage done" % (name, final))
+        _write_done(stage_dir, max_iter, 0.0)
+        return final
+    if resume:
+        start_iter = resume[0]
+        cmd += ["--snapshot", os.path.relpath(resume[1], stage_dir)]
+        what = "resuming from iteration %d (%s)" % resume
+    elif weights:
+        cmd += ["--weights", os.path.abspath(weights)]
+        what = "starting from %s" % weights
+    else:
+        what = "starting from the fillers"
+    if gpu not in (None, ""):
+        cmd += ["--gpu", str(gpu)]
+    log_line(log, "%s: %s; %d iterations in all" % (name, what, max_iter), echo=True)
+    log_line(log, "cd %s && %s" % (stage_dir, " ".join(cmd)), echo=False)
+
+    t0 = time.time()
+    rc, last_iter, tail = _run_logged(cmd, stage_dir, log, echo, start_iter, max_iter, name)
+    seconds = time.time() - t0
+    prune_solverstates(stage_dir)
+    if rc == "interrupted":
+        log_line(log, "%s: interrupted at iteration %s; re-run to resume" % (name, last_iter))
+        raise KeyboardInterrupt
+    if rc != 0 or not os.path.isfile(final):
+        log_line(log, "%s: caffe train ended with status %s at iteration %s" % (name, rc, last_iter))
+        raise RacnnError("caffe train failed for stage %s (exit status %s); last lines of "
+                         "%s:\n%s" % (name, rc, log, "".join(tail[-25:])))
+    _write_done(stage_dir, max_iter, seconds)
+    log_line(log, "%s: done in %.0f s, final model %s" % (name, seconds, final))
+    return final
+
+
+def _run_logged(cmd, cwd, log, echo, start_iter, max_iter, name):
+    """Run ``cmd``, tee its output into ``log``; forward Ctrl-C / SIGTERM to it
+    as SIGINT (Caffe then snapshots and stops).  Returns (status or
+    "interrupted", last iteration seen, last lines)."""
+    proc = subprocess.Popen(cmd, cwd=cwd, env=caffe_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, universal_newlines=True, bufsize=1)
+    interrupted = []
+
+    def forward(signum, frame):
+        interrupted.append(signum)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+
+    old = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
+    bar = progress(total=max_iter, desc=name, unit="iter", initial=start_iter)
+    last_iter, tail = start_iter, []
+    try:
+        with open(log, "a") as fh:
+            for line in proc.stdout:
+                fh.write(line)
+                fh.flush()
+                tail = (tail + [line])[-40:]
+                if echo:
+                    sys.stdout.write(line)
+                m = _ITER_RE.search(line)
+                if m:
+                    it = int(m.group(1))
+                    if it > last_iter and hasattr(bar, "update"):
+                        bar.update(it - last_iter)
+                    last_iter = max(last_iter, it)
+        rc = proc.wait()
+    finally:
+        if proc.poll() is None:      # an exception in the loop: stop Caffe cleanly
+            proc.send_signal(signal.SIGINT)
+            proc.wait()
+        for s, h in old.items():
+            signal.signal(s, h)
+        if hasattr(bar, "close"):
+            bar.close()
+    return ("interrupted" if interrupted else rc), last_iter, tail
