@@ -83,9 +83,10 @@ def copy_net(src, dst, sources, batch_sizes=None):
     sizes the copy trains with."""
     net = read_net(src)
     layers = data_layers(net)
-    if set(layers) != set(sources):
-        raise RacnnError("%s: expected Data layers for the phases %s, found %s"
-                         % (src, sorted(sources), sorted(layers)))
+    missing = sorted(set(layers) - set(k for k, v in sources.items() if v))
+    if not layers or missing:
+        raise RacnnError("%s: no database for the Data layer(s) of phase %s"
+                         % (src, ", ".join(missing) or "train/test (the net has none)"))
     batches = {}
     for phase, layer in layers.items():
         layer.data_param.source = os.path.abspath(sources[phase])
@@ -184,8 +185,12 @@ STAGE_ORDER = ("backbone_hr", "stage1_sr", "cnn", "racnn_g", "racnn_p")
 
 
 def _snapshots(stage_dir):
+    """[(iteration, path)] of ``snapshots/*_iter_N.caffemodel`` (or of the
+    folder itself when it has no snapshots/), oldest first."""
     found = []
-    for path in glob.glob(os.path.join(stage_dir, "snapshots", "*.caffemodel")):
+    sub = os.path.join(stage_dir, "snapshots")
+    for path in glob.glob(os.path.join(sub if os.path.isdir(sub) else stage_dir,
+                                       "*.caffemodel")):
         m = re.search(r"_iter_(\d+)\.caffemodel$", path)
         if m:
             found.append((int(m.group(1)), path))
