@@ -142,3 +142,23 @@ def caffe_train(workdir, train_val, max_iter=30, snapshot=10, test_interval=10,
     snaps = sorted((int(f.split("_iter_")[1].split(".")[0]), os.path.join(workdir, f))
                    for f in os.listdir(workdir) if f.endswith(".caffemodel"))
     return log, [p for _, p in snaps]
+
+
+def make_run(root, name, config, stages=("cnn",), counts=(6, 5, 4, 3, 6), max_iter=30,
+             seed=0):
+    """A run folder as racnn.experiment lays it out (config.json, one stage
+    folder per network with train_val/deploy/solver, train.log and snapshots
+    from a real `caffe train`), test database inside the run."""
+    run = os.path.join(str(root), name)
+    os.makedirs(run)
+    images, labels = colour_images(list(counts), seed=seed)
+    db = write_db(os.path.join(run, "test_db"), images, labels)
+    with open(os.path.join(run, "config.json"), "w") as fh:
+        json.dump(dict(config, paths={"test_db": db}), fh)
+    for st in stages:
+        d = os.path.join(run, st)
+        os.makedirs(d)
+        tv = tiny_train_val(os.path.join(d, "train_val.prototxt"), db, batch=4)
+        tiny_deploy(os.path.join(d, "deploy.prototxt"), batch=4)
+        caffe_train(d, tv, max_iter=max_iter)
+    return run

@@ -161,3 +161,20 @@ def test_missing_manifest_is_a_warning(setup, tmp_path):
         warnings.simplefilter("ignore", RacnnWarning)
         with pytest.raises(RacnnError, match="label 6"):
             ev.evaluate(setup["deploy"], setup["weights"], bad)
+
+
+def test_run_folder_all_snapshots(tmp_path):
+    run = kit.make_run(tmp_path, "synthetic-tiny-r16-e2e-paper", {"dataset": "synthetic"})
+    r = run_tool(run, "--all-snapshots")
+    assert r.returncode == 0, r.stderr
+    out = os.path.join(run, "cnn", "eval")
+    rows = open(os.path.join(out, "accuracy_vs_iteration.csv")).read().splitlines()
+    assert [row.split(",")[0] for row in rows[1:]] == ["10", "20", "30"]
+    top = json.load(open(os.path.join(out, "metrics.json")))
+    sub = json.load(open(os.path.join(out, "iter_30", "metrics.json")))
+    assert top["iteration"] == 30 and top == sub
+    assert top["num_images"] == 24 and top["transform"]["crop_size"] == 16
+    assert os.path.getsize(os.path.join(out, "accuracy_vs_iteration.png")) > 1000
+    # the mean class accuracy in the CSV is the one of each snapshot's folder
+    m20 = json.load(open(os.path.join(out, "iter_20", "metrics.json")))
+    assert float(rows[2].split(",")[1]) == pytest.approx(m20["mean_class_accuracy"], abs=1e-6)

@@ -3,7 +3,8 @@
 
   eval_per_class.py --model deploy.prototxt --weights A.caffemodel [B ...] \\
                     --lmdb TEST_DB --out DIR [--train-val train_val.prototxt]
-  eval_per_class.py RUN_DIR [--all-snapshots]      (a run folder; out: RUN_DIR/eval)
+  eval_per_class.py RUN_DIR [--all-snapshots]      (a run folder: each of its
+        cnn/racnn_g/racnn_p stages into <stage>/eval; or one stage folder)
   eval_per_class.py --from-scores DIR [--out DIR2] (recompute, no Caffe needed)
 
 One pass over every image (the last partial batch once), preprocessing equal
@@ -27,19 +28,21 @@ def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog=__doc__.split("\n\n", 1)[1])
-    p.add_argument("run", nargs="?", help="a run folder (config.json + stage folders)")
+    p.add_argument("run", nargs="?", help="a run folder (config.json + stage folders) "
+                   "or one stage folder (solver.prototxt, deploy.prototxt, snapshots/)")
     p.add_argument("--model", help="deploy prototxt (Input 'data', output 'prob')")
     p.add_argument("--weights", nargs="+", help="snapshot(s); each is evaluated separately")
     p.add_argument("--lmdb", help="test database folder (LMDB + manifest.json)")
     p.add_argument("--train-val", help="train_val prototxt whose TEST Data layer gives "
                    "crop/mean/scale (default: the run's; else no mean, scale 1)")
-    p.add_argument("--out", help="output folder (default: RUN/eval, or the --from-scores DIR)")
+    p.add_argument("--out", help="output folder (default: <stage>/eval of a run, or the "
+                   "--from-scores DIR)")
     p.add_argument("--batch-size", type=int, help="images per forward pass "
                    "(default: the deploy net's input batch)")
     p.add_argument("--gpu", type=int, help="GPU id (default: CPU)")
     p.add_argument("--all-snapshots", action="store_true",
-                   help="with a run folder: every snapshot of the final stage "
-                   "(accuracy against iteration), not only the last")
+                   help="with a run folder: every snapshot of each stage "
+                   "(accuracy against iteration), not only the final model")
     p.add_argument("--from-scores", metavar="DIR",
                    help="recompute metrics from DIR/scores.npy + labels.npy")
     p.add_argument("--quiet", action="store_true", help="no table on stdout")
@@ -74,85 +77,118 @@ def format_table(metrics, label=""):
     return "\n".join(lines)
 
 
-def _from_scores(args):
+def _from_scores(args):  # -> [([(iteration, metrics)], out)]
     scores, labels, meta = ev.load_eval(args.from_scores)
     metrics = ev.metrics_from_scores(scores, labels, class_names=meta.get("class_names"))
     extra = {k: v for k, v in meta.items() if k not in ev.SUMMARY_KEYS}
     extra["recomputed_from"] = os.path.abspath(args.from_scores)
     out = args.out or args.from_scores
     ev.write_eval(out, scores, labels, metrics, extra)
-    return [(meta.get("iteration"), metrics)], out
+    return [([(meta.get("iteration"), metrics)], out)]
 
 
-def _resolve(args):
-    """(deploy, train_val, [snapshot, ...], db, out) from a run or flags."""
-    deploy, train_val, weights, db, out = (args.model, args.train_val, args.weights,
-                                           args.lmdb, args.out)
+#: stage folders evaluated in a run folder (racnn.experiment.VARIANTS)
+CLASSIFIER_STAGES = ("cnn", "racnn_g", "racnn_p")
+
+
+def _stage_job(args, run, stage, out):
+    if not stage.deploy:
+        raise RacnnError("%s: no deploy.prototxt" % stage.dir)
+    if args.weights:
+        weights = args.weights
+    elif args.all_snapshots and stage.snapshots:
+        weights = [p for _, p in stage.snapshots]
+    elif stage.done:
+        weights = [stage.done["final_model"]]
+    elif stage.snapshots:
+        weights = [stage.snapshots[-1][1]]
+    else:
+        raise RacnnError("%s: no snapshot *_iter_N.caffemodel yet" % stage.dir)
+    db = args.lmdb or runfolder.test_db(run, stage)
+    if not db:
+        raise RacnnError("%s: no test database found; give --lmdb" % stage.dir)
+    return (args.model or stage.deploy, args.train_val or stage.train_val, list(weights), db,
+            out or runfolder.eval_dir(run, stage))
+
+
+def _jobs(args):
+    """[(deploy, train_val, [snapshot, ...], db, out)] from a run or the flags.
+    A run folder: every classification stage (cnn, racnn_g, racnn_p) with a
+    model, each into <stage>/eval; a stage folder: that stage."""
     if args.run:
         run = runfolder.read_run(args.run)
-        stage = runfolder.final_stage(run)
-        deploy = deploy or stage.deploy
-        train_val = train_val or stage.train_val
-        if not weights:
-            if not stage.snapshots:
-                raise RacnnError("%s: no snapshot *_iter_N.caffemodel yet" % stage.dir)
-            snaps = [p for _, p in stage.snapshots]
-            weights = snaps if args.all_snapshots else snaps[-1:]
-        db = db or runfolder.test_db(run, stage)
-        out = out or runfolder.eval_dir(run)
+        stages = [s for s in run.stages if s.name in CLASSIFIER_STAGES and
+                  (s.done or s.snapshots)] or [runfolder.final_stage(run)]
+        if args.out and len(stages) > 1:
+            raise RacnnError("%s has %d stages to evaluate; --out needs a single stage "
+                             "folder" % (args.run, len(stages)))
+        return [_stage_job(args, run, s, args.out) for s in stages]
+    db = args.lmdb
     if not db:
-        if not train_val:
-            raise RacnnError("no --lmdb given and no train_val net to read the test "
+        if not args.train_val:
+            raise RacnnError("no --lmdb given and no --train-val net to read the test "
                              "database from")
         from racnn.transform import test_data_layer
-        db = test_data_layer(train_val).data_param.source
-    if not out:
+        db = test_data_layer(args.train_val).data_param.source
+    if not args.out:
         raise RacnnError("--out is required without a run folder")
-    return deploy, train_val, list(weights), db, out
+    return [(args.model, args.train_val, list(args.weights), db, args.out)]
 
 
-def _live(args):
-    deploy, train_val, weights, db, out = _resolve(args)
+def evaluate_snapshots(deploy, train_val, weights, db, out, batch_size=None, gpu=None):
+    """Evaluate each snapshot of ``weights`` and write ``out`` (see the module
+    docstring); returns [(iteration, metrics)]."""
     results = []
-    for i, w in enumerate(weights):
+    for w in weights:
         it = ev.snapshot_iteration(w)
-        r = ev.evaluate(deploy, w, db, train_val=train_val, batch_size=args.batch_size,
-                        gpu=args.gpu, desc="iter %s" % it if it is not None else "evaluate")
+        r = ev.evaluate(deploy, w, db, train_val=train_val, batch_size=batch_size,
+                        gpu=gpu, desc="iter %s" % it if it is not None else "evaluate")
         extra = dict(r.info, iteration=it, snapshot=os.path.abspath(w),
                      class_names=[c["name"] for c in r.metrics["per_class"]])
         results.append((it, r, extra))
     with atomic.atomic_dir(out, overwrite=True) as tmp:
-        for it, r, extra in results if len(results) > 1 else []:
-            sub = os.path.join(tmp, "iter_%s" % (it if it is not None else
-                                                 results.index((it, r, extra))))
-            os.makedirs(sub)
-            ev.write_eval_files(sub, r.scores, r.labels, r.metrics, extra)
+        if len(results) > 1:
+            for i, (it, r, extra) in enumerate(results):
+                sub = os.path.join(tmp, "iter_%s" % (it if it is not None else i))
+                os.makedirs(sub)
+                ev.write_eval_files(sub, r.scores, r.labels, r.metrics, extra)
+            _curve(tmp, [(it if it is not None else i, r.metrics)
+                         for i, (it, r, _) in enumerate(results)])
         it, r, extra = results[-1]
         ev.write_eval_files(tmp, r.scores, r.labels, r.metrics, extra)
-        if len(results) > 1:
-            pts = [(it if it is not None else i, r.metrics)
-                   for i, (it, r, _) in enumerate(results)]
-            with open(os.path.join(tmp, "accuracy_vs_iteration.csv"), "w") as fh:
-                fh.write("iteration,mean_class_accuracy,overall_accuracy,top5_accuracy\n")
-                for x, m in pts:
-                    fh.write("%d,%.6f,%.6f,%.6f\n" % (x, m["mean_class_accuracy"],
-                                                      m["overall_accuracy"], m["top5_accuracy"]))
-            plots.accuracy_vs_iteration(
-                {"mean class accuracy": [(x, m["mean_class_accuracy"]) for x, m in pts],
-                 "overall accuracy": [(x, m["overall_accuracy"]) for x, m in pts]},
-                os.path.join(tmp, "accuracy_vs_iteration.png"), ylabel="accuracy (%)")
-    return [(it, r.metrics) for it, r, _ in results], out
+    return [(it, r.metrics) for it, r, _ in results]
+
+
+def _curve(folder, pts):
+    with open(os.path.join(folder, "accuracy_vs_iteration.csv"), "w") as fh:
+        fh.write("iteration,mean_class_accuracy,overall_accuracy,top5_accuracy\n")
+        for x, m in pts:
+            fh.write("%d,%.6f,%.6f,%.6f\n" % (x, m["mean_class_accuracy"],
+                                              m["overall_accuracy"], m["top5_accuracy"]))
+    plots.accuracy_vs_iteration(
+        {"mean class accuracy": [(x, m["mean_class_accuracy"]) for x, m in pts],
+         "overall accuracy": [(x, m["overall_accuracy"]) for x, m in pts]},
+        os.path.join(folder, "accuracy_vs_iteration.png"), ylabel="accuracy (%)")
+
+
+def _live(args):
+    done = []
+    for deploy, train_val, weights, db, out in _jobs(args):
+        done.append((evaluate_snapshots(deploy, train_val, weights, db, out,
+                                        args.batch_size, args.gpu), out))
+    return done
 
 
 @cli_main
 def main(argv=None):
     args = parse_args(argv)
-    results, out = _from_scores(args) if args.from_scores else _live(args)
+    done = _from_scores(args) if args.from_scores else _live(args)
     if not args.quiet:
-        for it, m in results:
-            print(format_table(m, "iteration %s" % it if it is not None else ""))
-        print("written: %s" % out)
-    return results
+        for results, out in done:
+            for it, m in results:
+                print(format_table(m, "iteration %s" % it if it is not None else ""))
+            print("written: %s" % out)
+    return done
 
 
 if __name__ == "__main__":
