@@ -35,22 +35,3 @@ def iter_datums(db_dir):
     env.close()
 
 
-def load_weights(net, caffemodels, expected_new=()):
-    from caffe.proto import caffe_pb2
-    for path in caffemodels:
-        p = caffe_pb2.NetParameter()
-        with open(path, "rb") as fh:
-            p.ParseFromString(fh.read())
-        have = {l.name: [tuple(b.shape.dim) if b.HasField("shape") else
-                         (b.num, b.channels, b.height, b.width) for b in l.blobs]
-                for l in list(p.layer) + list(p.layers) if l.blobs}
-        for name, blobs in net.params.items():
-            want = [tuple(b.data.shape) for b in blobs]
-            if name not in have:
-                raise RacnnError("%s: no layer %r" % (path, name))
-            got = [s[-len(w):] if len(s) > len(w) else s for s, w in zip(have[name], want)]
-            if len(have[name]) != len(want) or got != want:
-                raise RacnnError("%s: layer %r has %s, net expects %s"
-                                 % (path, name, have[name], want))
-        net.copy_from(path)
-    return None

@@ -54,7 +54,7 @@ EvalResult = collections.namedtuple(
     "EvalResult", "scores labels keys metrics info")
 
 
-def _dep(module, name):  # TEMPORARY until racnn.db / racnn.weights land
+def _dep(module, name):  # TEMPORARY until racnn.db lands
     import importlib
     try:
         return getattr(importlib.import_module("racnn." + module), name)
@@ -103,7 +103,7 @@ def load_net(deploy, weights):
     """A TEST-phase caffe.Net of ``deploy`` with every parameter blob loaded
     from ``weights`` (a path or a list), audited; returns (net, audit)."""
     import caffe
-    load_weights = _dep("weights", "load_weights")
+    from .weights import load_weights
     read_net_param(deploy)                   # clear error before Caffe aborts
     weights = [weights] if isinstance(weights, str) else list(weights)
     for w in weights:
@@ -190,7 +190,7 @@ def evaluate(deploy, weights, db_dir, train_val=None, transform=None, batch_size
             "manifest": {k: manifest.get(k) for k in ("dataset", "split", "res", "size",
                                                       "kernel", "count", "num_classes")}
             if manifest else None,
-            "audit": str(audit) if audit is not None else None}
+            "loaded_layers": len({r.layer for r in audit.rows})}
     return EvalResult(scores, labels, keys, metrics, info)
 
 
