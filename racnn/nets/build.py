@@ -1,0 +1,233 @@
+"""Net builders: classification train/val and deploy nets (CNN or RACNN),
+the stage-1 SR pre-training net and the SR-only deploy net.  Each returns a
+``caffe_pb2.NetParameter``; ``write_net`` writes one as commented text."""
+import copy
+import re
+
+import caffe
+from caffe import layers as L
+from caffe import params as P
+from caffe.proto import caffe_pb2
+from google.protobuf import text_format
+
+from .. import specs
+from ..atomic import write_text
+from ..errors import RacnnError
+from . import alexnet, googlenet, presets, tiny, vgg16
+from .sr_front import OUTPUT as SR_OUTPUT
+from .sr_front import SR_NAMES, add_sr_front
+
+BACKBONE_MODULES = {"alexnet": alexnet, "vgg16": vgg16, "googlenet": googlenet, "tiny": tiny}
+PHASES = ("train_val", "deploy")
+
+#: default (train, test) batch sizes.  AlexNet 8 / VGG-16 4 for training and
+#: 2 for testing are the release's (PAPER.md); GoogLeNet has no released file
+#: (8, ours, it fits beside AlexNet in memory); tiny is the CPU demo's (ours).
+DEFAULT_BATCH = {"alexnet": (8, 2), "vgg16": (4, 2), "googlenet": (8, 2), "tiny": (32, 50)}
+#: Caffe's ImageNet mean in BGR (ilsvrc_2012_mean.npy averaged per channel,
+#: rounded as in Caffe's examples); only with ``mean=True`` -- the release
+#: subtracts no mean.
+IMAGENET_MEAN_BGR = (104, 117, 123)
+#: stage-1 batch size of the released solver/net (PAPER.md)
+SR_BATCH = 32
+
+
+def _module(backbone):
+    return BACKBONE_MODULES[specs.backbone_spec(backbone).name]
+
+
+def _dataset_key(dataset):
+    """Canonical name of a paper dataset, or a sanitised custom name."""
+    if dataset is None:
+        return None
+    try:
+        return specs.dataset_spec(dataset).name
+    except RacnnError:
+        key = re.sub(r"[^A-Za-z0-9_]+", "_", str(dataset)).strip("_").lower()
+        if not key:
+            raise RacnnError("dataset name %r has no usable characters" % dataset)
+        return key
+
+
+def last_layer_name(backbone, dataset=None):
+    """Name of the new last layer: the zoo layer it replaces plus the
+    dataset, e.g. ``fc8_cars``, ``loss3/classifier_birds``; ``_finetune``
+    (the release's suffix) without a dataset."""
+    key = _dataset_key(dataset)
+    return "%s_%s" % (_module(backbone).LAST, key or "finetune")
+
+
+def _params_fn(table):
+    """role -> NetSpec param blocks (None everywhere when ``table`` is None)."""
+    return lambda role: presets.param_blocks(table[role]) if table else None
+
+
+def _data_layer(source, batch_size, crop, mirror, phase, mean, ntop=2):
+    transform = dict(mirror=mirror, crop_size=crop)
+    if mean:
+        transform["mean_value"] = list(IMAGENET_MEAN_BGR)
+    return L.Data(ntop=ntop, include=dict(phase=phase), transform_param=transform,
+                  data_param=dict(source=source, batch_size=batch_size, backend=P.Data.LMDB))
+
+
+def _add_test_data_layer(proto, source, batch_size):
+    """Insert a TEST-phase copy of the first (TRAIN) Data layer: no mirror,
+    its own source and batch size."""
+    train = proto.layer[0]
+    test = copy.deepcopy(train)
+    test.include[0].phase = caffe_pb2.TEST
+    test.transform_param.mirror = False
+    test.data_param.source = source
+    test.data_param.batch_size = batch_size
+    layers = list(proto.layer)
+    del proto.layer[:]
+    proto.layer.extend([layers[0], test] + layers[1:])
+
+
+def _default_source(dataset, split, given, what):
+    if given:
+        return given
+    key = _dataset_key(dataset)
+    if key in specs.DATASETS:
+        # relative to the repository root, where Caffe runs
+        return specs.db_path(key, split, specs.DEFAULT_RES, root="data/lmdb")
+    raise RacnnError("%s is required for dataset %r (only the paper's datasets "
+                     "have default databases)" % (what, dataset))
+
+
+def build_net(backbone, num_classes, *, dataset=None, racnn=False, sr_init="g", mode="e2e",
+              mults="paper", phase="train_val", train_source=None, test_source=None,
+              batch_size=None, test_batch_size=None, crop_size=None, mean=False,
+              aux_heads=False, deploy_batch=1, last_layer=None):
+    """A classification net: optional SR front (``racnn=True``) in front of a
+    zoo backbone with a new last layer of ``num_classes`` outputs.
+
+    ``phase="train_val"``: LMDB Data layers (TRAIN: mirror + random crop to
+    the input size; TEST: centre crop), SoftmaxWithLoss ``loss`` and a
+    TEST-phase top-1 Accuracy ``accuracy``; multipliers from
+    ``presets.preset(mults, mode, sr_init)``.  ``phase="deploy"``: Input
+    ``data`` (deploy_batch x 3 x S x S) and Softmax ``prob``, no param blocks.
+    """
+    module = _module(backbone)
+    bname = specs.backbone_spec(backbone).name
+    presets.check(mults, mode, sr_init)
+    if phase not in PHASES:
+        raise RacnnError("unknown phase %r; valid: %s" % (phase, ", ".join(PHASES)))
+    if int(num_classes) < 2:
+        raise RacnnError("num_classes must be at least 2, got %r" % (num_classes,))
+    if aux_heads and bname != "googlenet":
+        raise RacnnError("aux_heads exists only for googlenet, not %r" % backbone)
+    crop = int(crop_size or module.INPUT_SIZE)
+    last = last_layer or last_layer_name(bname, dataset)
+    train_batch, test_batch = DEFAULT_BATCH[bname]
+
+    n = caffe.NetSpec()
+    if phase == "deploy":
+        n["data"] = L.Input(shape=dict(dim=[int(deploy_batch), 3, crop, crop]))
+        table = None
+    else:
+        train_src = _default_source(dataset, "train", train_source, "train_source")
+        test_src = _default_source(dataset, "test", test_source, "test_source")
+        n["data"], n["label"] = _data_layer(train_src, int(batch_size or train_batch), crop,
+                                            True, caffe_pb2.TRAIN, mean)
+        table = presets.preset(mults, mode, sr_init)
+    params = _params_fn(table)
+    x = add_sr_front(n, n["data"], params) if racnn else n["data"]
+    logits, aux = module.build(n, x, int(num_classes), last, params, aux_heads=aux_heads)
+    if phase == "deploy":
+        n["prob"] = L.Softmax(logits)
+    else:
+        n["loss"] = L.SoftmaxWithLoss(logits, n["label"])
+        n["accuracy"] = L.Accuracy(logits, n["label"], include=dict(phase=caffe_pb2.TEST))
+        for loss_name, aux_logits, weight in aux:
+            n[loss_name] = L.SoftmaxWithLoss(aux_logits, n["label"], loss_weight=weight)
+    proto = n.to_proto()
+    proto.name = ("RACNN-" if racnn else "") + specs.backbone_spec(bname).title
+    if phase == "train_val":
+        _add_test_data_layer(proto, test_src, int(test_batch_size or test_batch))
+    return proto
+
+
+def build_sr_pretrain(source, batch_size=SR_BATCH, mults="release", patch=specs.SR_PATCH,
+                      test_source=None, test_batch_size=None):
+    """Stage-1 SR pre-training net: one LMDB of 6-channel Datums (0-2: the
+    LR-upscaled patch, 3-5: the HR patch, BGR; DESIGN.md) -> Slice ->
+    ``data``, ``label`` -> SR front -> ``sum`` -> EuclideanLoss(sum, label).
+    The crop (TRAIN random, TEST centre) cuts input and label together."""
+    n = caffe.NetSpec()
+    n["pairs"] = L.Data(include=dict(phase=caffe_pb2.TRAIN),
+                        transform_param=dict(mirror=False, crop_size=int(patch)),
+                        data_param=dict(source=source, batch_size=int(batch_size),
+                                        backend=P.Data.LMDB))
+    n["data"], n["label"] = L.Slice(n["pairs"], ntop=2, axis=1, slice_point=3)
+    x = add_sr_front(n, n["data"], _params_fn(presets.sr_pretrain_preset(mults)))
+    n["loss"] = L.EuclideanLoss(x, n["label"])
+    proto = n.to_proto()
+    proto.name = "RACNN-SR-pretrain"
+    for layer in proto.layer:
+        if layer.type == "Slice":
+            layer.name = "slice"
+    if test_source:
+        _add_test_data_layer(proto, test_source, int(test_batch_size or batch_size))
+    return proto
+
+
+def build_sr_deploy(height=specs.SR_HR_SIZE, width=specs.SR_HR_SIZE, batch=1):
+    """SR-only deploy net for viewing SR output: Input ``data`` (batch x 3 x
+    height x width) -> SR front -> ``sum``."""
+    n = caffe.NetSpec()
+    n["data"] = L.Input(shape=dict(dim=[int(batch), 3, int(height), int(width)]))
+    add_sr_front(n, n["data"], _params_fn(None))
+    proto = n.to_proto()
+    proto.name = "RACNN-SR"
+    return proto
+
+
+def param_layer_names(proto):
+    """Names of the layers of ``proto`` that own parameter blobs, in order."""
+    return [layer.name for layer in proto.layer
+            if layer.type in ("Convolution", "InnerProduct", "Deconvolution", "Scale",
+                              "BatchNorm", "Bias", "PReLU", "Embed")]
+
+
+def new_layers(backbone, dataset=None, *, racnn=False, sr_init="g", aux_heads=False,
+               last_layer=None, num_classes=2):
+    """Layers that are expected to stay new (filler-initialised) when the net
+    is initialised from the ImageNet caffemodel (plus, for p-RACNN, the SR
+    weights): the new last layer(s), the SR layers of g-RACNN, and every
+    layer of ``tiny`` (which has no ImageNet weights)."""
+    bname = specs.backbone_spec(backbone).name
+    proto = build_net(bname, num_classes, dataset=dataset, racnn=racnn, sr_init=sr_init,
+                      phase="train_val", aux_heads=aux_heads, last_layer=last_layer,
+                      train_source="unused", test_source="unused")
+    names = param_layer_names(proto)
+    last = last_layer or last_layer_name(bname, dataset)
+    new = [name for name in names if name == last or
+           (aux_heads and name == googlenet.aux_classifier_name(name.split("/")[0], last))]
+    if bname == "tiny":
+        new = [name for name in names if name not in SR_NAMES]
+    if racnn and sr_init == "g":
+        new = list(SR_NAMES) + new
+    return tuple(new)
+
+
+def proto_text(message, header=()):
+    """Text of a protobuf message (net or solver) with ``# `` header lines
+    (Caffe's text parser accepts comments).  Floats are printed with 7
+    significant digits, so float32 values such as 0.1 read as written instead
+    of 0.10000000149011612."""
+    lines = ["# " + line if line else "#" for line in header]
+    body = text_format.MessageToString(message, float_format=".7g")
+    return "".join(line + "\n" for line in lines) + body
+
+
+def net_text(proto, header=()):
+    """Text of a NetParameter with a header comment."""
+    return proto_text(proto, header)
+
+
+def write_net(proto, path, header=()):
+    """Atomically write ``proto`` as text to ``path`` with a header comment."""
+    write_text(path, net_text(proto, header))
+    return path
+

@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Regenerate the committed nets and solvers (prototxt/, solvers/) from
+racnn/nets, check that they are up to date, or generate the same set for a
+custom dataset into any folder.
+
+  python3 tools/make_nets.py              # rewrite prototxt/ and solvers/
+  python3 tools/make_nets.py --check      # exit 1 listing files that differ
+  python3 tools/make_nets.py --backbone tiny --num-classes 5 --name shapes \\
+      --train-lmdb data/lmdb/shapes/train --test-lmdb data/lmdb/shapes/test --out runs/demo/nets
+"""
+import os, sys; sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # noqa: E401,E702
+
+import argparse
+
+from racnn import paths, specs
+from racnn.errors import RacnnError, cli_main
+from racnn.nets import generate, layout, presets
+
+
+def _csv(valid, what):
+    def parse(text):
+        items = [x.strip() for x in text.split(",") if x.strip()]
+        bad = [x for x in items if x not in valid]
+        if bad or not items:
+            raise argparse.ArgumentTypeError("%s must be a comma-separated subset of %s"
+                                             % (what, ",".join(valid)))
+        return items
+    return parse
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog=__doc__.split("\n\n", 1)[1])
+    p.add_argument("--check", action="store_true",
+                   help="do not write; exit 1 listing committed files that differ")
+    g = p.add_argument_group("custom dataset (all of --backbone --num-classes --name "
+                             "--train-lmdb --test-lmdb --out)")
+    g.add_argument("--backbone", choices=list(specs.BACKBONES))
+    g.add_argument("--num-classes", type=int)
+    g.add_argument("--name", help="dataset name; the new last layer becomes e.g. fc8_NAME")
+    g.add_argument("--train-lmdb")
+    g.add_argument("--test-lmdb")
+    g.add_argument("--out", help="output folder")
+    g.add_argument("--variants", type=_csv(layout.VARIANTS, "--variants"),
+                   default=list(layout.VARIANTS), help="default: %(default)s")
+    g.add_argument("--modes", type=_csv(presets.MODES, "--modes"),
+                   default=list(presets.MODES), help="default: %(default)s")
+    g.add_argument("--mults", type=_csv(presets.MULTS, "--mults"),
+                   default=list(presets.MULTS), help="default: %(default)s")
+    g.add_argument("--sr-lmdb", help="also write stage-1 SR nets/solvers reading this SR patch LMDB")
+    g.add_argument("--batch-size", type=int)
+    g.add_argument("--test-batch-size", type=int)
+    g.add_argument("--crop-size", type=int, help="net input size (default: the backbone's)")
+    g.add_argument("--mean", action="store_true", help="subtract the ImageNet BGR mean")
+    g.add_argument("--test-iter", type=int, help="in-solver test batches (default: no in-solver test)")
+    g.add_argument("--max-iter", type=int)
+    g.add_argument("--base-lr", type=float)
+    args = p.parse_args(argv)
+    custom = [args.backbone, args.num_classes, args.name, args.train_lmdb, args.test_lmdb, args.out]
+    if any(x is not None for x in custom) and not all(x is not None for x in custom):
+        p.error("a custom dataset needs all of --backbone --num-classes --name "
+                "--train-lmdb --test-lmdb --out")
+    args.custom = all(x is not None for x in custom)
+    if args.custom and args.check:
+        p.error("--check compares the committed tree; it takes no custom-dataset options")
+    return args
+
+
+@cli_main
+def main(argv=None):
+    args = parse_args(argv)
+    if args.check:
+        bad = generate.check()
+        for line in bad:
+            print(os.path.relpath(line, paths.REPO))
+        if bad:
+            print("%d files differ from the generators; run `make prototxts`" % len(bad),
+                  file=sys.stderr)
+            sys.exit(1)
+        print("prototxt/ and solvers/ are up to date")
+        return
+    if args.custom:
+        if args.num_classes < 2:
+            raise RacnnError("--num-classes must be at least 2")
+        net_kw = {k: v for k, v in (("batch_size", args.batch_size),
+                                    ("test_batch_size", args.test_batch_size),
+                                    ("crop_size", args.crop_size)) if v}
+        if args.mean:
+            net_kw["mean"] = True
+        solver_kw = {k: v for k, v in (("max_iter", args.max_iter),
+                                       ("base_lr", args.base_lr)) if v}
+        files = generate.custom_files(
+            args.out, args.backbone, args.num_classes, args.name, args.train_lmdb,
+            args.test_lmdb, variants=args.variants, modes=args.modes, mults_list=args.mults,
+            sr_lmdb=args.sr_lmdb, test_iter=args.test_iter, net_kw=net_kw, solver_kw=solver_kw)
+        os.makedirs(os.path.join(args.out, "snapshots"), exist_ok=True)
+    else:
+        files = generate.committed_files()
+    written = generate.write_files(files)
+    print("%d files generated, %d changed" % (len(files), len(written)))
+    for path in written:
+        print("  " + os.path.relpath(path))
+
+
+if __name__ == "__main__":
+    main()
