@@ -1,0 +1,180 @@
+"""Dataset adapters: official file formats -> one list of samples.
+
+``load(fmt, root, split)`` returns a :class:`Dataset` whose ``samples`` are
+:class:`Sample` tuples ``(path, label, box, id)``:
+
+* ``path``: absolute path of the image file;
+* ``label``: 0-based class index, in the order of ``class_names``, which
+  comes from the official files (never from directory listing order);
+* ``box``: ``(x0, y0, x1, y1)`` in 0-based pixel coordinates, half-open
+  (the crop is ``img[y0:y1, x0:x1]``), or None for the whole image;
+* ``id``: a short stable identifier (official image id or relative path).
+
+Formats: ``cars`` (Stanford Cars devkit), ``cub`` (CUB-200-2011; alias
+``birds``), ``flowers`` (Oxford 102 Flowers; training = trnid + valid as in
+the paper; ``train``/``val``/``trainval``/``test`` available), ``folder``
+(folder-per-class with optional split lists; also reads what
+``racnn.datasets.synthetic`` writes).
+"""
+import collections
+import hashlib
+import os
+
+from ..errors import RacnnError
+
+Sample = collections.namedtuple("Sample", "path label box id")
+
+#: adapter name -> module name (imported lazily)
+FORMATS = collections.OrderedDict([
+    ("cars", "cars"), ("cub", "cub"), ("flowers", "flowers"), ("folder", "folder")])
+#: other spellings accepted by ``load`` (dataset names of racnn.specs)
+FORMAT_ALIASES = {"birds": "cub", "cub200": "cub", "cub_200_2011": "cub",
+                  "stanford_cars": "cars", "oxford_flowers": "flowers",
+                  "synthetic": "folder"}
+IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".pgm", ".tif", ".tiff", ".webp")
+
+
+class Dataset(object):
+    """The samples of one split of a dataset and its class names.
+
+    ``name`` is the dataset name used for database paths (``cars``,
+    ``birds``, ``flowers`` or the folder's name)."""
+
+    def __init__(self, name, fmt, root, split, samples, class_names):
+        self.name = name
+        self.fmt = fmt
+        self.root = os.path.abspath(root)
+        self.split = split
+        self.samples = list(samples)
+        self.class_names = list(class_names)
+        self._check()
+
+    @property
+    def num_classes(self):
+        return len(self.class_names)
+
+    def __len__(self):
+        return len(self.samples)
+
+    def __repr__(self):
+        return "<Dataset %s %s: %d samples, %d classes, root %s>" % (
+            self.name, self.split, len(self.samples), self.num_classes, self.root)
+
+    def _check(self):
+        if not self.samples:
+            raise RacnnError("%s dataset at %s: the %r split has no images"
+                             % (self.fmt, self.root, self.split))
+        n = self.num_classes
+        for s in self.samples:
+            if not (0 <= s.label < n):
+                raise RacnnError("%s dataset at %s: image %s has label %d, outside 0..%d "
+                                 "(%d classes)" % (self.fmt, self.root, s.path, s.label, n - 1, n))
+            if s.box is not None:
+                x0, y0, x1, y1 = s.box
+                if not (x1 > x0 and y1 > y0):
+                    raise RacnnError("%s dataset at %s: image %s has an empty bounding box %r"
+                                     % (self.fmt, self.root, s.path, s.box))
+
+    def label_range(self):
+        labels = [s.label for s in self.samples]
+        return min(labels), max(labels)
+
+    def source_hash(self):
+        """sha256 over (relative path, label, box) of every sample in order:
+        identifies the source list a database was made from."""
+        h = hashlib.sha256()
+        for s in self.samples:
+            rel = os.path.relpath(s.path, self.root)
+            h.update(("%s\t%d\t%r\n" % (rel, s.label, s.box)).encode("utf-8"))
+        return h.hexdigest()
+
+    def check_files(self, limit=5):
+        """Raise a RacnnError listing (the first ``limit``) missing images."""
+        missing = [s.path for s in self.samples if not os.path.isfile(s.path)]
+        if missing:
+            raise RacnnError("%s dataset at %s: %d of %d images of the %r split are missing, "
+                             "e.g. %s" % (self.fmt, self.root, len(missing), len(self.samples),
+                                          self.split, ", ".join(missing[:limit])))
+
+
+def canonical_format(fmt):
+    key = str(fmt).lower()
+    key = FORMAT_ALIASES.get(key, key)
+    if key not in FORMATS:
+        raise RacnnError("unknown dataset format %r; valid: %s (aliases: %s)"
+                         % (fmt, ", ".join(FORMATS), ", ".join(sorted(FORMAT_ALIASES))))
+    return key
+
+
+def load(fmt, root, split, check_files=True, **opts):
+    """Load ``split`` of the dataset in format ``fmt`` found at ``root``.
+
+    With ``check_files`` (default) every image must exist; otherwise only
+    the metadata files are read.  Extra ``opts`` go to the adapter."""
+    import importlib
+    key = canonical_format(fmt)
+    if not os.path.isdir(root):
+        raise RacnnError("%s dataset: folder %s does not exist" % (key, root))
+    module = importlib.import_module("." + FORMATS[key], __name__)
+    ds = module.load(os.path.abspath(root), split, **opts)
+    if check_files:
+        ds.check_files()
+    return ds
+
+
+def require_file(root, names, fmt, layout):
+    """The first of ``names`` (relative to ``root``) that exists, or a
+    RacnnError naming the file and the expected ``layout``."""
+    if isinstance(names, str):
+        names = [names]
+    for name in names:
+        path = os.path.join(root, name)
+        if os.path.isfile(path):
+            return path
+    raise RacnnError("%s dataset at %s: missing %s.\nExpected layout:\n%s"
+                     % (fmt, root, " or ".join(names), layout))
+
+
+def read_lines(path):
+    """Non-empty, stripped lines of a text file, with their 1-based numbers."""
+    with open(path, encoding="utf-8") as fh:
+        return [(i + 1, line.strip()) for i, line in enumerate(fh) if line.strip()]
+
+
+def check_split(split, valid, fmt):
+    if split not in valid:
+        raise RacnnError("%s dataset: unknown split %r; valid: %s" % (fmt, split, ", ".join(valid)))
+    return split
+
+
+def read_image(path):
+    """Decode an image file to an HxWx3 uint8 BGR array (grey images are
+    replicated to 3 channels, alpha is dropped, EXIF orientation is ignored
+    as MATLAB's ``imread`` does); a RacnnError naming the file otherwise."""
+    import cv2
+    if not os.path.isfile(path):
+        raise RacnnError("image %s does not exist" % path)
+    img = cv2.imread(path, cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
+    if img is None or img.size == 0:
+        raise RacnnError("cannot decode image %s (corrupt or not an image)" % path)
+    return img
+
+
+def crop(img, box, path="image"):
+    """``(img[y0:y1, x0:x1], clipped)``: the box is clipped to the image
+    (``clipped`` tells whether it had to be); an empty result is an error."""
+    if box is None:
+        return img, False
+    h, w = img.shape[:2]
+    x0, y0, x1, y1 = (int(v) for v in box)
+    cx0, cy0, cx1, cy1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+    if cx1 <= cx0 or cy1 <= cy0:
+        raise RacnnError("%s: bounding box %r lies outside the %dx%d image"
+                         % (path, tuple(box), w, h))
+    clipped = (cx0, cy0, cx1, cy1) != (x0, y0, x1, y1)
+    return img[cy0:cy1, cx0:cx1], clipped
+
+
+def read_sample(sample):
+    """``(cropped BGR image, clipped)`` of a Sample."""
+    return crop(read_image(sample.path), sample.box, sample.path)

@@ -1,0 +1,102 @@
+"""A generic folder-per-class dataset (also what ``synthetic`` writes).
+
+Accepted layouts, tried in this order for a split ``S``:
+
+1. ``root/S.txt``: a split list, one image a line, path relative to
+   ``root``; either ``<path>`` (the class is the path's first folder) or
+   ``<path> <label>`` (0-based label, as Caffe's ``convert_imageset`` lists);
+2. ``root/S/<class>/<image>``: one folder per split;
+3. ``root/<class>/<image>`` with split ``all`` (no split information).
+
+Class order: ``root/classes.txt`` (one name a line) when present, else the
+class folder names sorted by name (never directory listing order).
+"""
+import os
+
+from ..errors import RacnnError
+from . import IMAGE_EXTS, Dataset, Sample, read_lines
+
+LAYOUT = """    classes.txt             (optional) class names in label order
+    train.txt, test.txt     (optional) relative image paths [+ 0-based label]
+    <class>/<image>.jpg     or train/<class>/<image>.jpg, test/<class>/<image>.jpg"""
+
+
+def _images_under(folder):
+    out = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames.sort()
+        for f in sorted(filenames):
+            if f.lower().endswith(IMAGE_EXTS):
+                out.append(os.path.join(dirpath, f))
+    return out
+
+
+def _class_dirs(folder):
+    return sorted(d for d in os.listdir(folder)
+                  if os.path.isdir(os.path.join(folder, d)) and not d.startswith("."))
+
+
+def load(root, split):
+    root = os.path.abspath(root)
+    names_file = os.path.join(root, "classes.txt")
+    names = [line for _, line in read_lines(names_file)] if os.path.isfile(names_file) else None
+    if names is not None and len(set(names)) != len(names):
+        raise RacnnError("%s lists a class name twice" % names_file)
+    list_file = os.path.join(root, split + ".txt")
+    entries = []   # (path, class name or None, label or None, id)
+    if os.path.isfile(list_file):
+        for lineno, line in read_lines(list_file):
+            parts = line.rsplit(None, 1)
+            label = None
+            if len(parts) == 2 and parts[1].lstrip("-").isdigit():
+                rel, label = parts[0], int(parts[1])
+            else:
+                rel = line
+            if os.path.isabs(rel) or ".." in rel.replace("\\", "/").split("/"):
+                raise RacnnError("%s line %d: paths must be relative to %s, got %r"
+                                 % (list_file, lineno, root, rel))
+            cls = rel.replace("\\", "/").split("/")[0] if "/" in rel.replace("\\", "/") else None
+            if label is None and cls is None:
+                raise RacnnError("%s line %d: %r has neither a class folder nor a label"
+                                 % (list_file, lineno, line))
+            entries.append((os.path.join(root, rel), cls, label, rel))
+        class_source = None
+        if names is None:
+            if any(e[2] is not None for e in entries):
+                raise RacnnError("%s has numeric labels: put the class names in %s"
+                                 % (list_file, names_file))
+            names = sorted(set(e[1] for e in entries))
+    else:
+        base = os.path.join(root, split)
+        if not os.path.isdir(base):
+            if split != "all":
+                raise RacnnError("folder dataset at %s: no split list %s and no folder %s "
+                                 "(use split 'all' for a plain folder-per-class tree).\n"
+                                 "Expected layout:\n%s" % (root, list_file, base, LAYOUT))
+            base = root
+        class_source = base
+        if names is None:
+            # the union over all split folders, so train and test agree
+            splits = [d for d in ("train", "val", "test") if os.path.isdir(os.path.join(root, d))]
+            found = set()
+            for d in (splits if base != root else ["."]):
+                found.update(_class_dirs(os.path.join(root, d)))
+            names = sorted(found)
+        for cls in _class_dirs(base):
+            for path in _images_under(os.path.join(base, cls)):
+                entries.append((path, cls, None, os.path.relpath(path, root)))
+    if not names:
+        raise RacnnError("folder dataset at %s: no classes found.\nExpected layout:\n%s"
+                         % (root, LAYOUT))
+    index = {n: i for i, n in enumerate(names)}
+    samples = []
+    for path, cls, label, ident in entries:
+        if label is None:
+            if cls not in index:
+                raise RacnnError("folder dataset at %s: image %s is in folder %r, which is not "
+                                 "a class of %s" % (root, path, cls, names_file if os.path.isfile(
+                                     names_file) else class_source or root))
+            label = index[cls]
+        samples.append(Sample(path, label, None, ident))
+    name = os.path.basename(root.rstrip(os.sep)) or "folder"
+    return Dataset(name, "folder", root, split, samples, names)

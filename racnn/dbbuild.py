@@ -1,0 +1,195 @@
+"""Building classification databases from datasets: decode, crop to the box,
+degrade (``racnn.degrade``), serialise, write (``racnn.db``).
+
+Decoding and resizing run in worker processes (one per core by default) in
+a streaming pipeline: samples go out in chunks, at most a few chunks are in
+flight, results come back in order and are written at once, so memory stays
+bounded whatever the dataset size.  Import these through ``racnn.db``.
+"""
+import collections
+import multiprocessing
+import os
+
+import numpy as np
+
+from . import datasets as datasets_mod
+from . import specs
+from .degrade import check_kernel, degrade, imresize
+from .errors import RacnnError
+
+CHUNK = 8           # samples per task sent to a worker
+INFLIGHT = 4        # chunks in flight per worker
+
+
+# ------------------------------------------------------- ordered parallel map --
+
+def _init_worker():
+    try:
+        import cv2
+        cv2.setNumThreads(1)
+    except ImportError:  # pragma: no cover
+        pass
+
+
+def _run_chunk(func, chunk):
+    return [func(item) for item in chunk]
+
+
+def ordered_map(func, items, workers=None, chunk=CHUNK, inflight=INFLIGHT):
+    """Yield ``func(item)`` for every item, in order, computed by ``workers``
+    processes (``os.cpu_count()`` by default; 0 or 1 = in this process).
+    At most ``workers * inflight`` chunks of ``chunk`` items are pending, so
+    neither the inputs nor the results pile up in memory.  ``func`` must be
+    picklable (a module-level function or a functools.partial of one)."""
+    workers = os.cpu_count() or 1 if workers is None else int(workers)
+    if workers <= 1:
+        for item in items:
+            yield func(item)
+        return
+    ctx = multiprocessing.get_context("fork")
+    pool = ctx.Pool(workers, initializer=_init_worker)
+    pending = collections.deque()
+    try:
+        it = iter(items)
+        done = False
+        while True:
+            while not done and len(pending) < workers * inflight:
+                batch = [x for _, x in zip(range(chunk), it)]
+                if not batch:
+                    done = True
+                    break
+                pending.append(pool.apply_async(_run_chunk, (func, batch)))
+            if not pending:
+                break
+            for result in pending.popleft().get():
+                yield result
+        pool.close()
+    finally:
+        pool.terminate()
+        pool.join()
+
+
+# ----------------------------------------------------- classification items --
+
+def process_sample(sample, res, size, kernel, encoded=False, skip_bad=False):
+    """The serialised Datum of one sample: ``("ok", bytes, label, id, clipped)``
+    or, with ``skip_bad``, ``("bad", message)`` for an unreadable image."""
+    from .db import datum_bytes
+    try:
+        img, clipped = datasets_mod.read_sample(sample)
+    except RacnnError as exc:
+        if skip_bad:
+            return ("bad", str(exc))
+        raise
+    if res == size:
+        out = imresize(img, (size, size), kernel)
+    else:
+        out = degrade(img, res, size, kernel)
+    return ("ok", datum_bytes(out, sample.label, encoded), sample.label, sample.id, clipped)
+
+
+class _Item(object):
+    """Picklable callable: process_sample with fixed options."""
+
+    def __init__(self, **kw):
+        self.kw = kw
+
+    def __call__(self, sample):
+        return process_sample(sample, **self.kw)
+
+
+def shuffled(samples, seed, limit=None):
+    """The samples in a seeded random order; with ``limit``, the first
+    ``limit`` of a class-balanced order (round-robin over classes)."""
+    order = np.random.RandomState(seed).permutation(len(samples))
+    out = [samples[i] for i in order]
+    if limit is not None and limit < len(out):
+        rank, seen = [], collections.Counter()
+        for s in out:
+            rank.append(seen[s.label])
+            seen[s.label] += 1
+        keep = sorted(range(len(out)), key=lambda i: (rank[i], i))[:limit]
+        out = [out[i] for i in sorted(keep)]
+    return out
+
+
+def _as_dataset(dataset, split, root, check_files=True):
+    if isinstance(dataset, datasets_mod.Dataset):
+        if split is not None and split != dataset.split:
+            raise RacnnError("dataset object is the %r split, not %r" % (dataset.split, split))
+        return dataset
+    if root is None:
+        raise RacnnError("building a %s database needs the dataset's root folder" % dataset)
+    return datasets_mod.load(dataset, root, split, check_files=check_files)
+
+
+def build_classification_db(dataset, split=None, res=specs.DEFAULT_RES, out=None,
+                            size=specs.DEFAULT_DB_SIZE, kernel=specs.DEFAULT_KERNEL, root=None,
+                            encoded=False, skip_bad=False, seed=0, limit=None, workers=None,
+                            overwrite=False, desc=None):
+    """Build the database of ``dataset`` (a racnn.datasets.Dataset, or a
+    format name with ``root``) degraded to ``res`` and stored at ``size``.
+
+    ``out`` defaults to ``specs.db_path(dataset.name, split, res, size,
+    kernel)``.  Returns the manifest."""
+    from .db import base_manifest, write_datums
+    check_kernel(kernel)
+    res, size = int(res), int(size)
+    if not (1 <= res <= size):
+        raise RacnnError("resolution must be 1..size (%d), got %d" % (size, res))
+    ds = _as_dataset(dataset, split, root)
+    split = ds.split
+    out = out or specs.db_path(ds.name, split, res, size, kernel)
+    if os.path.exists(out) and not overwrite:
+        raise RacnnError("database %s already exists (use --overwrite to replace it)" % out)
+    samples = shuffled(ds.samples, seed, limit)
+    stats = {"skipped": [], "clipped": 0}
+
+    def results():
+        func = _Item(res=res, size=size, kernel=kernel, encoded=encoded, skip_bad=skip_bad)
+        for sample, r in zip(samples, ordered_map(func, samples, workers)):
+            if r[0] == "bad":
+                stats["skipped"].append(r[1])
+                continue
+            stats["clipped"] += int(r[4])
+            yield r[1], r[2], r[3]
+
+    manifest = base_manifest(
+        "classification", dataset=ds.name, format=ds.fmt, split=split, res=res, size=size,
+        kernel=kernel, num_classes=ds.num_classes, class_names=ds.class_names,
+        source_root=ds.root, source_hash=ds.source_hash(), source_count=len(ds.samples),
+        limit=limit, seed=seed, channels=3)
+
+    def finish():   # fields known only after the pass
+        return {"skipped_bad": len(stats["skipped"]), "skipped_files": stats["skipped"][:100],
+                "clipped_boxes": stats["clipped"]}
+
+    return write_datums(out, results(), manifest, total=len(samples), encoded=encoded,
+                        overwrite=overwrite, finish=finish,
+                        desc=desc or "%s %s r%d" % (ds.name, split, res))
+
+
+def matches(manifest, **want):
+    """True when every ``want`` key equals the manifest's value."""
+    return all(manifest.get(k) == v for k, v in want.items())
+
+
+def ensure_classification_db(fmt, root, split, path=None, res=specs.DEFAULT_RES,
+                             size=specs.DEFAULT_DB_SIZE, kernel=specs.DEFAULT_KERNEL,
+                             limit=None, seed=0, encoded=False, skip_bad=False, workers=None):
+    """The manifest of the database at ``path``, (re)built when it is
+    missing or was made from other data or settings."""
+    from .db import read_manifest
+    ds = datasets_mod.load(fmt, root, split)
+    path = path or specs.db_path(ds.name, split, res, size, kernel)
+    if os.path.isdir(path):
+        try:
+            m = read_manifest(path)
+        except RacnnError:
+            m = {}
+        if matches(m, kind="classification", res=res, size=size, kernel=kernel, split=split,
+                   source_hash=ds.source_hash(), limit=limit, seed=seed, encoded=encoded):
+            return m
+    return build_classification_db(ds, split, res, path, size=size, kernel=kernel,
+                                   encoded=encoded, skip_bad=skip_bad, seed=seed, limit=limit,
+                                   workers=workers, overwrite=True)

@@ -1,0 +1,173 @@
+"""The stage-1 SR pre-training database (PAPER.md, "Stage 1").
+
+Each HR image is resized to ``size x size`` (227) = HR; LR = HR down to
+``res x res`` (50) and back up to ``size`` (same kernel).  Patches of
+``patch x patch`` (51) at stride ``stride`` (17) are cut at the same place
+from LR and HR and stored together as ONE 6-channel Datum: channels 0-2 the
+LR patch, channels 3-5 the HR patch, both BGR like the classification
+databases, label 0.  The stage-1 net splits the two with a ``Slice`` layer,
+so input and label cannot drift apart.  Keys are a seeded permutation of the
+patch numbers, so Caffe reads the patches shuffled across images.
+Import these through ``racnn.db``.
+"""
+import hashlib
+import os
+
+import numpy as np
+
+from . import datasets as datasets_mod
+from . import specs
+from .dbbuild import matches, ordered_map
+from .degrade import check_kernel, imresize
+from .errors import RacnnError
+
+
+def patch_positions(size, patch, stride):
+    """Top-left offsets of the patches along one side."""
+    if patch > size:
+        raise RacnnError("patch %d is larger than the image side %d" % (patch, size))
+    return list(range(0, size - patch + 1, stride))
+
+
+def sr_pair(img, res=specs.SR_LR_RES, size=specs.SR_HR_SIZE, kernel=specs.DEFAULT_KERNEL):
+    """``(lr, hr)``: HR = img resized to size x size; LR = HR down to res, up to size."""
+    hr = imresize(img, (size, size), kernel)
+    lr = imresize(imresize(hr, (res, res), kernel), (size, size), kernel)
+    return lr, hr
+
+
+def image_patches(img, res, size, patch, stride, kernel):
+    """The 6-channel (LR BGR, HR BGR) patches of one image, HxWx6 uint8 each."""
+    lr, hr = sr_pair(img, res, size, kernel)
+    both = np.concatenate([lr, hr], axis=2)
+    pos = patch_positions(size, patch, stride)
+    return [both[y:y + patch, x:x + patch] for y in pos for x in pos]
+
+
+class _Item(object):
+    def __init__(self, **kw):
+        self.kw = kw
+
+    def __call__(self, source):
+        from .db import datum_bytes
+        path, box = source
+        try:
+            img, clipped = datasets_mod.crop(datasets_mod.read_image(path), box, path)
+        except RacnnError as exc:
+            if self.kw["skip_bad"]:
+                return ("bad", str(exc))
+            raise
+        kw = dict(self.kw)
+        kw.pop("skip_bad")
+        return ("ok", [datum_bytes(p, 0) for p in image_patches(img, **kw)], clipped)
+
+
+def list_images(images):
+    """[(path, box)] of a folder (recursively, sorted), a list of paths, or a
+    racnn.datasets.Dataset (its samples with their boxes)."""
+    if isinstance(images, datasets_mod.Dataset):
+        return [(s.path, s.box) for s in images.samples]
+    if isinstance(images, (list, tuple)):
+        return [(os.path.abspath(p), None) for p in images]
+    if not os.path.isdir(images):
+        raise RacnnError("SR patch images: folder %s does not exist" % images)
+    out = []
+    for dirpath, dirnames, filenames in os.walk(images):
+        dirnames.sort()
+        out.extend((os.path.join(dirpath, f), None) for f in sorted(filenames)
+                   if f.lower().endswith(datasets_mod.IMAGE_EXTS))
+    if not out:
+        raise RacnnError("SR patch images: no image files under %s" % images)
+    return out
+
+
+def _source_hash(sources, base):
+    h = hashlib.sha256()
+    for path, box in sources:
+        h.update(("%s\t%r\n" % (os.path.relpath(path, base), box)).encode("utf-8"))
+    return h.hexdigest()
+
+
+def build_sr_patch_db(images, out=None, res=specs.SR_LR_RES, size=specs.SR_HR_SIZE,
+                      patch=specs.SR_PATCH, stride=specs.SR_STRIDE,
+                      kernel=specs.DEFAULT_KERNEL, max_images=None, seed=0, skip_bad=False,
+                      workers=None, overwrite=False, desc="SR patches"):
+    """Build the SR patch database from ``images`` (folder, list of paths or
+    Dataset); ``max_images`` takes a seeded sample of that many images (the
+    released script samples 500).  ``out`` defaults to ``specs.sr_db_path``.
+    Returns the manifest."""
+    from .db import base_manifest, write_datums
+    check_kernel(kernel)
+    res, size, patch, stride = int(res), int(size), int(patch), int(stride)
+    if not 1 <= res <= size or stride < 1:
+        raise RacnnError("need 1 <= res <= size and stride >= 1 (res=%d size=%d stride=%d)"
+                         % (res, size, stride))
+    per_image = len(patch_positions(size, patch, stride)) ** 2
+    sources = list_images(images)
+    all_count, all_hash = len(sources), _source_hash(sources, "/")
+    rng = np.random.RandomState(seed)
+    if max_images is not None and max_images < len(sources):
+        sources = [sources[i] for i in sorted(rng.choice(len(sources), max_images, False))]
+    out = out or specs.sr_db_path(res, size, patch, stride, kernel)
+    if os.path.exists(out) and not overwrite:
+        raise RacnnError("database %s already exists (use --overwrite to replace it)" % out)
+    keys = rng.permutation(len(sources) * per_image)     # patch j -> its shuffled position
+    stats = {"skipped": [], "clipped": 0}
+
+    def results():
+        func = _Item(res=res, size=size, patch=patch, stride=stride, kernel=kernel,
+                     skip_bad=skip_bad)
+        for i, r in enumerate(ordered_map(func, sources, workers, chunk=2)):
+            if r[0] == "bad":
+                stats["skipped"].append(r[1])
+                continue
+            stats["clipped"] += int(r[2])
+            for j, value in enumerate(r[1]):
+                yield value, 0, None, b"%08d" % keys[i * per_image + j]
+
+    is_ds = isinstance(images, datasets_mod.Dataset)
+    base = images.root if is_ds else (images if isinstance(images, str) else "/")
+    manifest = base_manifest(
+        "sr_patches", dataset=images.name if is_ds else os.path.basename(str(base).rstrip("/")),
+        split=images.split if is_ds else None, res=res, size=size,
+        patch=patch, stride=stride, kernel=kernel, num_classes=None, class_names=None,
+        channels=6, channel_layout="0-2: LR (degraded, upscaled) BGR; 3-5: HR BGR",
+        images=len(sources), patches_per_image=per_image, max_images=max_images,
+        source_root=os.path.abspath(str(base)), source_hash=_source_hash(sources, base),
+        source_count=all_count, all_sources_hash=all_hash, seed=seed)
+
+    def finish():
+        return {"skipped_bad": len(stats["skipped"]), "skipped_files": stats["skipped"][:100],
+                "clipped_boxes": stats["clipped"], "images": len(sources) - len(stats["skipped"])}
+
+    return write_datums(out, results(), manifest, total=len(sources) * per_image,
+                        overwrite=overwrite, finish=finish, append=False, desc=desc, unit="patch")
+
+
+def ensure_sr_patch_db(path=None, images=None, fmt=None, root=None, res=specs.SR_LR_RES,
+                       size=specs.SR_HR_SIZE, patch=specs.SR_PATCH, stride=specs.SR_STRIDE,
+                       kernel=specs.DEFAULT_KERNEL, max_images=None, seed=0, skip_bad=False,
+                       workers=None):
+    """The manifest of the SR patch database at ``path``, (re)built when it
+    is missing or stale.  Source: the folder ``images`` if given, else the
+    training split of dataset ``fmt`` at ``root`` (cropped to its boxes)."""
+    from .db import read_manifest
+    if images is None:
+        if fmt is None or root is None:
+            raise RacnnError("SR patches need an image folder or a dataset (format and root)")
+        images = datasets_mod.load(fmt, root, "train")
+    path = path or specs.sr_db_path(res, size, patch, stride, kernel)
+    sources = list_images(images)
+    if os.path.isdir(path):
+        try:
+            m = read_manifest(path)
+        except RacnnError:
+            m = {}
+        if matches(m, kind="sr_patches", res=res, size=size, patch=patch, stride=stride,
+                   kernel=kernel, max_images=max_images, seed=seed) and \
+                m.get("source_count") == len(sources) and \
+                m.get("all_sources_hash") == _source_hash(sources, "/"):
+            return m
+    m = build_sr_patch_db(images, path, res, size, patch, stride, kernel, max_images, seed,
+                          skip_bad, workers, overwrite=True)
+    return m
