@@ -40,8 +40,9 @@ class Dataset(object):
     ``name`` is the dataset name used for database paths (``cars``,
     ``birds``, ``flowers`` or the folder's name)."""
 
-    def __init__(self, name, fmt, root, split, samples, class_names):
+    def __init__(self, name, fmt, root, split, samples, class_names, layout=None):
         self.name = name
+        self.layout = layout
         self.fmt = fmt
         self.root = os.path.abspath(root)
         self.split = split
@@ -93,8 +94,10 @@ class Dataset(object):
         missing = [s.path for s in self.samples if not os.path.isfile(s.path)]
         if missing:
             raise RacnnError("%s dataset at %s: %d of %d images of the %r split are missing, "
-                             "e.g. %s" % (self.fmt, self.root, len(missing), len(self.samples),
-                                          self.split, ", ".join(missing[:limit])))
+                             "e.g. %s%s" % (self.fmt, self.root, len(missing), len(self.samples),
+                                            self.split, ", ".join(missing[:limit]),
+                                            "\nExpected layout:\n" + self.layout
+                                            if self.layout else ""))
 
 
 def canonical_format(fmt):

@@ -112,4 +112,5 @@ def load(root, split, use_boxes=True, images_dir=None):
         box = (x1 - 1, y1 - 1, x2, y2) if use_boxes else None
         samples.append(Sample(os.path.join(folder, fname), cls - 1, box,
                               os.path.splitext(fname)[0]))
-    return Dataset("cars", "cars", root, split, samples, names)
+    return Dataset("cars", "cars", root, split, samples, names,
+                   LAYOUT)

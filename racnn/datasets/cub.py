@@ -83,4 +83,5 @@ def load(root, split, use_boxes=True):
             box = (int(round(x)), int(round(y)), int(round(x + w)), int(round(y + h)))
         path = os.path.join(root, "images", images[image_id][0])
         samples.append(Sample(path, label - 1, box, str(image_id)))
-    return Dataset("birds", "cub", root, split, samples, classes)
+    return Dataset("birds", "cub", root, split, samples, classes,
+                   LAYOUT)

@@ -63,4 +63,5 @@ def load(root, split):
                                  % (labels_path, image_id, label, num_classes))
             path = os.path.join(root, "jpg", "image_%05d.jpg" % image_id)
             samples.append(Sample(path, label - 1, None, "%05d" % image_id))
-    return Dataset("flowers", "flowers", root, split, samples, names)
+    return Dataset("flowers", "flowers", root, split, samples, names,
+                   LAYOUT)

@@ -99,4 +99,5 @@ def load(root, split):
             label = index[cls]
         samples.append(Sample(path, label, None, ident))
     name = os.path.basename(root.rstrip(os.sep)) or "folder"
-    return Dataset(name, "folder", root, split, samples, names)
+    return Dataset(name, "folder", root, split, samples, names,
+                   LAYOUT)
