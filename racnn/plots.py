@@ -102,3 +102,25 @@ def accuracy_vs_iteration(curves, path, title=None, ylabel="mean class accuracy 
     ax.legend(loc="lower right")
     ax.set_title(title or "accuracy against iteration")
     return _save(fig, path)
+
+
+def paper_vs_ours(cells, path, title=None):
+    """Grouped bars, paper vs ours, one group per filled cell of the report
+    (racnn.report.paper_rows); None (no file) when no cell is filled."""
+    cells = [c for c in cells if c.get("ours") is not None]
+    if not cells:
+        return None
+    plt = _plt()
+    labels = ["%s: %s\n%s" % (c["table"], c["row"], c["dataset"] if c["table"] != "Table III"
+                              else "r=%s" % c["res"]) for c in cells]
+    x = np.arange(len(cells))
+    fig, ax = plt.subplots(figsize=(max(5.0, 1.1 * len(cells) + 2), 4.2))
+    ax.bar(x - 0.2, [c["paper"] for c in cells], 0.4, label="paper", color="#999999")
+    ax.bar(x + 0.2, [c["ours"] for c in cells], 0.4, label="ours", color="#1f77b4")
+    ax.set_xticks(x)
+    ax.set_xticklabels(labels, fontsize=7, rotation=30, ha="right")
+    ax.set_ylabel("mean class accuracy (%)")
+    ax.legend()
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_title(title or "paper vs ours")
+    return _save(fig, path)

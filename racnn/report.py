@@ -1,0 +1,250 @@
+"""Results beside the paper, built from run folders.
+
+``collect(run_dirs)`` reads each run's ``config.json`` and the
+``<stage>/eval/metrics.json`` of its classification stages (cnn, racnn_g,
+racnn_p) into result records.  ``paper_rows(results)`` places them in the
+paper's tables (racnn.paper: Table II, Table III, Fig. 4) with Paper | Ours |
+diff per cell; results of no paper setting (other resolutions, the tiny
+backbone, smoke runs, custom datasets) go to "other runs".  When several runs
+fill one cell, the newest evaluation of a non-smoke run wins and the count is
+shown.  ``write_report(run_dirs, out_dir)`` writes ``report.md``,
+``results.csv`` (one line per cell), ``timing_from_logs.csv`` and
+``paper_vs_ours.png``; every row links its train.log, config.json, model and
+eval folder (paths relative to the report).
+"""
+import collections
+import json
+import os
+
+from . import atomic, paper, specs
+from .errors import RacnnError
+
+CLASSIFIERS = ("cnn", "racnn_g", "racnn_p")
+CSV_COLUMNS = ("table", "row", "dataset", "backbone", "variant", "res", "mode", "paper",
+               "ours", "diff", "runs", "run", "log", "config", "model", "eval")
+
+
+def find_runs(root):
+    """Every run folder (a folder with config.json) under ``root``, sorted."""
+    if not os.path.isdir(root):
+        raise RacnnError("%s: no such folder of runs" % root)
+    found = []
+    for dirpath, dirnames, files in os.walk(root):
+        if "config.json" in files:
+            found.append(dirpath)
+            dirnames[:] = []
+        else:
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+    return sorted(found)
+
+
+def collect(run_dirs):
+    """Result records, one per evaluated classification stage."""
+    from . import runfolder
+    out = []
+    for rd in run_dirs:
+        run = runfolder.read_run(rd)
+        cfg = run.config
+        for st in run.stages:
+            mpath = os.path.join(runfolder.eval_dir(run, st), "metrics.json")
+            if st.name not in CLASSIFIERS or not os.path.isfile(mpath):
+                continue
+            with open(mpath) as fh:
+                m = json.load(fh)
+            log = os.path.join(st.dir, "train.log")
+            out.append({
+                "dataset": cfg.get("dataset"), "backbone": cfg.get("backbone"),
+                "variant": st.name, "res": cfg.get("res"), "mode": cfg.get("mode"),
+                "mults": cfg.get("mults"), "sr_weights": cfg.get("sr_weights"),
+                "smoke": bool(cfg.get("smoke")), "ours": 100.0 * m["mean_class_accuracy"],
+                "overall": 100.0 * m["overall_accuracy"], "num_images": m["num_images"],
+                "iteration": m.get("iteration"), "run": run.dir,
+                "config": os.path.join(run.dir, "config.json"),
+                "log": log if os.path.isfile(log) else None,
+                "model": m.get("snapshot"), "eval": os.path.dirname(mpath),
+                "evaluated": os.path.getmtime(mpath)})
+    return out
+
+
+def _pick(results, **want):
+    hits = [r for r in results if all(r.get(k) == v for k, v in want.items())]
+    if not hits:
+        return None, 0
+    best = max(hits, key=lambda r: (not r["smoke"], r["evaluated"]))
+    return best, len(hits)
+
+
+def _cell(table, row, r, n, paper_value, **setting):
+    d = dict(table=table, row=row, paper=paper_value, ours=None, diff=None, runs=n,
+             run=None, log=None, config=None, model=None, eval=None)
+    d.update(setting)
+    if r is not None:
+        d.update(ours=r["ours"], run=r["run"], log=r["log"], config=r["config"],
+                 model=r["model"], eval=r["eval"], smoke=r["smoke"])
+        if paper_value is not None:
+            d["diff"] = r["ours"] - paper_value
+    return d
+
+
+def paper_rows(results):
+    """(cells, used) -- cells: dicts of CSV_COLUMNS for every paper number;
+    used: ids of the results placed in a paper table."""
+    real = [r for r in results if not r["smoke"]]
+    cells, used = [], set()
+
+    def place(table, row, paper_value, want, setting):
+        r, n = _pick(real, **want)
+        if r is not None:
+            used.add(id(r))
+        cells.append(_cell(table, row, r, n, paper_value, **setting))
+
+    for (bb, var), per_ds in paper.TABLE_II.items():
+        for ds, value in per_ds.items():
+            want = dict(paper.TABLE_II_SETTING, backbone=bb, variant=var, dataset=ds)
+            place("Table II", paper.title(bb, var), value, want, want)
+    for var, per_res in paper.TABLE_III.items():
+        for res, value in per_res.items():
+            want = dict(paper.TABLE_III_SETTING, variant=var, res=res)
+            place("Table III", paper.title("alexnet", var), value, want, want)
+    for var, per_ds in paper.FIG_4.items():
+        for ds, value in per_ds.items():
+            variants = paper.FIG_4_RACNN_VARIANTS if var == "racnn" else (var,)
+            base = dict(paper.FIG_4_SETTING, dataset=ds)
+            r, n = None, 0
+            for v in variants:
+                r, n = _pick(real, variant=v, **base)
+                if r is not None:
+                    break
+            if r is not None:
+                used.add(id(r))
+            title = paper.title("alexnet", var)
+            if r is not None and var == "racnn":
+                title += " (ours: %s)" % paper.title("alexnet", v)
+            cells.append(_cell("Fig. 4", title, r, n, value, variant=v if r else variants[0],
+                               **base))
+    for c in cells:        # every setting key present, for the CSV
+        for k in ("dataset", "backbone", "variant", "res", "mode"):
+            c.setdefault(k, None)
+    return cells, used
+
+
+def other_rows(results, used):
+    """Results of no paper cell (smoke runs, tiny, other settings)."""
+    return [r for r in results if id(r) not in used]
+
+
+# ------------------------------------------------------------ rendering
+def _rel(path, base):
+    return os.path.relpath(path, base) if path else None
+
+
+def _links(c, base):
+    parts = [("log", c.get("log")), ("config", c.get("config")), ("model", c.get("model")),
+             ("eval", c.get("eval"))]
+    return " ".join("[%s](%s)" % (k, _rel(p, base)) for k, p in parts if p) or "-"
+
+
+def _pct(x, signed=False):
+    return "-" if x is None else ("%+.2f" if signed else "%.2f") % x
+
+
+def markdown(cells, others, base, timing_rows=()):
+    """The report as Markdown; links relative to ``base``."""
+    out = ["# Results beside the paper", "",
+           "Mean per-class accuracy (%%) on the test set, exact single pass "
+           "(tools/eval_per_class.py).  *diff* = ours - paper.  Empty cells: no run yet "
+           "(`make <dataset>-<backbone> MODE=... RES=...`).", ""]
+    tables = collections.OrderedDict()
+    for c in cells:
+        tables.setdefault(c["table"], []).append(c)
+    settings = {"Table II": "r = 50, frozen classifier",
+                "Table III": "Birds, AlexNet, frozen; columns are resolutions",
+                "Fig. 4": "r = 50, end to end, AlexNet"}
+    for table, tcells in tables.items():
+        cols = list(collections.OrderedDict(
+            (c["res"] if table == "Table III" else c["dataset"], 1) for c in tcells))
+        head = " | ".join("%s paper | ours | diff" % (
+            "r=%s" % k if table == "Table III" else specs.dataset_spec(k).title)
+            for k in cols)
+        out += ["## %s (%s)" % (table, settings[table]), "",
+                "| model | %s | runs |" % head, "|---" * (2 + 3 * len(cols)) + "|"]
+        rows = collections.OrderedDict()
+        for c in tcells:
+            rows.setdefault(c["row"], {})[c["res"] if table == "Table III" else
+                                          c["dataset"]] = c
+        for row, by in rows.items():
+            vals, links = [], []
+            for k in cols:
+                c = by.get(k)
+                vals += [_pct(c and c["paper"]), _pct(c and c["ours"]),
+                         _pct(c and c["diff"], True)]
+                if c and c["ours"] is not None:
+                    more = " (%d runs)" % c["runs"] if c["runs"] > 1 else ""
+                    links.append("%s: %s%s" % (k, _links(c, base), more))
+            out.append("| %s | %s | %s |" % (row, " | ".join(vals), "<br>".join(links) or "-"))
+        out.append("")
+    if others:
+        out += ["## Other runs (no paper number: other settings, the tiny backbone, smoke "
+                "runs)", "", "| run | network | dataset | backbone | r | mode | mults | "
+                "mean class acc. | overall | images | iteration | links |", "|---" * 12 + "|"]
+        for r in sorted(others, key=lambda r: (r["run"], CLASSIFIERS.index(r["variant"]))):
+            out.append("| %s%s | %s | %s | %s | %s | %s | %s | %.2f | %.2f | %d | %s | %s |" % (
+                os.path.basename(r["run"]), " (smoke)" if r["smoke"] else "",
+                r["variant"], r["dataset"], r["backbone"], r["res"], r["mode"], r["mults"],
+                r["ours"], r["overall"], r["num_images"], r["iteration"], _links(r, base)))
+        out.append("")
+    if timing_rows:
+        out += ["## Training time per epoch from the logs (Table I: GTX-980 seconds)", "",
+                "| run | network | s/iteration | batch | images | s/epoch | paper s/epoch |",
+                "|---" * 7 + "|"]
+        for t in timing_rows:
+            p = paper.TABLE_I.get((t["backbone"], t["racnn"]), {}).get(t["dataset"])
+            out.append("| %s | %s | %.3f | %d | %d | %.1f | %s |" % (
+                os.path.basename(os.path.dirname(os.path.dirname(t["log"]))), t["variant"],
+                t["seconds_per_iteration"], t["batch_size"], t["images"],
+                t["seconds_per_epoch"], "-" if p is None else p))
+        out.append("")
+    return "\n".join(out)
+
+
+def write_csv(cells, others, path):
+    with atomic.atomic_file(path) as fh:
+        fh.write(",".join(CSV_COLUMNS) + "\n")
+        rows = list(cells) + [dict(r, table="other", row=r["variant"], paper=None, diff=None,
+                                   runs=1) for r in others]
+        for c in rows:
+            fh.write(",".join(_csv(c.get(k)) for k in CSV_COLUMNS) + "\n")
+    return path
+
+
+def _csv(v):
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return "%.4f" % v
+    s = str(v)
+    return '"%s"' % s.replace('"', '""') if any(ch in s for ch in ',"\n') else s
+
+
+def write_report(run_dirs, out_dir):
+    """Write the report of ``run_dirs`` into ``out_dir``; returns its paths."""
+    from . import plots, timing
+    results = collect(run_dirs)
+    cells, used = paper_rows(results)
+    others = other_rows(results, used)
+    trows = []
+    for rd in run_dirs:
+        trows += timing.from_run(rd)
+    os.makedirs(out_dir, exist_ok=True)
+    md_path = os.path.join(out_dir, "report.md")
+    png = plots.paper_vs_ours([c for c in cells if c["ours"] is not None],
+                              os.path.join(out_dir, "paper_vs_ours.png"))
+    text = markdown(cells, others, out_dir, trows)
+    if png:
+        text += "\n![paper vs ours](paper_vs_ours.png)\n"
+    atomic.write_text(md_path, text)
+    paths = [md_path, write_csv(cells, others, os.path.join(out_dir, "results.csv"))]
+    if trows:
+        paths.append(timing.write_log_rows(trows, os.path.join(out_dir,
+                                                               "timing_from_logs.csv")))
+    return paths + ([png] if png else []), results

@@ -1,0 +1,67 @@
+"""`caffe time` per backbone with and without the SR front (tiny backbone
+here; the paper's backbones are a benchmark: tools/time_nets.py)."""
+import json
+import os
+
+import pytest
+
+import _evalkit as kit
+from racnn import paper, timing
+from racnn.errors import RacnnError
+
+
+@pytest.fixture(scope="module")
+def tiny_times():
+    return {(b, r): timing.time_net(b, r, batch_size=4, iterations=1)
+            for b in ("tiny",) for r in (False, True)}
+
+
+def test_caffe_time_tiny(tiny_times):
+    cnn, racnn = tiny_times[("tiny", False)], tiny_times[("tiny", True)]
+    for t in (cnn, racnn):
+        assert t["forward_backward_ms"] > 0 and t["forward_ms"] > 0 and t["device"] == "CPU"
+        assert t["forward_backward_ms"] == pytest.approx(t["forward_ms"] + t["backward_ms"],
+                                                         rel=0.05, abs=1.0)
+    # three SR convolutions at full resolution (64 9x9 filters) cost far more than
+    # the tiny classifier: the effect Table I shows
+    assert racnn["forward_backward_ms"] > 2 * cnn["forward_backward_ms"]
+    rows = timing.table_rows(tiny_times)
+    assert [r["dataset"] for r in rows] == list(paper.DATASETS)
+    cars = rows[0]
+    assert cars["ours_cnn"] == pytest.approx(
+        cnn["forward_backward_ms"] / 1000 * 2036)       # ceil(8144 / 4)
+    assert cars["ours_ratio"] > 2 and cars["paper_cnn"] is None
+    assert "| cars | Tiny (CPU demo) |" in timing.markdown(rows)
+
+
+def test_paper_ratio_and_errors():
+    assert timing.table_rows({}) == []
+    rows = timing.table_rows({("alexnet", False): dict(forward_backward_ms=100.0, batch_size=8),
+                              ("alexnet", True): dict(forward_backward_ms=1000.0,
+                                                      batch_size=8)})
+    assert rows[1]["paper_ratio"] == pytest.approx(80 / 8.0) and rows[1]["ours_ratio"] == 10
+    assert paper.table_i_ratio("vgg16", "cars") == pytest.approx(356 / 133.0)
+    with pytest.raises(RacnnError, match="no averages"):
+        timing.parse_caffe_time("F0101 check failed\n")
+    with pytest.raises(RacnnError, match="unknown backbone"):
+        timing.check_backbones(["resnet"])
+
+
+def test_time_nets_tool_and_logs(tmp_path):
+    import sys
+    sys.path.insert(0, os.path.join(kit.REPO, "tools"))
+    import time_nets
+    run = kit.make_run(tmp_path / "runs", "x", {"dataset": "birds", "backbone": "tiny",
+                                                "mode": "e2e",
+                                                "stages": {"cnn": {"batch_size": 4,
+                                                                   "images": 24}}})
+    out = str(tmp_path / "timing")
+    rows, measured = time_nets.main(["--backbones", "tiny", "--iterations", "1", "--out", out,
+                                     "--batch-size", "4",
+                                     "--runs", str(tmp_path / "runs")])
+    assert len(json.load(open(os.path.join(out, "timing.json")))) == 2
+    assert "ours ratio" in open(os.path.join(out, "timing.md")).read()
+    logs = open(os.path.join(out, "from_logs.csv")).read().splitlines()
+    assert len(logs) == 2 and logs[1].startswith("birds,tiny,cnn,e2e,")
+    spe = timing.from_run(run)[0]
+    assert spe["seconds_per_epoch"] == pytest.approx(spe["seconds_per_iteration"] * 6)
