@@ -44,7 +44,7 @@ import warnings
 
 import numpy as np
 
-from . import atomic
+from . import atomic, db
 from .errors import RacnnError, RacnnWarning
 from .progress import progress
 from .transform import (DEFAULT_TRANSFORM, Preprocessor, Transform,  # noqa: F401
@@ -52,15 +52,6 @@ from .transform import (DEFAULT_TRANSFORM, Preprocessor, Transform,  # noqa: F40
 
 EvalResult = collections.namedtuple(
     "EvalResult", "scores labels keys metrics info")
-
-
-def _dep(module, name):  # TEMPORARY until racnn.db lands
-    import importlib
-    try:
-        return getattr(importlib.import_module("racnn." + module), name)
-    except (ImportError, AttributeError):
-        from . import _interim
-        return getattr(_interim, name)
 
 
 # ---------------------------------------------------------------- database
@@ -73,20 +64,29 @@ def _manifest(db_dir, num_classes):
         warnings.warn("%s: no manifest.json; class names, image count and class count "
                       "cannot be checked" % db_dir, RacnnWarning)
         return None
-    check_manifest = _dep("db", "check_manifest")
-    return check_manifest(db_dir, num_classes=num_classes)
+    return db.check_manifest(db_dir, num_classes=num_classes, kind="classification")
 
 
-def _db_count(db_dir):
+def _records(db_dir):
+    """(count, iterator of (key, label, CHW uint8 BGR)) in key order, the
+    order Caffe's Data layer reads.  Like racnn.db.iter_datums (whose
+    parse_datum decodes each record) but usable without a manifest, which
+    is only a warning here."""
     import lmdb
     try:
-        env = lmdb.open(db_dir, readonly=True, lock=False)
+        env = lmdb.open(db_dir, readonly=True, lock=False, readahead=False)
     except lmdb.Error as exc:
-        raise RacnnError("%s: not an LMDB database (%s)" % (db_dir, exc))
-    try:
-        return env.stat()["entries"]
-    finally:
-        env.close()
+        raise RacnnError("database %s: cannot open the LMDB (%s)" % (db_dir, exc))
+
+    def gen():
+        try:
+            with env.begin() as txn:
+                for key, value in txn.cursor():
+                    label, arr = db.parse_datum(value)
+                    yield key.decode("utf-8", "replace"), label, arr
+        finally:
+            env.close()
+    return env.stat()["entries"], gen()
 
 
 # ---------------------------------------------------------------- the pass
@@ -135,7 +135,7 @@ def evaluate(deploy, weights, db_dir, train_val=None, transform=None, batch_size
     num_classes = int(np.prod(out_shape[1:]))
     manifest = _manifest(db_dir, num_classes)
     class_names = (manifest or {}).get("class_names")
-    count = _db_count(db_dir)
+    count, records = _records(db_dir)
     if manifest and manifest.get("count") not in (None, count):
         raise RacnnError("%s: manifest says %s images, the LMDB holds %d"
                          % (db_dir, manifest.get("count"), count))
@@ -154,10 +154,9 @@ def evaluate(deploy, weights, db_dir, train_val=None, transform=None, batch_size
         net.forward()
         scores[start:start + n] = net.blobs[out_name].data.reshape(n, -1)
 
-    iter_datums = _dep("db", "iter_datums")
     t0 = time.time()
     i = filled = 0
-    for key, label, img in progress(iter_datums(db_dir), total=count, desc=desc,
+    for key, label, img in progress(records, total=count, desc=desc,
                                     unit="img"):
         if i >= count:
             raise RacnnError("%s: more records than its %d entries" % (db_dir, count))

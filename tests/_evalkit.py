@@ -20,26 +20,19 @@ PROTOS = np.array([[40, 40, 200], [40, 200, 40], [200, 40, 40], [128, 128, 128],
 
 
 def write_db(db_dir, images, labels, class_names=None, manifest=True, extra=None):
-    """An LMDB of raw uint8 CHW Datums keyed %08d (+ manifest.json)."""
-    import lmdb
-    os.makedirs(db_dir, exist_ok=True)
-    env = lmdb.open(db_dir, map_size=1 << 28)
-    with env.begin(write=True) as txn:
-        for i, (img, lab) in enumerate(zip(images, labels)):
-            d = caffe_pb2.Datum(channels=img.shape[0], height=img.shape[1],
-                                width=img.shape[2], data=img.tobytes(), label=int(lab))
-            txn.put(b"%08d" % i, d.SerializeToString())
-    env.close()
+    """A classification database of CHW uint8 images through racnn.db
+    (LMDB + manifest.json); ``manifest=False`` removes the manifest."""
+    from racnn import db
+    names = list(class_names or CLASS_NAMES)
+    fields = {"kind": "classification", "dataset": "synthetic", "split": "test", "res": 16,
+              "size": int(images[0].shape[1]), "kernel": "matlab"}
     if manifest:
-        c = len(class_names or CLASS_NAMES)
-        m = {"kind": "classification", "dataset": "synthetic", "split": "test", "res": 16,
-             "size": int(images[0].shape[1]), "kernel": "matlab", "count": len(labels),
-             "num_classes": c, "label_min": int(min(labels)), "label_max": int(max(labels)),
-             "class_names": list(class_names or CLASS_NAMES), "channel_order": "BGR",
-             "encoded": False}
-        m.update(extra or {})
-        with open(os.path.join(db_dir, "manifest.json"), "w") as fh:
-            json.dump(m, fh)
+        fields.update(num_classes=len(names), class_names=names)
+    fields.update(extra or {})
+    db.write_datums(db_dir, [(img.transpose(1, 2, 0), lab) for img, lab in zip(images, labels)],
+                    fields)
+    if not manifest:
+        os.unlink(os.path.join(db_dir, "manifest.json"))
     return db_dir
 
 
