@@ -9,15 +9,15 @@ import numpy as np
 from . import atomic
 
 
-def _plt():
+def pyplot():
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     return plt
 
 
-def _save(fig, path):
-    plt = _plt()
+def save(fig, path):
+    plt = pyplot()
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with atomic.atomic_file(path, "wb") as fh:
         fig.savefig(fh, format="png", dpi=100, bbox_inches="tight")
@@ -28,7 +28,7 @@ def _save(fig, path):
 def confusion_matrix(confusion, path, class_names=None, title=None):
     """Row-normalised confusion matrix (rows: true class, columns: predicted);
     class names on the axes when there are at most 30 classes."""
-    plt = _plt()
+    plt = pyplot()
     cm = np.asarray(confusion, dtype=np.float64)
     rows = cm.sum(axis=1, keepdims=True)
     norm = np.divide(cm, rows, out=np.zeros_like(cm), where=rows > 0)
@@ -52,13 +52,13 @@ def confusion_matrix(confusion, path, class_names=None, title=None):
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
     ax.set_title(title or "confusion matrix")
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def learning_curves(train_rows, test_rows, path, title=None):
     """Training loss (and learning rate) and every scalar test output against
     iteration, from ``racnn.caffelog.parse_log``."""
-    plt = _plt()
+    plt = pyplot()
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
     if train_rows:
         it = [r["iteration"] for r in train_rows if r.get("loss") is not None]
@@ -85,12 +85,12 @@ def learning_curves(train_rows, test_rows, path, title=None):
     if names:
         ax2.legend(loc="best", fontsize=8)
     fig.suptitle(title or "learning curves")
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def accuracy_vs_iteration(curves, path, title=None, ylabel="mean class accuracy (%)"):
     """``curves``: {label: [(iteration, accuracy in 0..1), ...]}, one line each."""
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 4))
     for label, pts in curves.items():
         pts = sorted(pts)
@@ -101,7 +101,7 @@ def accuracy_vs_iteration(curves, path, title=None, ylabel="mean class accuracy 
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")
     ax.set_title(title or "accuracy against iteration")
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def paper_vs_ours(cells, path, title=None):
@@ -110,7 +110,7 @@ def paper_vs_ours(cells, path, title=None):
     cells = [c for c in cells if c.get("ours") is not None]
     if not cells:
         return None
-    plt = _plt()
+    plt = pyplot()
     labels = ["%s: %s\n%s" % (c["table"], c["row"], c["dataset"] if c["table"] != "Table III"
                               else "r=%s" % c["res"]) for c in cells]
     x = np.arange(len(cells))
@@ -123,4 +123,4 @@ def paper_vs_ours(cells, path, title=None):
     ax.legend()
     ax.grid(axis="y", alpha=0.3)
     ax.set_title(title or "paper vs ours")
-    return _save(fig, path)
+    return save(fig, path)

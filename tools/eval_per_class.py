@@ -17,6 +17,7 @@ reported and left out of the mean class accuracy (the paper's metric).
 import os
 import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+os.environ.setdefault("GLOG_minloglevel", "2")   # Caffe's INFO lines off
 
 import argparse  # noqa: E402
 

@@ -12,6 +12,7 @@ test.csv: iteration, seconds, test outputs (per-class tops as name[k]).
 import os
 import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+os.environ.setdefault("GLOG_minloglevel", "2")   # Caffe's INFO lines off
 
 import argparse  # noqa: E402
 

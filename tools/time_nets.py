@@ -14,6 +14,7 @@ numbers differ by orders of magnitude, the ratio is the comparable figure.
 import os
 import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+os.environ.setdefault("GLOG_minloglevel", "2")   # Caffe's INFO lines off
 
 import argparse  # noqa: E402
 import json  # noqa: E402
