@@ -53,6 +53,8 @@ def parse_args(argv):
     g.add_argument("--test-batch-size", type=int)
     g.add_argument("--crop-size", type=int, help="net input size (default: the backbone's)")
     g.add_argument("--mean", action="store_true", help="subtract the ImageNet BGR mean")
+    g.add_argument("--aux-heads", action="store_true",
+                   help="googlenet: keep the two auxiliary heads (loss1, loss2; weight 0.3)")
     g.add_argument("--test-iter", type=int, help="in-solver test batches (default: no in-solver test)")
     g.add_argument("--max-iter", type=int)
     g.add_argument("--base-lr", type=float)
@@ -88,6 +90,8 @@ def main(argv=None):
                                     ("crop_size", args.crop_size)) if v}
         if args.mean:
             net_kw["mean"] = True
+        if args.aux_heads:
+            net_kw["aux_heads"] = True
         solver_kw = {k: v for k, v in (("max_iter", args.max_iter),
                                        ("base_lr", args.base_lr)) if v}
         files = generate.custom_files(

@@ -1,0 +1,86 @@
+"""tools/make_nets.py (regeneration changes nothing, --check catches edits,
+custom datasets into any folder) and tools/draw_net.py (`make draw`)."""
+import os
+import subprocess
+import sys
+
+import caffe
+import pytest
+
+from racnn.nets import generate
+from racnn.nets.dummy import instantiate, read_net
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+caffe.set_mode_cpu()
+
+
+def tool(*args):
+    return subprocess.run([sys.executable] + list(args), cwd=REPO, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, universal_newlines=True)
+
+
+def test_regenerating_changes_nothing_in_prototxt_and_solvers():
+    assert generate.check() == []
+    run = tool("tools/make_nets.py", "--check")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "up to date" in run.stdout
+
+
+def test_check_reports_edited_missing_and_extra_files(tmp_path):
+    root = str(tmp_path)
+    files = generate.committed_files(root)
+    assert len(generate.write_files(files)) == len(files) == 239
+    assert generate.check(root) == []
+    assert generate.write_files(files) == []                  # nothing rewritten
+    edited = sorted(files)[0]
+    with open(edited, "a") as fh:
+        fh.write("# hand edit\n")
+    missing = sorted(files)[-1]
+    os.unlink(missing)
+    extra = os.path.join(root, "prototxt", "alexnet", "cars", "old.prototxt")
+    open(extra, "w").close()
+    assert sorted(generate.check(root)) == sorted([edited + " (differs)", missing + " (missing)",
+                                                   extra + " (not generated)"])
+
+
+def test_custom_dataset_into_any_folder(tmp_path):
+    out = str(tmp_path / "nets")
+    run = tool("tools/make_nets.py", "--backbone", "tiny", "--num-classes", "5", "--name", "shapes",
+               "--train-lmdb", "/data/shapes/train", "--test-lmdb", "/data/shapes/test",
+               "--out", out, "--variants", "cnn,racnn_p", "--modes", "e2e", "--mults", "paper",
+               "--sr-lmdb", "/data/sr", "--max-iter", "50", "--test-iter", "3")
+    assert run.returncode == 0, run.stderr
+    assert sorted(os.listdir(out)) == sorted([
+        "cnn_deploy.prototxt", "racnn_deploy.prototxt", "snapshots",
+        "cnn_e2e_paper_train_val.prototxt", "cnn_e2e_paper_solver.prototxt",
+        "racnn_p_e2e_paper_train_val.prototxt", "racnn_p_e2e_paper_solver.prototxt",
+        "sr_pretrain_paper.prototxt", "sr_pretrain_paper_solver.prototxt"])
+    net = read_net(os.path.join(out, "racnn_p_e2e_paper_train_val.prototxt"))
+    assert net.layer[0].data_param.source == "/data/shapes/train"
+    assert net.layer[1].data_param.source == "/data/shapes/test"
+    assert [l.name for l in net.layer if l.name.startswith("fc7")] == ["fc7_shapes"]
+    solver = open(os.path.join(out, "racnn_p_e2e_paper_solver.prototxt")).read()
+    assert "max_iter: 50" in solver and "test_iter: 3" in solver
+    assert 'net: "%s"' % os.path.join(out, "racnn_p_e2e_paper_train_val.prototxt") in solver
+    test = instantiate(net, caffe.TEST, batch_size=2)
+    assert test.blobs["fc7_shapes"].data.shape == (2, 5)
+    bad = tool("tools/make_nets.py", "--backbone", "tiny", "--num-classes", "5")
+    assert bad.returncode == 2 and "needs all of" in bad.stderr
+
+
+def test_draw_net_writes_a_png(tmp_path):
+    """The command of `make draw` (into a temporary file)."""
+    out = str(tmp_path / "racnn_alexnet.png")
+    run = tool("tools/draw_net.py", "prototxt/alexnet/cars/racnn_deploy.prototxt", out)
+    assert run.returncode == 0, run.stderr
+    with open(out, "rb") as fh:
+        assert fh.read(8) == b"\x89PNG\r\n\x1a\n"
+    assert os.path.getsize(out) > 10000
+    bad = tool("tools/draw_net.py", "no/such.prototxt", out)
+    assert bad.returncode == 2 and "no/such.prototxt" in bad.stderr
+
+
+@pytest.mark.parametrize("script", ["make_nets.py", "init_weights.py", "draw_net.py"])
+def test_tools_have_help(script):
+    run = tool(os.path.join("tools", script), "--help")
+    assert run.returncode == 0 and "usage:" in run.stdout
