@@ -48,8 +48,6 @@ def datum_bytes(img, label, encoded=False):
         raise RacnnError("datums hold uint8 images, got %s" % img.dtype)
     if img.ndim == 2:
         img = img[:, :, None]
-    datum = _caffe_pb2().Datum()
-    datum.label = int(label)
     if encoded:
         import cv2
         ext = {"png": ".png", "jpg": ".jpg"}.get(encoded)
@@ -59,12 +57,23 @@ def datum_bytes(img, label, encoded=False):
         ok, buf = cv2.imencode(ext, img)
         if not ok:
             raise RacnnError("could not %s-encode an image" % encoded)
+        datum = _caffe_pb2().Datum()
+        datum.label = int(label)
         datum.data = buf.tobytes()
         datum.encoded = True
-    else:
-        h, w, c = img.shape
-        datum.channels, datum.height, datum.width = c, h, w
-        datum.data = np.ascontiguousarray(img.transpose(2, 0, 1)).tobytes()
+        return datum.SerializeToString()
+    return datum_bytes_chw(img.transpose(2, 0, 1), label)
+
+
+def datum_bytes_chw(chw, label):
+    """A raw Datum of a CxHxW uint8 array (the Datum's own layout)."""
+    chw = np.asarray(chw)
+    if chw.dtype != np.uint8 or chw.ndim != 3:
+        raise RacnnError("raw datums hold CxHxW uint8 arrays, got %s %s" % (chw.dtype, chw.shape))
+    datum = _caffe_pb2().Datum()
+    datum.label = int(label)
+    datum.channels, datum.height, datum.width = chw.shape
+    datum.data = np.ascontiguousarray(chw).tobytes()
     return datum.SerializeToString()
 
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from . import datasets as datasets_mod
 from . import specs
-from .degrade import check_kernel, degrade, imresize
+from .degrade import check_kernel, degrade
 from .errors import RacnnError
 
 CHUNK = 8           # samples per task sent to a worker
@@ -24,6 +24,9 @@ INFLIGHT = 4        # chunks in flight per worker
 # ------------------------------------------------------- ordered parallel map --
 
 def _init_worker():
+    """One thread per worker process: the workers are the parallelism."""
+    from .degrade import set_blas_threads
+    set_blas_threads(1)
     try:
         import cv2
         cv2.setNumThreads(1)
@@ -43,8 +46,10 @@ def ordered_map(func, items, workers=None, chunk=CHUNK, inflight=INFLIGHT):
     picklable (a module-level function or a functools.partial of one)."""
     workers = os.cpu_count() or 1 if workers is None else int(workers)
     if workers <= 1:
-        for item in items:
-            yield func(item)
+        from .degrade import single_blas_thread
+        with single_blas_thread():
+            for item in items:
+                yield func(item)
         return
     ctx = multiprocessing.get_context("fork")
     pool = ctx.Pool(workers, initializer=_init_worker)
@@ -74,18 +79,17 @@ def ordered_map(func, items, workers=None, chunk=CHUNK, inflight=INFLIGHT):
 def process_sample(sample, res, size, kernel, encoded=False, skip_bad=False):
     """The serialised Datum of one sample: ``("ok", bytes, label, id, clipped)``
     or, with ``skip_bad``, ``("bad", message)`` for an unreadable image."""
-    from .db import datum_bytes
+    from .db import datum_bytes, datum_bytes_chw
     try:
         img, clipped = datasets_mod.read_sample(sample)
     except RacnnError as exc:
         if skip_bad:
             return ("bad", str(exc))
         raise
-    if res == size:
-        out = imresize(img, (size, size), kernel)
-    else:
-        out = degrade(img, res, size, kernel)
-    return ("ok", datum_bytes(out, sample.label, encoded), sample.label, sample.id, clipped)
+    chw = degrade(img, res, size, kernel, layout="CHW")
+    value = datum_bytes(chw.transpose(1, 2, 0), sample.label, encoded) if encoded else \
+        datum_bytes_chw(chw, sample.label)
+    return ("ok", value, sample.label, sample.id, clipped)
 
 
 class _Item(object):

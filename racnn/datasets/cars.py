@@ -20,7 +20,7 @@ import numpy as np
 from ..errors import RacnnError
 from . import Dataset, Sample, check_split, read_lines, require_file
 
-LAYOUT = __doc__[__doc__.index("devkit/cars_meta"):__doc__.index("Boxes and")].rstrip()
+LAYOUT = "    " + __doc__[__doc__.index("devkit/cars_meta"):__doc__.index("Boxes and")].rstrip()
 SPLITS = ("train", "test")
 
 

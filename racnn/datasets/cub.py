@@ -17,7 +17,7 @@ import os
 from ..errors import RacnnError
 from . import Dataset, Sample, check_split, read_lines, require_file
 
-LAYOUT = __doc__[__doc__.index("images.txt"):__doc__.index("Boxes are")].rstrip()
+LAYOUT = "    " + __doc__[__doc__.index("images.txt"):__doc__.index("Boxes are")].rstrip()
 SPLITS = ("train", "test", "all")
 
 

@@ -19,7 +19,7 @@ import numpy as np
 from ..errors import RacnnError
 from . import Dataset, Sample, check_split, read_lines, require_file
 
-LAYOUT = __doc__[__doc__.index("imagelabels.mat"):__doc__.index("Splits:")].rstrip()
+LAYOUT = "    " + __doc__[__doc__.index("imagelabels.mat"):__doc__.index("Splits:")].rstrip()
 SPLITS = {"train": ("trnid", "valid"), "trainonly": ("trnid",), "val": ("valid",),
           "test": ("tstid",), "all": ("trnid", "valid", "tstid")}
 
