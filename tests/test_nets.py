@@ -13,7 +13,7 @@ from google.protobuf import text_format
 from racnn import specs
 from racnn.errors import RacnnError
 from racnn.nets import build_net, build_sr_deploy, build_sr_pretrain, last_layer_name, layout
-from racnn.nets import new_layers, param_layer_names
+from racnn.nets import net_text, new_layers, param_layer_names
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -251,3 +251,16 @@ def test_bad_arguments_raise_clear_errors(kwargs, message):
         build_net(args.pop("backbone"), args.pop("num_classes"), **args)
     with pytest.raises(RacnnError, match="unknown variant"):
         layout.parse_variant("racnn")
+
+
+def test_written_text_reads_back_to_the_same_net():
+    """Floats are printed with 7 digits (0.1, not 0.10000000149011612): the
+    text must still parse to exactly the generated NetParameter."""
+    for backbone in ("alexnet", "googlenet", "tiny"):
+        for mults in ("paper", "release"):
+            proto = build_net(backbone, 10, dataset="x", racnn=True, mults=mults, mean=True,
+                              train_source="a", test_source="b")
+            back = caffe_pb2.NetParameter()
+            text_format.Merge(net_text(proto, ["header"]), back)
+            assert back == proto
+            assert "0.10000000149011612" not in net_text(proto)

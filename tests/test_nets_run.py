@@ -87,21 +87,25 @@ def _normalise(proto):
             items = ["LAST" if v == last else v for v in field]
             del field[:]
             field.extend(items)
-        layer.data_param.source = ""
+        if layer.type == "Data":
+            layer.data_param.source = ""
     return text_format.MessageToString(proto)
 
 
 def test_every_committed_net_is_a_structure_that_was_run():
-    """108 train/val files reduce to 2 structures per backbone (CNN, RACNN),
-    each run above; multipliers are checked layer by layer in test_nets.py."""
-    groups = collections.defaultdict(set)
-    for path in glob.glob(os.path.join(REPO, "prototxt", "*", "*", "*_train_val.prototxt")):
-        backbone = path.split(os.sep)[-3]
-        groups[(backbone, _normalise(read_net(path)))].add(os.path.basename(path).startswith("racnn"))
-    assert len(groups) == 6
-    run = {(b, v != "cnn") for b, _, v, _, _ in RUNS}
-    assert {(k[0], racnn) for k, v in groups.items() for racnn in v} == run
-    assert all(len(v) == 1 for v in groups.values())
+    """108 train/val and 18 deploy files reduce to 2 structures per backbone
+    and kind (CNN, RACNN), each run above; the multipliers that were removed
+    are checked layer by layer in test_nets.py."""
+    for pattern, run in (("*_train_val.prototxt", {(b, v != "cnn") for b, _, v, _, _ in RUNS}),
+                         ("*_deploy.prototxt", {(b, r) for b in SIZE for r in (False, True)})):
+        groups = collections.defaultdict(set)
+        for path in glob.glob(os.path.join(REPO, "prototxt", "*", "*", pattern)):
+            backbone = path.split(os.sep)[-3]
+            groups[(backbone, _normalise(read_net(path)))].add(
+                os.path.basename(path).startswith("racnn"))
+        assert len(groups) == 6, pattern
+        assert {(k[0], racnn) for k, v in groups.items() for racnn in v} == run
+        assert all(len(v) == 1 for v in groups.values())
 
 
 def _write_pairs_db(path, count, patch, rng):

@@ -56,12 +56,16 @@ def test_written_solver_is_commented_and_parses(tmp_path):
     text = solver_text(s, stage=2, header=["hello"])
     assert text.startswith("# hello\n")
     lines = dict(l.split(":", 1) for l in text.splitlines() if not l.startswith("#"))
-    assert "release classification solvers" in lines["momentum"] or "release" in lines["momentum"]
+    assert lines["momentum"] == " 0.95  # release"
+    assert lines["weight_decay"] == " 0.0005  # release"
     assert "overridden (default: 1e-06)" in lines["base_lr"]
     path = write_solver(s, str(tmp_path / "solver.prototxt"), stage=2)
     back = caffe_pb2.SolverParameter()
     text_format.Merge(open(path).read(), back)
     assert back == s
+    one, back = stage1_solver("n", "p"), caffe_pb2.SolverParameter()
+    text_format.Merge(solver_text(one, stage=1), back)
+    assert back == one and "base_lr: 2e-09  # release RSRCNN_solver" in solver_text(one, stage=1)
 
 
 def _write_image_db(path, count, size, classes, rng):

@@ -14,7 +14,6 @@ from .. import specs
 from ..atomic import write_text
 from ..errors import RacnnError
 from . import alexnet, googlenet, presets, tiny, vgg16
-from .sr_front import OUTPUT as SR_OUTPUT
 from .sr_front import SR_NAMES, add_sr_front
 
 BACKBONE_MODULES = {"alexnet": alexnet, "vgg16": vgg16, "googlenet": googlenet, "tiny": tiny}
