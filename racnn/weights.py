@@ -199,10 +199,12 @@ def load_weights(net, caffemodels, expected_new=(), swap_sr_rgb_to_bgr=False):
                if (name, i) not in plan and name not in expected_new]
     if missing:
         layers = list(collections.OrderedDict((name, 1) for name, _ in missing))
+        unused = sorted({n for names in ignored.values() for n in names})
         raise RacnnError(
             "no weights for %d blobs in layers %s: none of %s has them and they are not "
-            "expected to be new (misnamed layer or wrong file?)"
-            % (len(missing), ", ".join(layers), ", ".join(caffemodels) or "(no files)"))
+            "expected to be new (misnamed layer or wrong file?)%s"
+            % (len(missing), ", ".join(layers), ", ".join(caffemodels) or "(no files)",
+               "; layers in the files that the net lacks: " + ", ".join(unused) if unused else ""))
     rows = []
     for name, blobs in net.params.items():
         for index, target in enumerate(blobs):

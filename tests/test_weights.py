@@ -93,6 +93,9 @@ def test_later_files_override_and_missing_blobs_fail(tmp_path):
     target = _tiny(racnn=True)
     with pytest.raises(RacnnError, match=r"no weights for 6 blobs in layers sconv1, sconv2, sconv3"):
         load_weights(target, [first])
+    renamed = _tiny(classes=5, last_layer="fc7_other")       # a misnamed last layer
+    with pytest.raises(RacnnError, match=r"layers fc7_other: .* the net lacks: fc7_toy"):
+        load_weights(renamed, [first])
     audit = load_weights(target, [first, second], expected_new=["sconv1", "sconv2", "sconv3"])
     np.testing.assert_array_equal(target.params["conv1"][0].data, b.params["conv1"][0].data)
     assert audit.source("conv1") == second and audit.source("sconv1") == "new"

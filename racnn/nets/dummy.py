@@ -58,7 +58,7 @@ def write_temp_net(proto):
     return path
 
 
-def instantiate(net, phase, batch_size=1, weights=None):
+def instantiate(net, phase, batch_size=1):
     """A ``caffe.Net`` of ``net`` (a prototxt path or NetParameter) in
     ``phase`` (caffe.TRAIN / caffe.TEST) with Data layers swapped for
     DummyData of ``batch_size``."""
@@ -66,8 +66,6 @@ def instantiate(net, phase, batch_size=1, weights=None):
     proto = read_net(net) if isinstance(net, str) else net
     path = write_temp_net(with_dummy_data(proto, batch_size))
     try:
-        if weights:
-            return caffe.Net(path, phase, weights=weights)
         return caffe.Net(path, phase)
     finally:
         os.unlink(path)
