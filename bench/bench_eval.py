@@ -12,7 +12,7 @@ marginal (N extra images over the difference in time: start-up cancels), and
 their ratio (target: eval within 10 % of caffe test), and checks that both
 report the same top-1 accuracy.
 
-  bench/bench_eval.py [--backbone alexnet] [--images 200] [--batch 20] [--repeat 2]
+  bench/bench_eval.py [--backbone alexnet] [--images 100] [--batch 20] [--repeat 3]
 """
 import os
 import sys
@@ -37,10 +37,10 @@ def parse_args(argv):
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog=__doc__.split("\n\n", 1)[1])
     p.add_argument("--backbone", default="alexnet")
-    p.add_argument("--images", type=int, default=200)
+    p.add_argument("--images", type=int, default=100, help="N (the runs use N and 2N)")
     p.add_argument("--batch", type=int, default=20, help="must divide --images")
     p.add_argument("--classes", type=int, default=10)
-    p.add_argument("--repeat", type=int, default=2)
+    p.add_argument("--repeat", type=int, default=3, help="rounds; the fastest counts")
     p.add_argument("--keep", help="keep the work folder here")
     args = p.parse_args(argv)
     if args.images % args.batch:

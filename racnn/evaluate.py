@@ -5,7 +5,7 @@ over classes of each class's accuracy).
 Public API
 ----------
 ``evaluate(deploy, weights, db_dir, *, train_val=None, transform=None,
-batch_size=None, gpu=None) -> EvalResult``
+batch_size=None, gpu=None) -> EvalResult(scores, labels, keys, metrics, info)``
     Load ``deploy`` (an Input-layer net whose output blob is ``prob``, else its
     last output) with the caffemodel(s) ``weights`` (through
     ``racnn.weights.load_weights``: a snapshot that does not fit names the
@@ -28,12 +28,20 @@ batch_size=None, gpu=None) -> EvalResult``
     least as high as the true class (Caffe's Accuracy layer rule: ties count
     against).
 ``Transform`` / ``transform_from_train_val(path)``: the preprocessing.
-``write_eval(out_dir, scores, labels, metrics)``, ``load_eval(eval_dir)``:
-    ``scores.npy`` (N x classes float32), ``labels.npy`` (N int64),
-    ``metrics.json``, ``per_class.csv`` and ``confusion.png``.
+    ``info``: deploy, weights, db, train_val, transform, batch_size,
+    seconds, images_per_second, manifest summary.
+``write_eval(out_dir, scores, labels, metrics, extra=None)`` (atomic, replaces
+``out_dir``) / ``write_eval_files(folder, ...)``, ``load_eval(eval_dir) ->
+(scores, labels, metrics.json dict)``: ``scores.npy`` (N x classes float32),
+    ``labels.npy`` (N int64), ``metrics.json`` (SUMMARY_KEYS + ``extra``,
+    e.g. iteration, snapshot, class_names), ``per_class.csv`` (class, name,
+    images, correct, accuracy; empty accuracy for a class without images)
+    and ``confusion.png``.
+``load_net(deploy, weights) -> (net, audit)``, ``output_blob(net)``.
 ``snapshot_iteration(path)``: N of ``*_iter_N.caffemodel`` (None otherwise).
 
-Run folders (see docs/EVALUATION.md) are resolved by ``racnn.runs``.
+Run folders (racnn.experiment, docs/EVALUATION.md) are read by racnn.runfolder;
+tools/eval_per_class.py evaluates each classification stage into <stage>/eval/.
 """
 import collections
 import json
@@ -119,7 +127,7 @@ def output_blob(net):
     return "prob" if "prob" in net.blobs else net.outputs[-1]
 
 
-def evaluate(deploy, weights, db_dir, train_val=None, transform=None, batch_size=None,
+def evaluate(deploy, weights, db_dir, *, train_val=None, transform=None, batch_size=None,
              gpu=None, desc="evaluate"):
     """Score every image of ``db_dir`` once; see the module docstring."""
     if transform is None:
