@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""Download the datasets and weights the experiments need, verify their
+checksums and put them where the tools look (data/datasets/<name>/,
+data/models/<name>.caffemodel).  Re-running is cheap: what is in place is
+verified and kept.  An archive put in data/downloads/ by hand (e.g. from a
+mirror when an official server is offline) is verified and used.
+
+  python3 tools/fetch.py --list
+  python3 tools/fetch.py birds bvlc_alexnet rsrcnn_authors
+  python3 tools/fetch.py datasets          # all three datasets (groups: datasets, models, all)
+"""
+import os, sys; sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # noqa: E401,E702
+
+import argparse
+
+from racnn import fetch
+from racnn.errors import RacnnError, cli_main
+
+
+def parser():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog=__doc__.split("\n\n", 1)[1])
+    p.add_argument("names", nargs="*", metavar="NAME",
+                   help="resources or groups (see --list)")
+    p.add_argument("--list", action="store_true", help="list the resources and exit")
+    p.add_argument("--data-dir", help="instead of data/ (RACNN_DATA)")
+    p.add_argument("--force", action="store_true", help="download again even if present")
+    p.add_argument("--check", action="store_true",
+                   help="only report whether each resource is in place (exit 1 if not)")
+    return p
+
+
+@cli_main
+def main(argv=None):
+    args = parser().parse_args(argv)
+    if args.list or not args.names:
+        for name, res in fetch.RESOURCES.items():
+            sums = ", ".join("%s %s" % (s.algo, s.checksum) if s.checksum else "no published checksum"
+                             for s in res.files)
+            print("%-15s %-7s %s\n%17s-> %s  [%s]" % (name, res.kind, res.title, "",
+                                                     fetch.destination(res, args.data_dir), sums))
+        print("groups: %s" % ", ".join("%s (%s)" % (g, " ".join(n)) for g, n in
+                                      sorted(fetch.GROUPS.items())))
+        return 0
+    names = []
+    for n in args.names:
+        names.extend(fetch.GROUPS.get(n, [n]))
+    missing = 0
+    for name in names:
+        if args.check:
+            try:
+                print("%s: %s" % (name, fetch.require(name, args.data_dir)))
+            except RacnnError as exc:
+                print("%s: missing (%s)" % (name, str(exc).splitlines()[0]))
+                missing += 1
+            continue
+        print("%s: ready at %s" % (name, fetch.fetch(name, args.data_dir, force=args.force)))
+    return 1 if missing else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
