@@ -13,7 +13,7 @@ import pytest
 from caffe.proto import caffe_pb2
 from google.protobuf import text_format
 
-from racnn.nets import build_sr_pretrain, layout, param_layer_names
+from racnn.nets import build_net, build_sr_pretrain, layout, param_layer_names
 from racnn.nets.dummy import instantiate, read_net, with_dummy_data
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -71,6 +71,18 @@ def test_committed_deploy_nets_run_and_test_phase_has_accuracy(backbone):
                            caffe.TEST, batch_size=2)
         out = test.forward()
         assert set(out) == {"loss", "accuracy"} and 0 <= out["accuracy"] <= 1
+
+
+def test_googlenet_with_auxiliary_heads_trains():
+    proto = build_net("googlenet", 10, dataset="toy", aux_heads=True,
+                      train_source="x", test_source="y")
+    net = instantiate(proto, caffe.TRAIN, batch_size=1)
+    out = net.forward()
+    assert set(out) == {"loss", "loss1/loss", "loss2/loss"}
+    net.backward()
+    for name in ("loss1/classifier_toy", "loss2/classifier_toy", "loss3/classifier_toy"):
+        assert net.blobs[name].data.shape == (1, 10)
+        assert np.any(net.params[name][0].diff != 0)
 
 
 def _normalise(proto):
