@@ -2,6 +2,7 @@
 imresize rules (issue 4), written here as plain loops independent of
 racnn.degrade's vectorised code path; plus the other kernels and degrade()."""
 import math
+import os
 
 import numpy as np
 import pytest
@@ -202,3 +203,34 @@ def test_bad_arguments():
         imresize(np.zeros((2, 2, 2, 2), np.uint8), 3)
     with pytest.raises(RacnnError):
         degrade(img, 0, 8)
+
+
+def test_real_photo_matches_double_precision_rules(shared):
+    """The whole degrade() chain on a real photo against the hand rules in
+    double precision (weight matrices built from resize_1d_by_hand, MATLAB
+    rounding after each dimension): the float32 engine may differ by one
+    gray level where a value lies within ~1e-4 of a rounding tie, nowhere more."""
+    from racnn import datasets
+    ds = datasets.load("cub", os.path.join(shared, "data", "cub_mini"), "test")
+    img = datasets.read_image(ds.samples[0].path)[40:190, 60:260]     # 150 x 200, real texture
+
+    def matrix(n_in, n_out):
+        return np.array([resize_1d_by_hand(list(np.eye(n_in)[j]), n_out)
+                         for j in range(n_in)]).T                      # n_out x n_in
+
+    def rnd(x):
+        return np.floor(np.clip(x, 0, 255) + 0.5)
+
+    def reference(a, h, w):
+        a = a.astype(np.float64)
+        rows = lambda a: rnd(np.einsum("oi,iwc->owc", matrix(a.shape[0], h), a))  # noqa: E731
+        cols = lambda a: rnd(np.einsum("oi,hic->hoc", matrix(a.shape[1], w), a))  # noqa: E731
+        return rows(cols(a)) if w / a.shape[1] < h / a.shape[0] else cols(rows(a))
+
+    hr = reference(img, 64, 64)
+    want = reference(reference(hr, 20, 20), 64, 64)
+    lr_got, hr_got = degrade(img, 20, 64, return_hr=True)
+    for got, ref in ((hr_got, hr), (lr_got, want)):
+        diff = np.abs(got.astype(int) - ref.astype(int))
+        assert diff.max() <= 1 and (diff > 0).mean() < 1e-3
+    assert (lr_got != hr_got).mean() > 0.5          # the degradation did something
