@@ -96,3 +96,16 @@ def test_corner_cases(tmp_path):
     assert caffelog.parse_log(str(p)).train == []
     with pytest.raises(RacnnError, match="no such log"):
         caffelog.parse_log(str(tmp_path / "missing.log"))
+
+
+def test_parse_log_tool_on_a_run_folder(tmp_path):
+    run = kit.make_run(tmp_path, "birds-tiny-r50-e2e-paper", {"dataset": "birds"},
+                       stages=("cnn", "racnn_g"), max_iter=10)
+    import sys
+    sys.path.insert(0, os.path.join(kit.REPO, "tools"))
+    import parse_log
+    done = parse_log.main([run, "--out", str(tmp_path / "out"), "--no-plot"])
+    assert [len(log.train) for log, _ in done] == [3, 3]          # iterations 0, 5, 10
+    assert sorted(os.listdir(str(tmp_path / "out"))) == [
+        "birds-tiny-r50-e2e-paper_%s.%s.csv" % (s, k) for s in ("cnn", "racnn_g")
+        for k in ("test", "train")]

@@ -34,7 +34,9 @@ def _logs(paths):
     for path in paths:
         if os.path.isdir(path):
             run = runfolder.read_run(path)
-            logs = [(st.log, "%s_%s" % (run.name, st.name)) for st in run.stages if st.log]
+            name = os.path.basename(run.dir)
+            logs = [(os.path.join(st.dir, "train.log"), "%s_%s" % (name, st.name))
+                    for st in run.stages if os.path.isfile(os.path.join(st.dir, "train.log"))]
             if not logs:
                 raise RacnnError("%s: no stage folder has a train.log" % path)
             for log, label in logs:
