@@ -65,16 +65,36 @@ def datum_bytes(img, label, encoded=False):
     return datum_bytes_chw(img.transpose(2, 0, 1), label)
 
 
+def _varint(n):
+    out = bytearray()
+    while True:
+        byte = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
 def datum_bytes_chw(chw, label):
-    """A raw Datum of a CxHxW uint8 array (the Datum's own layout)."""
+    """A raw Datum of a CxHxW uint8 array (the Datum's own layout).
+
+    The protobuf wire format is written directly (fields 1 channels,
+    2 height, 3 width, 4 data, 5 label, in the order and form of
+    ``caffe_pb2.Datum.SerializeToString``; tests/test_db.py checks the bytes
+    are identical): the writer then needs neither pycaffe (1 s to import,
+    100 MB per worker) nor two extra copies of every image."""
     chw = np.asarray(chw)
     if chw.dtype != np.uint8 or chw.ndim != 3:
         raise RacnnError("raw datums hold CxHxW uint8 arrays, got %s %s" % (chw.dtype, chw.shape))
-    datum = _caffe_pb2().Datum()
-    datum.label = int(label)
-    datum.channels, datum.height, datum.width = chw.shape
-    datum.data = np.ascontiguousarray(chw).tobytes()
-    return datum.SerializeToString()
+    label = int(label)
+    if label < 0:
+        raise RacnnError("datum labels are >= 0, got %d" % label)
+    c, h, w = chw.shape
+    data = np.ascontiguousarray(chw).tobytes()
+    return b"".join((b"\x08", _varint(c), b"\x10", _varint(h), b"\x18", _varint(w),
+                     b"\x22", _varint(len(data)), data, b"\x28", _varint(label)))
 
 
 def parse_datum(value):

@@ -81,14 +81,14 @@ def process_sample(sample, res, size, kernel, encoded=False, skip_bad=False):
     or, with ``skip_bad``, ``("bad", message)`` for an unreadable image."""
     from .db import datum_bytes, datum_bytes_chw
     try:
-        img, clipped = datasets_mod.read_sample(sample)
+        img, clipped = datasets_mod.read_sample(sample, rgb=True)   # RGB: one copy less
     except RacnnError as exc:
         if skip_bad:
             return ("bad", str(exc))
         raise
-    chw = degrade(img, res, size, kernel, layout="CHW")
-    value = datum_bytes(chw.transpose(1, 2, 0), sample.label, encoded) if encoded else \
-        datum_bytes_chw(chw, sample.label)
+    bgr = degrade(img, res, size, kernel, layout="CHW")[::-1]       # the kernels are
+    value = datum_bytes(bgr.transpose(1, 2, 0), sample.label, encoded) if encoded else \
+        datum_bytes_chw(bgr, sample.label)                          # channel-agnostic
     return ("ok", value, sample.label, sample.id, clipped)
 
 

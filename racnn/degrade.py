@@ -22,12 +22,17 @@ shape HxW or HxWxC with one of three kernels:
   for uint8 images (every input is exact; the result differs from double
   arithmetic only where a value lies within ~1e-4 of a rounding tie).
 * ``opencv``: ``cv2.resize(..., INTER_CUBIC)`` (a = -0.75, no antialiasing).
-* ``pil``: Pillow's ``Image.resize(..., BICUBIC)`` (antialiased, a = -0.5,
-  different centre and border handling from MATLAB).
+* ``pil``: Pillow's ``Image.resize(..., BICUBIC)``: the same antialiased
+  a = -0.5 kernel and sample positions, but the kernel is cut and
+  renormalised at the borders instead of mirrored, the horizontal pass
+  always comes first, and the arithmetic is 22-bit fixed point.
 
 ``degrade(img, res, size, kernel)`` is the paper's protocol: resize to
 ``size x size`` (the network input), down to ``res x res``, back up to
 ``size x size``.  It is channel-order agnostic (BGR in, BGR out).
+The whole pipeline is float32 BLAS: set one BLAS thread per process
+(``set_blas_threads``; the database builders do) and use processes for
+parallelism.
 """
 import contextlib
 import functools
@@ -161,59 +166,49 @@ def matlab_round_uint8(x):
     return np.floor(np.clip(np.asarray(x, dtype=np.float64), 0.0, 255.0) + 0.5).astype(np.uint8)
 
 
-def _resize_planar(a, out_h, out_w, scales=(None, None)):
-    """Resize ``a`` laid out as (H, C, W) (each image row holds its C channel
-    rows), uint8 -> uint8 in float32 arithmetic, float -> float64.  Rows are
-    a left product on (H, C*W); columns a left product on the transpose of
-    (H*C, W).  The smaller-scale dimension first, rows first on a tie."""
-    import cv2
+def _transpose(a):
+    """Swap the first two axes of an (H, W, C) array (a copy): OpenCV's
+    pixel transpose for uint8 images with 1-4 or 6 channels, numpy otherwise."""
+    if a.dtype == np.uint8 and a.shape[2] in (1, 2, 3, 4, 6):
+        import cv2
+        return cv2.transpose(a).reshape(a.shape[1], a.shape[0], a.shape[2])
+    return np.ascontiguousarray(a.transpose(1, 0, 2))
+
+
+def _resize_hwc(a, out_h, out_w, scales=(None, None)):
+    """Resize an (H, W, C) array: uint8 -> uint8 in float32 arithmetic,
+    float -> float64.  Rows are a left product on (H, W*C); columns are a
+    left product on the pixel-transposed image.  The smaller-scale dimension
+    first, rows first on a tie (MATLAB's order)."""
     as_uint8 = a.dtype == np.uint8
     dtype = np.float32 if as_uint8 else np.float64
-    h, c, w = a.shape
+    h, w, c = a.shape
     sh = scales[0] if scales[0] is not None else out_h / float(h)
     sw = scales[1] if scales[1] is not None else out_w / float(w)
 
-    def finish(y):
-        return _to_uint8(y) if as_uint8 else y
-
-    def rows(a):
-        y = _apply(a.reshape(a.shape[0], -1).astype(dtype), out_h, scales[0], dtype)
-        return finish(y).reshape(out_h, c, a.shape[2])
+    def rows(a, n_out, scale):
+        y = _apply(a.reshape(a.shape[0], -1).astype(dtype), n_out, scale, dtype)
+        return (_to_uint8(y) if as_uint8 else y).reshape(n_out, a.shape[1], c)
 
     def cols(a):
-        x = a.reshape(-1, a.shape[2])
-        if as_uint8:    # transposing bytes is ~8x faster than floats
-            y = _to_uint8(_apply(cv2.transpose(x).astype(dtype), out_w, scales[1], dtype))
-            y = cv2.transpose(y)
-        else:
-            y = _apply(np.ascontiguousarray(x.T), out_w, scales[1], dtype).T
-        return np.ascontiguousarray(y).reshape(a.shape[0], c, out_w)
+        return _transpose(rows(_transpose(a), out_w, scales[1]))
 
-    return rows(cols(a)) if sw < sh else cols(rows(a))
+    if sw < sh:
+        return rows(cols(a), out_h, scales[0])
+    return cols(rows(a, out_h, scales[0]))
 
 
-def to_planar(img):
-    """(H, W[, C]) -> (H, C, W), the layout of the matlab kernel."""
-    img = np.asarray(img)
-    if img.ndim == 2:
-        return img[:, None, :]
-    return np.ascontiguousarray(img.transpose(0, 2, 1))
-
-
-def imresize_matlab(img, out_hw, scale=None, planar=False):
+def imresize_matlab(img, out_hw, scale=None):
     """MATLAB bicubic ``imresize(img, [h w])`` (or ``imresize(img, scale)``
     when ``scale`` is given: the weights then use that scale, as MATLAB
-    does, not out/in); uint8 in -> uint8 out, float in -> float64 out.
-    With ``planar`` the input and output are (H, C, W) arrays."""
+    does, not out/in); uint8 in -> uint8 out, float in -> float64 out."""
     img = np.asarray(img)
     if img.dtype != np.uint8:
         img = img.astype(np.float64)
     scales = (None, None) if scale is None else (float(scale), float(scale))
-    out = _resize_planar(img if planar else to_planar(img), int(out_hw[0]), int(out_hw[1]),
-                         scales)
-    if planar:
-        return out
-    return out[:, 0, :] if img.ndim == 2 else np.ascontiguousarray(out.transpose(0, 2, 1))
+    out = _resize_hwc(img[:, :, None] if img.ndim == 2 else img, int(out_hw[0]),
+                      int(out_hw[1]), scales)
+    return out[:, :, 0] if img.ndim == 2 else out
 
 
 # ---------------------------------------------------------- other kernels ---
@@ -293,17 +288,8 @@ def degrade(img, res, size=DEFAULT_DB_SIZE, kernel=DEFAULT_KERNEL, return_hr=Fal
     if layout not in ("HWC", "CHW"):
         raise RacnnError("layout must be HWC or CHW, not %r" % layout)
     img = np.asarray(img)
-    if check_kernel(kernel) == "matlab" and img.dtype == np.uint8 and img.ndim == 3:
-        # stay in the kernel's (H, C, W) layout through the three resizes
-        hr = imresize_matlab(to_planar(img), (size, size), planar=True)
-        lr = hr if res == size else imresize_matlab(
-            imresize_matlab(hr, (res, res), planar=True), (size, size), planar=True)
-        axes = (1, 0, 2) if layout == "CHW" else (0, 2, 1)
-        lr, hr = (np.ascontiguousarray(x.transpose(axes)) for x in (lr, hr))
-    else:
-        hr = imresize(img, (size, size), kernel)
-        lr = hr if res == size else imresize(imresize(hr, (res, res), kernel), (size, size),
-                                             kernel)
-        if layout == "CHW":
-            lr, hr = (np.ascontiguousarray(np.atleast_3d(x).transpose(2, 0, 1)) for x in (lr, hr))
+    hr = imresize(img, (size, size), kernel)
+    lr = hr if res == size else imresize(imresize(hr, (res, res), kernel), (size, size), kernel)
+    if layout == "CHW":
+        lr, hr = (np.ascontiguousarray(np.atleast_3d(x).transpose(2, 0, 1)) for x in (lr, hr))
     return (lr, hr) if return_hr else lr

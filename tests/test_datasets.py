@@ -236,7 +236,9 @@ def test_read_image_matches_opencv_and_names_bad_files(shared, tmp_path):
     png = str(tmp_path / "rgba.png")
     cv2.imwrite(png, np.random.RandomState(1).randint(0, 256, (9, 13, 4)).astype(np.uint8))
     for path in files + [grey, png]:
-        np.testing.assert_array_equal(datasets.read_image(path), cv2.imread(path, flags))
+        want = cv2.imread(path, flags)
+        np.testing.assert_array_equal(datasets.read_image(path), want)
+        np.testing.assert_array_equal(datasets.read_image(path, rgb=True), want[:, :, ::-1])
     bad = tmp_path / "bad.jpg"
     bad.write_bytes(b"\xff\xd8\xff\xe0 this is not a jpeg")
     with pytest.raises(RacnnError, match="cannot decode image .*bad.jpg"):

@@ -249,3 +249,19 @@ def test_tools_build_lmdb_build_sr_patches_degrade(repo, shared, tmp_path):
     assert sorted(os.listdir(str(tmp_path / "lr"))) == ["image_06734_hr.png", "image_06734_lr16.png"]
     r = _tool(repo, "build_lmdb.py", "--help")
     assert r.returncode == 0 and "--kernel" in r.stdout
+
+
+@pytest.mark.parametrize("shape,label", [((3, 227, 227), 0), ((6, 51, 51), 0), ((3, 2, 5), 199),
+                                         ((1, 1, 1), 300), ((3, 300, 500), 70000)])
+def test_raw_datum_bytes_are_exactly_caffes(shape, label):
+    from caffe.proto import caffe_pb2
+    arr = np.random.RandomState(0).randint(0, 256, shape).astype(np.uint8)
+    d = caffe_pb2.Datum()
+    d.channels, d.height, d.width = shape
+    d.data = arr.tobytes()
+    d.label = label
+    assert db.datum_bytes_chw(arr, label) == d.SerializeToString()
+    assert db.datum_bytes(arr.transpose(1, 2, 0), label) == d.SerializeToString()
+    back_label, back = db.parse_datum(db.datum_bytes_chw(arr, label))
+    assert back_label == label
+    np.testing.assert_array_equal(back, arr)

@@ -1,0 +1,234 @@
+#!/usr/bin/env python3
+"""Benchmark: tools/build_lmdb.py (decode, three MATLAB-faithful bicubic
+resizes 500x375 -> 227 -> 50 -> 227, Datum, LMDB write; one worker per core)
+against Caffe's own convert_imageset doing only a decode + resize to 227 on
+the same images, in one run.  Prints images/s of both, their ratio (target:
+>= 1.6x), and the peak memory of each (the sum of the proportional set size
+of the process and its workers, sampled from /proc; target: < 1 GiB).
+
+The images are photo-like JPEGs (smooth colour fields, objects with edges,
+texture, sensor noise; quality 90), generated once with a fixed seed into
+bench/out/build_lmdb/ and reused.
+
+  make bench-data                      # inside the environment: docker/run ...
+  python3 bench/bench_build_lmdb.py --images 3000 --width 500 --height 375
+"""
+import os, sys; sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # noqa: E401,E702
+
+import argparse
+import json
+import resource
+import shutil
+import subprocess
+import threading
+import time
+
+import numpy as np
+
+from racnn.paths import REPO
+
+OUT = os.path.join(REPO, "bench", "out", "build_lmdb")
+
+
+# ----------------------------------------------------------------- images ---
+
+def photo(rng, h, w):
+    """A photo-like BGR image: smooth background, a few objects with soft
+    edges, mid-frequency texture and pixel noise."""
+    import cv2
+    img = cv2.resize(rng.uniform(20, 235, (4, 5, 3)).astype(np.float32), (w, h),
+                     interpolation=cv2.INTER_CUBIC)
+    for _ in range(rng.randint(3, 7)):
+        mask = np.zeros((h, w), np.float32)
+        center = (int(rng.uniform(0, w)), int(rng.uniform(0, h)))
+        axes = (int(rng.uniform(w / 12, w / 3)), int(rng.uniform(h / 12, h / 3)))
+        cv2.ellipse(mask, center, axes, rng.uniform(0, 180), 0, 360, 1.0, -1)
+        mask = cv2.GaussianBlur(mask, (0, 0), rng.uniform(0.7, 3.0))[:, :, None]
+        img = img * (1 - mask) + mask * rng.uniform(0, 255, 3).astype(np.float32)
+    texture = cv2.resize(rng.normal(0, 1, (h // 6, w // 6)).astype(np.float32), (w, h),
+                         interpolation=cv2.INTER_LINEAR)
+    img += texture[:, :, None] * rng.uniform(6, 18) + rng.normal(0, 3, (h, w, 3))
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def make_images(n, w, h, classes=10, seed=0):
+    """The folder-per-class image set and Caffe's list file (cached)."""
+    import cv2
+    root = os.path.join(OUT, "images_%d_%dx%d_s%d" % (n, w, h, seed))
+    listfile = root + ".txt"
+    if os.path.isfile(listfile):
+        return root, listfile
+    from racnn.atomic import atomic_dir, write_text
+    from racnn.progress import progress
+    rng = np.random.RandomState(seed)
+    lines = []
+    with atomic_dir(root, overwrite=True) as tmp:
+        for i in progress(range(n), total=n, desc="generating images", unit="img"):
+            label = i % classes
+            rel = "c%02d/%05d.jpg" % (label, i)
+            os.makedirs(os.path.join(tmp, "c%02d" % label), exist_ok=True)
+            cv2.imwrite(os.path.join(tmp, rel), photo(rng, h, w), [cv2.IMWRITE_JPEG_QUALITY, 90])
+            lines.append("%s %d" % (rel, label))
+    write_text(listfile, "\n".join(lines) + "\n")
+    return root, listfile
+
+
+# ------------------------------------------------------------- measuring ---
+
+def _children(pid):
+    kids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/stat" % entry) as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+                if int(fields[1]) == pid:
+                    kids.append(int(entry))
+            except (OSError, IndexError, ValueError):
+                continue
+    return kids
+
+
+def _memory(pid):
+    """(PSS, RSS) in bytes of a process (PSS from smaps_rollup when readable)."""
+    pss = rss = 0
+    try:
+        with open("/proc/%d/smaps_rollup" % pid) as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    pss = int(line.split()[1]) * 1024
+                elif line.startswith("Rss:"):
+                    rss = int(line.split()[1]) * 1024
+    except OSError:
+        try:
+            with open("/proc/%d/status" % pid) as fh:
+                for line in fh:
+                    if line.startswith("VmRSS:"):
+                        rss = int(line.split()[1]) * 1024
+            pss = rss
+        except OSError:
+            pass
+    return pss, rss
+
+
+def run_measured(cmd, env=None):
+    """Run ``cmd``; return (seconds, peak PSS sum, peak RSS sum, max single-process RSS,
+    CPU seconds (user + system of the process and its workers))."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before, cpu0 = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            universal_newlines=True)
+    peak = [0, 0]
+    done = threading.Event()
+
+    def sample():
+        while not done.is_set():
+            tree, todo = [], [proc.pid]
+            while todo:
+                p = todo.pop()
+                tree.append(p)
+                todo.extend(_children(p))
+            pss, rss = (sum(v) for v in zip(*[_memory(p) for p in tree]))
+            peak[0], peak[1] = max(peak[0], pss), max(peak[1], rss)
+            done.wait(0.05)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    _, err = proc.communicate()
+    seconds = time.perf_counter() - start
+    done.set()
+    thread.join()
+    if proc.returncode != 0:
+        sys.exit("benchmark: %s failed:\n%s" % (" ".join(cmd), err[-2000:]))
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (seconds, peak[0], peak[1], max(usage.ru_maxrss, before) * 1024,
+            usage.ru_utime + usage.ru_stime - cpu0)
+
+
+def breakdown(root, n=60):
+    """ms per image of decoding and of the three resizes, in this process."""
+    import glob
+    from racnn.datasets import read_image
+    from racnn.degrade import degrade, single_blas_thread
+    files = sorted(glob.glob(os.path.join(root, "*", "*.jpg")))[:n]
+    with single_blas_thread():
+        t = time.perf_counter()
+        imgs = [read_image(f) for f in files]
+        t_dec = (time.perf_counter() - t) / len(files)
+        t = time.perf_counter()
+        for img in imgs:
+            degrade(img, 50, 227, layout="CHW")
+        t_deg = (time.perf_counter() - t) / len(files)
+    return 1000 * t_dec, 1000 * t_deg
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--images", type=int, default=3000)
+    p.add_argument("--width", type=int, default=500)
+    p.add_argument("--height", type=int, default=375)
+    p.add_argument("--res", type=int, default=50)
+    p.add_argument("--workers", type=int, default=None, help="build_lmdb workers (default: cores)")
+    p.add_argument("--keep", action="store_true", help="keep the databases in bench/out")
+    args = p.parse_args(argv)
+    root, listfile = make_images(args.images, args.width, args.height)
+    n = args.images
+    env = dict(os.environ, GLOG_minloglevel="1", RACNN_NO_PROGRESS="1")
+    dbs = os.path.join(OUT, "dbs")
+    shutil.rmtree(dbs, ignore_errors=True)
+    os.makedirs(dbs)
+    results = {}
+    load = {}
+    load["before convert_imageset"] = os.getloadavg()[0]
+    results["convert_imageset"] = run_measured(
+        ["convert_imageset", "--resize_height=227", "--resize_width=227", root + "/", listfile,
+         os.path.join(dbs, "convert_imageset")], env)
+    load["before build_lmdb"] = os.getloadavg()[0]
+    cmd = [sys.executable, os.path.join(REPO, "tools", "build_lmdb.py"), "--dataset", "folder",
+           "--root", root, "--split", "all", "--res", str(args.res), "--out",
+           os.path.join(dbs, "build_lmdb")]
+    if args.workers:
+        cmd += ["--workers", str(args.workers)]
+    results["build_lmdb"] = run_measured(cmd, env)
+    load["after"] = os.getloadavg()[0]
+    dec, deg = breakdown(root)
+    mib = 1024.0 ** 2
+    print("bench_build_lmdb: %d JPEGs %dx%d (photo-like, q90), %d cores, load average %s"
+          % (n, args.width, args.height, os.cpu_count(),
+             ", ".join("%.2f %s" % (v, k) for k, v in load.items())))
+    rate = {}
+    for name, (sec, pss, rss, maxrss, cpu) in results.items():
+        rate[name] = n / sec
+        what = ("decode + resize to 227 (bilinear) + write" if name == "convert_imageset" else
+                "decode + 3 MATLAB bicubic resizes (r%d) + write, %s workers"
+                % (args.res, args.workers or os.cpu_count()))
+        print("  %-17s %7.1f images/s  (%6.2f s wall, %5.2f ms CPU per image)  peak memory "
+              "%5.0f MiB PSS (%5.0f MiB RSS summed over processes; largest process %4.0f MiB)"
+              "\n%20s[%s]" % (name, n / sec, sec, 1000 * cpu / n, pss / mib, rss / mib,
+                                maxrss / mib, "", what))
+    ratio = rate["build_lmdb"] / rate["convert_imageset"]
+    peak = results["build_lmdb"][1] / mib
+    print("  ratio build_lmdb / convert_imageset: %.2fx (target >= 1.6x: %s); build_lmdb peak "
+          "%.0f MiB (target < 1024 MiB: %s)" % (ratio, "met" if ratio >= 1.6 else "NOT met",
+                                                 peak, "met" if peak < 1024 else "NOT met"))
+    cpu = {k: v[4] / n for k, v in results.items()}
+    print("  CPU time per image: build_lmdb %.2f ms vs convert_imageset %.2f ms; with %d free "
+          "cores the expected ratio is %.2fx" % (1000 * cpu["build_lmdb"],
+                                                 1000 * cpu["convert_imageset"], os.cpu_count(),
+                                                 os.cpu_count() * cpu["convert_imageset"]
+                                                 / cpu["build_lmdb"]))
+    print("  one process, per image: decode %.2f ms, three resizes %.2f ms"
+          % (dec, deg))
+    with open(os.path.join(OUT, "result.json"), "w") as fh:
+        json.dump({"images": n, "size": [args.width, args.height], "rates": rate,
+                   "ratio": ratio, "peak_pss_mib": {k: v[1] / mib for k, v in results.items()},
+                   "cpu_ms_per_image": {k: 1000 * v for k, v in cpu.items()},
+                   "load": load, "decode_ms": dec, "resize_ms": deg}, fh, indent=1)
+    if not args.keep:
+        shutil.rmtree(dbs, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
