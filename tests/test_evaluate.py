@@ -178,3 +178,30 @@ def test_run_folder_all_snapshots(tmp_path):
     # the mean class accuracy in the CSV is the one of each snapshot's folder
     m20 = json.load(open(os.path.join(out, "iter_20", "metrics.json")))
     assert float(rows[2].split(",")[1]) == pytest.approx(m20["mean_class_accuracy"], abs=1e-6)
+
+
+NO_CAFFE = """
+import builtins, runpy, sys
+real = builtins.__import__
+def guarded(name, *a, **k):
+    if name == "caffe" or name.startswith("caffe."):
+        raise ImportError("caffe is blocked in this test")
+    return real(name, *a, **k)
+builtins.__import__ = guarded
+sys.argv = ["eval_per_class.py", "--from-scores", sys.argv[1], "--out", sys.argv[2], "--quiet"]
+runpy.run_path("tools/eval_per_class.py", run_name="__main__")
+"""
+
+
+def test_from_scores_needs_no_caffe(setup, tmp_path):
+    out = str(tmp_path / "live")
+    r = run_tool("--model", setup["deploy"], "--weights", setup["weights"], "--lmdb",
+                 setup["db"], "--train-val", setup["tv"], "--out", out, "--quiet")
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run([sys.executable, "-c", NO_CAFFE, out, str(tmp_path / "re")],
+                       capture_output=True, text=True, cwd=kit.REPO)
+    assert r.returncode == 0, r.stderr
+    assert json.load(open(str(tmp_path / "re" / "metrics.json")))["mean_class_accuracy"] == \
+        json.load(open(os.path.join(out, "metrics.json")))["mean_class_accuracy"]
+    bad = run_tool("--from-scores", str(tmp_path))
+    assert bad.returncode == 2 and "scores.npy" in bad.stderr
