@@ -195,14 +195,20 @@ def markdown(cells, others, base, timing_rows=()):
         out.append("")
     if timing_rows:
         out += ["## Training time per epoch from the logs (Table I: GTX-980 seconds)", "",
-                "| run | network | s/iteration | batch | images | s/epoch | paper s/epoch |",
-                "|---" * 7 + "|"]
+                "| run | network | s/iteration | batch | images | s/epoch | RACNN/CNN "
+                "| paper s/epoch | paper RACNN/CNN |", "|---" * 9 + "|"]
+        cnn = {t["log"].rsplit(os.sep, 2)[0]: t["seconds_per_epoch"] for t in timing_rows
+               if t["variant"] == "cnn"}
         for t in timing_rows:
             p = paper.TABLE_I.get((t["backbone"], t["racnn"]), {}).get(t["dataset"])
-            out.append("| %s | %s | %.3f | %d | %d | %.1f | %s |" % (
+            base = cnn.get(t["log"].rsplit(os.sep, 2)[0])
+            ratio = t["seconds_per_epoch"] / base if base and t["racnn"] else None
+            pratio = (paper.table_i_ratio(t["backbone"], t["dataset"])
+                      if t["racnn"] and p is not None else None)
+            out.append("| %s | %s | %.3f | %d | %d | %.1f | %s | %s | %s |" % (
                 os.path.basename(os.path.dirname(os.path.dirname(t["log"]))), t["variant"],
                 t["seconds_per_iteration"], t["batch_size"], t["images"],
-                t["seconds_per_epoch"], "-" if p is None else p))
+                t["seconds_per_epoch"], _pct(ratio), "-" if p is None else p, _pct(pratio)))
         out.append("")
     return "\n".join(out)
 

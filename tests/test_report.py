@@ -75,6 +75,8 @@ def test_report_places_runs_beside_the_paper(runs, tmp_path):
     assert {"log", "config", "model", "eval"} <= {l.split("]")[0] for l in line.split("[")[1:]}
     assert os.path.getsize(os.path.join(out, "paper_vs_ours.png")) > 1000
     assert "Training time per epoch from the logs" in md
+    trow = [l for l in md.splitlines() if l.startswith("| %s | racnn_p |" % os.path.basename(a))]
+    assert len(trow) == 1 and trow[0].split(" | ")[6] != "-"      # RACNN/CNN ratio of the run
 
 
 def test_fig4_racnn_uses_p_then_g(runs, tmp_path):
