@@ -9,6 +9,7 @@ bounded whatever the dataset size.  Import these through ``racnn.db``.
 import collections
 import multiprocessing
 import os
+import weakref
 
 import numpy as np
 
@@ -39,20 +40,30 @@ def _run_chunk(func, chunk):
 
 
 def ordered_map(func, items, workers=None, chunk=CHUNK, inflight=INFLIGHT):
-    """Yield ``func(item)`` for every item, in order, computed by ``workers``
-    processes (``os.cpu_count()`` by default; 0 or 1 = in this process).
-    At most ``workers * inflight`` chunks of ``chunk`` items are pending, so
-    neither the inputs nor the results pile up in memory.  ``func`` must be
-    picklable (a module-level function or a functools.partial of one)."""
-    workers = os.cpu_count() or 1 if workers is None else int(workers)
+    """An iterator of ``func(item)`` for every item, in order, computed by
+    ``workers`` processes (``os.cpu_count()`` by default; 0 or 1 = in this
+    process).  At most ``workers * inflight`` chunks of ``chunk`` items are
+    pending, so neither the inputs nor the results pile up in memory.
+    ``func`` must be picklable (a module-level function or an instance of a
+    module-level class).  The worker processes are forked here, before the
+    caller starts progress-bar threads."""
+    workers = (os.cpu_count() or 1) if workers is None else int(workers)
     if workers <= 1:
-        from .degrade import single_blas_thread
-        with single_blas_thread():
-            for item in items:
-                yield func(item)
-        return
-    ctx = multiprocessing.get_context("fork")
-    pool = ctx.Pool(workers, initializer=_init_worker)
+        return _serial_map(func, items)
+    pool = multiprocessing.get_context("fork").Pool(workers, initializer=_init_worker)
+    gen = _pool_map(pool, func, items, workers, chunk, inflight)
+    weakref.finalize(gen, pool.terminate)      # also when it is never iterated
+    return gen
+
+
+def _serial_map(func, items):
+    from .degrade import single_blas_thread
+    with single_blas_thread():
+        for item in items:
+            yield func(item)
+
+
+def _pool_map(pool, func, items, workers, chunk, inflight):
     pending = collections.deque()
     try:
         it = iter(items)
@@ -149,9 +160,11 @@ def build_classification_db(dataset, split=None, res=specs.DEFAULT_RES, out=None
     samples = shuffled(ds.samples, seed, limit)
     stats = {"skipped": [], "clipped": 0}
 
+    mapped = ordered_map(_Item(res=res, size=size, kernel=kernel, encoded=encoded,
+                               skip_bad=skip_bad), samples, workers)
+
     def results():
-        func = _Item(res=res, size=size, kernel=kernel, encoded=encoded, skip_bad=skip_bad)
-        for sample, r in zip(samples, ordered_map(func, samples, workers)):
+        for r in mapped:
             if r[0] == "bad":
                 stats["skipped"].append(r[1])
                 continue

@@ -114,10 +114,11 @@ def build_sr_patch_db(images, out=None, res=specs.SR_LR_RES, size=specs.SR_HR_SI
     keys = rng.permutation(len(sources) * per_image)     # patch j -> its shuffled position
     stats = {"skipped": [], "clipped": 0}
 
+    mapped = ordered_map(_Item(res=res, size=size, patch=patch, stride=stride, kernel=kernel,
+                               skip_bad=skip_bad), sources, workers, chunk=2)
+
     def results():
-        func = _Item(res=res, size=size, patch=patch, stride=stride, kernel=kernel,
-                     skip_bad=skip_bad)
-        for i, r in enumerate(ordered_map(func, sources, workers, chunk=2)):
+        for i, r in enumerate(mapped):
             if r[0] == "bad":
                 stats["skipped"].append(r[1])
                 continue
