@@ -151,7 +151,7 @@ def _pct(x, signed=False):
 def markdown(cells, others, base, timing_rows=()):
     """The report as Markdown; links relative to ``base``."""
     out = ["# Results beside the paper", "",
-           "Mean per-class accuracy (%%) on the test set, exact single pass "
+           "Mean per-class accuracy (%) on the test set, exact single pass "
            "(tools/eval_per_class.py).  *diff* = ours - paper.  Empty cells: no run yet "
            "(`make <dataset>-<backbone> MODE=... RES=...`).", ""]
     tables = collections.OrderedDict()
@@ -167,7 +167,7 @@ def markdown(cells, others, base, timing_rows=()):
             "r=%s" % k if table == "Table III" else specs.dataset_spec(k).title)
             for k in cols)
         out += ["## %s (%s)" % (table, settings[table]), "",
-                "| model | %s | runs |" % head, "|---" * (2 + 3 * len(cols)) + "|"]
+                "| model | %s | links |" % head, "|---" * (2 + 3 * len(cols)) + "|"]
         rows = collections.OrderedDict()
         for c in tcells:
             rows.setdefault(c["row"], {})[c["res"] if table == "Table III" else

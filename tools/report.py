@@ -39,6 +39,10 @@ def main(argv=None):
     out = os.path.abspath(args.out)
     run_dirs = []
     for root in args.runs:
+        if not os.path.isdir(root):     # a fresh clone: the paper's numbers, no runs yet
+            print("note: %s does not exist; the report has the paper's numbers only"
+                  % root, file=sys.stderr)
+            continue
         run_dirs += [r for r in report.find_runs(root)
                      if not os.path.abspath(r).startswith(out + os.sep)]
     paths, results = report.write_report(sorted(set(run_dirs)), out)
