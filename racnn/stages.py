@@ -40,6 +40,7 @@ DONE = "DONE"
 LOG = "train.log"
 SNAPSHOT_DIR = "snapshots"
 _ITER_RE = re.compile(r"\] Iteration (\d+)")
+_NAN_RE = re.compile(r"\] Iteration (\d+).*loss = -?nan|\] Iteration (\d+).*loss = -?inf")
 _SNAP_RE = re.compile(r"_iter_(\d+)\.solverstate$")
 
 
@@ -189,12 +190,18 @@ def run_stage(stage_dir, weights=None, gpu=None, echo=False, caffe="caffe"):
     log_line(log, "cd %s && %s" % (stage_dir, " ".join(cmd)), echo=False)
 
     t0 = time.time()
-    rc, last_iter, tail = _run_logged(cmd, stage_dir, log, echo, start_iter, max_iter, name)
+    rc, last_iter, tail, diverged = _run_logged(cmd, stage_dir, log, echo, start_iter, max_iter,
+                                                name)
     seconds = time.time() - t0
     prune_solverstates(stage_dir)
     if rc == "interrupted":
         log_line(log, "%s: interrupted at iteration %s; re-run to resume" % (name, last_iter))
         raise KeyboardInterrupt
+    if diverged is not None:
+        log_line(log, "%s: the loss became NaN/inf at iteration %d" % (name, diverged))
+        raise RacnnError("stage %s diverged: the training loss is NaN/inf from iteration %d "
+                         "(see %s); lower the solver's base_lr and start a new run folder (delete %s "
+                         "or use --run-dir)" % (name, diverged, log, os.path.dirname(stage_dir)))
     if rc != 0 or not os.path.isfile(final):
         log_line(log, "%s: caffe train ended with status %s at iteration %s" % (name, rc, last_iter))
         raise RacnnError("caffe train failed for stage %s (exit status %s); last lines of "
@@ -207,7 +214,8 @@ def run_stage(stage_dir, weights=None, gpu=None, echo=False, caffe="caffe"):
 def _run_logged(cmd, cwd, log, echo, start_iter, max_iter, name):
     """Run ``cmd``, tee its output into ``log``; forward Ctrl-C / SIGTERM to it
     as SIGINT (Caffe then snapshots and stops).  Returns (status or
-    "interrupted", last iteration seen, last lines)."""
+    "interrupted", last iteration seen, last lines, first iteration with a
+    NaN/inf loss or None)."""
     proc = subprocess.Popen(cmd, cwd=cwd, env=caffe_env(), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, universal_newlines=True, bufsize=1)
     interrupted = []
@@ -219,7 +227,7 @@ def _run_logged(cmd, cwd, log, echo, start_iter, max_iter, name):
 
     old = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
     bar = progress(total=max_iter, desc=name, unit="iter", initial=start_iter)
-    last_iter, tail = start_iter, []
+    last_iter, tail, diverged = start_iter, [], None
     try:
         with open(log, "a") as fh:
             for line in proc.stdout:
@@ -228,6 +236,8 @@ def _run_logged(cmd, cwd, log, echo, start_iter, max_iter, name):
                 tail = (tail + [line])[-40:]
                 if echo:
                     sys.stdout.write(line)
+                if diverged is None and _NAN_RE.search(line):
+                    diverged = int(next(g for g in _NAN_RE.search(line).groups() if g))
                 m = _ITER_RE.search(line)
                 if m:
                     it = int(m.group(1))
@@ -243,4 +253,4 @@ def _run_logged(cmd, cwd, log, echo, start_iter, max_iter, name):
             signal.signal(s, h)
         if hasattr(bar, "close"):
             bar.close()
-    return ("interrupted" if interrupted else rc), last_iter, tail
+    return ("interrupted" if interrupted else rc), last_iter, tail, diverged

@@ -1,0 +1,228 @@
+"""The experiment driver's steps (racnn.experiment describes the run folder):
+fail-fast checks, databases, stage folders (nets + solver copied from
+prototxt/ and solvers/, or generated for a backbone/dataset without committed
+files), audited initial weights, ``caffe train`` per stage, evaluation with
+tools/eval_per_class.py, and the results table."""
+import json
+import math
+import os
+import subprocess
+import sys
+
+from . import runfolder, specs, stages
+from .errors import RacnnError
+from .experiment import DEFAULTS, VARIANTS, VOLATILE, stage_plan
+from .paths import REPO
+
+
+class Experiment(object):
+    def __init__(self, cfg, run_dir, echo=False):
+        self.cfg = cfg
+        self.run_dir = os.path.abspath(run_dir)
+        self.echo = echo
+        self.record = dict(cfg, run_dir=self.run_dir, paths={}, stages={}, results={})
+        self.data = None
+
+    # ------------------------------------------------------------ helpers
+    def log(self, text):
+        stages.log_line(os.path.join(self.run_dir, "experiment.log"), text)
+
+    def save(self):
+        runfolder.save_config(self.run_dir, self.record)
+
+    def stage_dir(self, name):
+        return os.path.join(self.run_dir, name)
+
+    # ------------------------------------------------------------- main
+    def run(self):
+        from . import expdata
+        cfg = self.cfg
+        plan = stage_plan(cfg)
+        inputs = expdata.check_inputs(cfg, plan)          # fail fast, before any work
+        old = runfolder.load_config(self.run_dir)
+        if old:                                           # keep what earlier attempts recorded
+            for key in ("paths", "stages", "results"):
+                self.record[key].update(old.get(key) or {})
+        runfolder.prepare(self.run_dir, self.record,
+                          [k for k in DEFAULTS if k not in VOLATILE])
+        self.gpu = expdata.usable_gpu(cfg["gpu"])
+        self.log("experiment %s: stages %s" % (os.path.basename(self.run_dir), ", ".join(plan)))
+        self.data = expdata.databases(cfg, inputs, plan)
+        self.record["paths"].update(self.data["paths"])
+        self.save()
+
+        backbone = inputs.get("backbone_weights")
+        if "backbone_hr" in plan:
+            backbone = self.train_backbone_hr()
+        sr = None
+        if "stage1_sr" in plan:
+            sr = self.train_stage1()
+        elif "racnn_p" in plan:
+            sr = inputs["authors_sr_weights"]
+        self.record["paths"].update(backbone_weights=backbone, sr_weights=sr)
+        for variant in VARIANTS:
+            if variant in plan:
+                self.train_classifier(variant, backbone, sr)
+                self.evaluate(variant)
+        self.record["report"] = expdata.report(self.run_dir)
+        self.save()
+        self.log("experiment finished: %s" % self.run_dir)
+        return self.record
+
+    # ------------------------------------------------------- stage setup
+    def _setup(self, name, src, sources, batches, epochs, count, kind, test_count=None,
+               extra_files=()):
+        """Write the stage folder's copies (once: a resumed stage keeps the
+        files it started with) and return its record."""
+        d = self.stage_dir(name)
+        solver_dst = os.path.join(d, "solver.prototxt")
+        if os.path.isfile(solver_dst):
+            return self.record["stages"].get(name) or {}
+        os.makedirs(d, exist_ok=True)
+        cfg = self.cfg
+        used = runfolder.copy_net(src["train_val"], os.path.join(d, "train_val.prototxt"),
+                                  sources, batches)
+        for src_path, dst_name in extra_files:
+            with open(src_path) as fh, open(os.path.join(d, dst_name), "w") as out:
+                out.write(fh.read())
+        committed = runfolder.read_solver(src["solver"])
+        committed_batch = runfolder.data_layers(runfolder.read_net(src["train_val"]))[
+            "train"].data_param.batch_size
+        batch = used["train"]
+        if cfg["iters"]:
+            max_iter = int(cfg["iters"])
+        elif epochs:
+            max_iter = int(math.ceil(float(epochs) * count / batch))
+        else:   # the release's schedule: as many images as the committed solver
+            max_iter = int(math.ceil(committed.max_iter * float(committed_batch) / batch))
+        test_iter = None
+        if test_count and "test" in used and cfg["tests"]:
+            test_iter = int(math.ceil(test_count / float(used["test"])))
+            if cfg["test_iter_max"]:
+                test_iter = min(test_iter, int(cfg["test_iter_max"]))
+        msg = runfolder.scaled_solver(src["solver"], max_iter, test_iter, cfg["snapshots"],
+                                      cfg["tests"], gpu=bool(self.gpu), seed=cfg["seed"],
+                                      stage_dir=d)
+        for key, value in (cfg["solver"] or {}).get(kind, {}).items():
+            _set_field(msg, key, value, src["solver"])
+        rec = {"source": {k: os.path.relpath(v, REPO) if v.startswith(REPO) else v
+                          for k, v in src.items()},
+               "max_iter": max_iter, "batch_size": batch, "images": count,
+               "epochs": round(max_iter * batch / float(count), 3) if count else None,
+               "test_iter": test_iter}
+        self.record["stages"][name] = rec
+        runfolder.write_msg(solver_dst, msg)          # last: marks the folder as set up
+        self.save()
+        return rec
+
+    def _train(self, name, weights=None):
+        final = stages.run_stage(self.stage_dir(name), weights=weights, gpu=self.gpu,
+                                 echo=self.echo)
+        self.record["stages"].setdefault(name, {})["final_model"] = final
+        self.save()
+        return final
+
+    # ------------------------------------------------------------ stages
+    def train_backbone_hr(self):
+        """The backbone trained on the undegraded images: the stand-in for
+        ImageNet pre-training when a backbone has no ImageNet weights."""
+        from . import expdata
+        name, cfg, data = "backbone_hr", self.cfg, self.data
+        src = expdata.generated_classifier(cfg, "backbone_hr", data, self.stage_dir(name))
+        self._setup(name, src, {"train": data["hr_train_db"], "test": data["hr_test_db"]},
+                    {"train": cfg["stage2_batch"], "test": cfg["test_batch"]},
+                    cfg["backbone_hr_epochs"], data["train_count"], "backbone_hr",
+                    data["test_count"], [(src["deploy"], "deploy.prototxt")])
+        final = self._train(name)
+        self.evaluate(name, db=data["hr_test_db"])
+        return final
+
+    def train_stage1(self):
+        from . import expdata
+        name, cfg, data = "stage1_sr", self.cfg, self.data
+        src = expdata.sr_sources(cfg, data, self.stage_dir(name))
+        self._setup(name, src, {"train": data["sr_db"]}, {"train": cfg["stage1_batch"]},
+                    cfg["stage1_epochs"], data["sr_count"], "stage1", None,
+                    [(src["sr_deploy"], "sr_deploy.prototxt")])
+        return self._train(name)
+
+    def train_classifier(self, variant, backbone, sr):
+        from . import expdata
+        from .weights import init_caffemodel
+        cfg, data = self.cfg, self.data
+        d = self.stage_dir(variant)
+        src = expdata.classifier_sources(cfg, variant, data, d)
+        self._setup(variant, src, {"train": data["train_db"], "test": data["test_db"]},
+                    {"train": cfg["stage2_batch"], "test": cfg["test_batch"]},
+                    cfg["stage2_epochs"], data["train_count"], "stage2", data["test_count"],
+                    [(src["deploy"], "deploy.prototxt")])
+        weights = None
+        if stages.read_done(d) is None and stages.newest_solverstate(d) is None:
+            files = [w for w in [backbone] + ([sr] if variant == "racnn_p" else []) if w]
+            train_val = os.path.join(d, "train_val.prototxt")
+            if files:
+                new = expdata.expected_new(cfg, variant, train_val, bool(backbone),
+                                           bool(sr and variant == "racnn_p"))
+                swap = variant == "racnn_p" and cfg["sr_weights"] == "authors"
+                weights = os.path.join(d, "init.caffemodel")
+                audit = init_caffemodel(train_val, files, weights, expected_new=new,
+                                        swap_sr_rgb_to_bgr=swap)
+                with open(os.path.join(d, "init_audit.txt"), "w") as fh:
+                    fh.write(audit.format() + "\n")
+                with open(os.path.join(d, "init_audit.json"), "w") as fh:
+                    json.dump(audit.to_dict(), fh, indent=1)
+                stages.log_line(os.path.join(d, stages.LOG), "%s: initialised from %s "
+                                "(audit: init_audit.txt; new: %s)" % (
+                                    variant, ", ".join(files), ", ".join(audit.new_layers())
+                                    or "nothing"), echo=self.echo)
+        return self._train(variant, weights)
+
+    # -------------------------------------------------------- evaluation
+    def evaluate(self, name, db=None):
+        """tools/eval_per_class.py on the stage's final model -> <stage>/eval."""
+        d = self.stage_dir(name)
+        final = stages.final_model(d)
+        out = os.path.join(d, "eval")
+        metrics_path = os.path.join(out, "metrics.json")
+        metrics = None
+        if os.path.isfile(metrics_path):
+            with open(metrics_path) as fh:
+                metrics = json.load(fh)
+            if os.path.abspath(metrics.get("snapshot", "")) != final:
+                metrics = None
+        if metrics is None:
+            cmd = [sys.executable, os.path.join(REPO, "tools", "eval_per_class.py"),
+                   "--model", os.path.join(d, "deploy.prototxt"), "--weights", final,
+                   "--lmdb", db or self.data["test_db"], "--train-val",
+                   os.path.join(d, "train_val.prototxt"), "--out", out, "--quiet"]
+            if self.gpu:
+                cmd += ["--gpu", self.gpu.split(",")[0] if self.gpu != "all" else "0"]
+            self.log("%s: evaluating %s" % (name, os.path.basename(final)))
+            proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                  universal_newlines=True, cwd=REPO)
+            if proc.returncode != 0:
+                raise RacnnError("evaluation of %s failed:\n%s" % (final, proc.stdout[-3000:]))
+            with open(metrics_path) as fh:
+                metrics = json.load(fh)
+        res = {"mean_class_accuracy": metrics["mean_class_accuracy"],
+               "overall_accuracy": metrics["overall_accuracy"],
+               "num_images": metrics["num_images"], "eval_dir": out, "final_model": final}
+        self.record["results"][name] = res
+        self.save()
+        self.log("%s: mean class accuracy %.2f %% on %d images"
+                 % (name, 100 * res["mean_class_accuracy"], res["num_images"]))
+        return res
+
+
+def _set_field(msg, key, value, where):
+    """Set a solver field from the configuration's ``solver`` overrides."""
+    try:
+        field = msg.DESCRIPTOR.fields_by_name[key]
+    except KeyError:
+        raise RacnnError("unknown solver field %r in the configuration's solver overrides "
+                         "(for %s)" % (key, where))
+    if field.label == field.LABEL_REPEATED:
+        del getattr(msg, key)[:]
+        getattr(msg, key).extend(value if isinstance(value, (list, tuple)) else [value])
+    else:
+        setattr(msg, key, value)

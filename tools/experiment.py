@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Run one experiment of the paper: databases, stage 1 (SR pre-training),
+stage 2 (CNN, g-RACNN, p-RACNN), evaluation and the results table.
+
+  experiment.py cars alexnet                       (make cars-alexnet)
+  experiment.py birds alexnet --mode frozen --res 25
+  experiment.py birds tiny --smoke --data-root ../shared/data/cub_mini \\
+                --backbone-weights tiny_imagenet_standin.caffemodel
+
+Re-running the same command skips finished stages and resumes an interrupted
+one from its newest snapshot.  Everything goes into one run folder,
+runs/<dataset>-<backbone>-r<res>-<mode>-<mults>[-srauthors][-smoke]/
+(racnn/experiment.py documents its layout).  Any configuration key of
+racnn.experiment.DEFAULTS can be set with --set KEY=VALUE (VALUE as JSON,
+e.g. --set stage2_epochs=30 --set 'solver={"stage2": {"base_lr": 1e-5}}').
+"""
+import os
+import sys
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+os.environ.setdefault("GLOG_minloglevel", "2")     # quiet pycaffe in this process
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+
+from racnn import experiment, specs  # noqa: E402
+from racnn.errors import RacnnError, cli_main  # noqa: E402
+
+
+def parse_set(items):
+    out = {}
+    for item in items or []:
+        if "=" not in item:
+            raise RacnnError("--set %r: expected KEY=VALUE" % item)
+        key, value = item.split("=", 1)
+        try:
+            out[key.strip()] = json.loads(value)
+        except ValueError:
+            out[key.strip()] = value            # a bare string
+    return out
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog=__doc__.split("\n\n", 1)[1])
+    p.add_argument("dataset", help="one of: %s (or a custom name with --format and "
+                   "--data-root)" % ", ".join(specs.DATASETS))
+    p.add_argument("backbone", help="one of: %s" % ", ".join(specs.BACKBONES))
+    p.add_argument("--res", type=int, help="low resolution r (r x r); default 50")
+    p.add_argument("--mode", help="e2e (default; Sec. II-C) or frozen (Table II)")
+    p.add_argument("--mults", help="multiplier reading: paper (default) or release")
+    p.add_argument("--sr-weights", help="p-RACNN's SR layers: pretrain (default; stage 1) "
+                   "or authors (the released weights, RGB->BGR swapped)")
+    p.add_argument("--gpu", help="Caffe's --gpu: 0, 0,1 or all (default: CPU)")
+    p.add_argument("--smoke", action="store_true",
+                   help="tiny iteration counts and subsets: a minutes-long end-to-end check")
+    p.add_argument("--data-root", help="the dataset's folder (default: where tools/fetch.py "
+                   "puts it)")
+    p.add_argument("--format", dest="data_format",
+                   help="dataset format for a custom dataset: cars, cub, flowers, folder")
+    p.add_argument("--backbone-weights", help="initial backbone caffemodel (default: the "
+                   "BVLC ImageNet model; 'hr': train the backbone on undegraded images first; "
+                   "'none': fillers)")
+    p.add_argument("--variants", help="comma-separated subset of cnn,racnn_g,racnn_p")
+    p.add_argument("--run-dir", help="run folder (default: runs/<name>)")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="any configuration key (racnn/experiment.py DEFAULTS); repeatable")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print the resolved configuration and the stages, do nothing")
+    p.add_argument("--verbose", action="store_true", help="echo Caffe's output")
+    return p.parse_args(argv)
+
+
+@cli_main
+def main(argv=None):
+    args = parse_args(argv)
+    overrides = parse_set(args.set)
+    for key in ("res", "mode", "mults", "sr_weights", "gpu", "data_root", "data_format",
+                "backbone_weights"):
+        if getattr(args, key) is not None:
+            overrides[key] = getattr(args, key)
+    if args.variants:
+        overrides["variants"] = [v.strip() for v in args.variants.split(",") if v.strip()]
+    cfg = experiment.make_config(args.dataset, args.backbone, smoke=args.smoke, **overrides)
+    run_dir = args.run_dir or experiment.default_run_dir(cfg)
+    if args.dry_run:
+        print(experiment.dumps(cfg))
+        print("stages: %s" % ", ".join(experiment.stage_plan(cfg)))
+        print("run folder: %s" % run_dir)
+        return cfg
+    record = experiment.run(cfg, run_dir, echo=args.verbose)
+    print("\n".join(experiment.summary_lines(record)))
+    return record
+
+
+if __name__ == "__main__":
+    main()
