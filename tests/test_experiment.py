@@ -1,0 +1,226 @@
+"""The experiment driver's configuration, run folders, stage-file rewriting
+and fail-fast messages (tools/experiment.py, racnn.experiment,
+racnn.runfolder, racnn.expsetup)."""
+import json
+import os
+import subprocess
+import sys
+import warnings
+
+import pytest
+
+from racnn import experiment, expdata, runfolder, specs
+from racnn.errors import RacnnError
+from racnn.expsetup import Experiment
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def tool(args, tmp_path, **env):
+    """tools/experiment.py in a clean data/runs tree under tmp_path."""
+    e = dict(os.environ, RACNN_DATA=str(tmp_path / "data"), RACNN_RUNS=str(tmp_path / "runs"))
+    e.update(env)
+    return subprocess.run([sys.executable, "tools/experiment.py"] + list(args), cwd=REPO,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True, env=e)
+
+
+# ------------------------------------------------------------ configuration
+def test_defaults_follow_the_release_and_overrides_win():
+    cfg = experiment.make_config("cars", "alexnet")
+    assert (cfg["res"], cfg["mode"], cfg["mults"], cfg["sr_weights"]) == (50, "e2e", "paper",
+                                                                        "pretrain")
+    assert cfg["db_size"] == 227 and cfg["kernel"] == "matlab" and cfg["iters"] is None
+    assert (cfg["sr_size"], cfg["sr_res"], cfg["sr_patch"], cfg["sr_stride"]) == (227, 50, 51, 17)
+    assert experiment.run_name(cfg) == "cars-alexnet-r50-e2e-paper"
+    assert experiment.stage_plan(cfg) == ["stage1_sr", "cnn", "racnn_g", "racnn_p"]
+
+    smoke = experiment.make_config("birds", "vgg16", smoke=True, res=25, mode="frozen")
+    assert smoke["iters"] == experiment.SMOKE["iters"] and smoke["res"] == 25
+    assert experiment.run_name(smoke) == "birds-vgg16-r25-frozen-paper-smoke"
+    # a command-line value beats the smoke value
+    assert experiment.make_config("birds", "vgg16", smoke=True, iters=9)["iters"] == 9
+
+    authors = experiment.make_config("cub", "googlenet", sr_weights="authors", mults="release")
+    assert authors["dataset"] == "birds"           # alias
+    assert experiment.run_name(authors) == "birds-googlenet-r50-e2e-release-srauthors"
+    assert "stage1_sr" not in experiment.stage_plan(authors)
+
+    tiny = experiment.make_config("flowers", "tiny")
+    assert tiny["backbone_weights"] == "hr" and tiny["db_size"] == 72
+    assert experiment.stage_plan(tiny)[0] == "backbone_hr"
+
+
+@pytest.mark.parametrize("args, message", [
+    (("dogs", "alexnet"), "unknown dataset 'dogs'; valid: cars, birds, flowers"),
+    (("cars", "resnet"), "unknown backbone 'resnet'; valid: alexnet, vgg16, googlenet, tiny"),
+    (("cars", "alexnet", "--mode", "fast"), "unknown mode (--mode) 'fast'; valid: e2e, frozen"),
+    (("cars", "alexnet", "--mults", "x"), "valid: paper, release"),
+    (("cars", "alexnet", "--sr-weights", "x"), "valid: pretrain, authors"),
+    (("cars", "alexnet", "--set", "epochs=3"), "unknown configuration key(s) epochs; valid: "),
+    (("cars", "alexnet", "--variants", "cnn,vgg"), "unknown variant 'vgg'; valid: cnn, "),
+])
+def test_unknown_names_list_the_valid_ones(tmp_path, args, message):
+    proc = tool(args, tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "runs").exists()
+
+
+def test_dry_run_prints_the_resolved_configuration(tmp_path):
+    proc = tool(["birds", "alexnet", "--res", "25", "--set", "stage2_epochs=30",
+                 "--dry-run"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    cfg = json.loads(proc.stdout[:proc.stdout.rindex("}") + 1])
+    assert cfg["res"] == 25 and cfg["stage2_epochs"] == 30 and cfg["dataset"] == "birds"
+    assert "run folder: %s" % (tmp_path / "runs" / "birds-alexnet-r25-e2e-paper") in proc.stdout
+
+
+# ------------------------------------------------------------ fail fast
+def test_missing_dataset_names_it_where_it_goes_and_the_fetch_command(tmp_path):
+    proc = tool(["cars", "alexnet"], tmp_path)
+    assert proc.returncode == 2
+    err = proc.stderr
+    assert "dataset cars (Stanford Cars" in err and "is missing" in err
+    assert str(tmp_path / "data") in err                     # where it must be put
+    assert "python3 tools/fetch.py cars" in err              # the fetch command
+    assert "Traceback" not in err
+    assert not (tmp_path / "runs").exists()                  # failed before any work
+
+
+def test_missing_imagenet_weights_name_the_model_and_fetch_command(tmp_path):
+    from racnn.datasets import synthetic
+    root = str(tmp_path / "syn")
+    synthetic.generate(root, num_classes=2, train_per_class=2, test_per_class=1, size=32)
+    proc = tool(["syn", "alexnet", "--format", "folder", "--data-root", root], tmp_path)
+    assert proc.returncode == 2
+    assert "bvlc_alexnet" in proc.stderr and "python3 tools/fetch.py bvlc_alexnet" in proc.stderr
+    proc = tool(["syn", "tiny", "--format", "folder", "--data-root", root, "--sr-weights",
+                 "authors"], tmp_path)
+    assert proc.returncode == 2
+    assert "rsrcnn_authors" in proc.stderr and "python3 tools/fetch.py rsrcnn_authors" \
+        in proc.stderr
+    proc = tool(["syn", "tiny", "--format", "folder", "--data-root", str(tmp_path / "nope")],
+                tmp_path)
+    assert proc.returncode == 2 and "dataset syn: %s does not exist" % (tmp_path / "nope") \
+        in proc.stderr
+    proc = tool(["syn", "tiny", "--data-root", root], tmp_path)
+    assert proc.returncode == 2 and "unknown dataset 'syn'" in proc.stderr
+
+
+def test_gpu_request_falls_back_to_cpu_on_a_cpu_only_caffe():
+    if expdata._caffe_has_gpu():
+        pytest.skip("this Caffe build has a GPU")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert expdata.usable_gpu("0") is None
+    assert any("training on the CPU" in str(w.message) for w in caught)
+    assert expdata.usable_gpu("") is None
+
+
+# ------------------------------------------------------------ run folders
+def test_run_folder_refuses_another_configuration(tmp_path):
+    cfg = experiment.make_config("cars", "alexnet")
+    keys = [k for k in experiment.DEFAULTS if k not in experiment.VOLATILE]
+    runfolder.prepare(str(tmp_path), dict(cfg), keys)
+    runfolder.prepare(str(tmp_path), dict(cfg, gpu="0"), keys)      # volatile: fine
+    version = (tmp_path / "VERSION").read_text()
+    assert "racnn" in version
+    with pytest.raises(RacnnError, match=r"another configuration \(res: 50 -> 25"):
+        runfolder.prepare(str(tmp_path), dict(cfg, res=25), keys)
+
+
+def _committed(variant="racnn_p"):
+    cfg = experiment.make_config("birds", "alexnet")
+    return cfg, expdata.classifier_sources(cfg, variant, None, None)
+
+
+def test_committed_net_copied_with_only_the_databases_rewritten(tmp_path):
+    cfg, src = _committed()
+    assert src["train_val"] == os.path.join(
+        REPO, "prototxt", "alexnet", "birds", "racnn_p_e2e_paper_train_val.prototxt")
+    dst = str(tmp_path / "train_val.prototxt")
+    used = runfolder.copy_net(src["train_val"], dst, {"train": "/db/tr", "test": "/db/te"})
+    assert used == {"train": 8, "test": 2}                   # the release's batch sizes
+    orig, copy = runfolder.read_net(src["train_val"]), runfolder.read_net(dst)
+    layers = runfolder.data_layers(copy)
+    assert layers["train"].data_param.source == "/db/tr"
+    assert layers["test"].data_param.source == "/db/te"
+    for phase, layer in runfolder.data_layers(orig).items():   # put the sources back:
+        layers[phase].data_param.source = layer.data_param.source
+    assert copy == orig                                      # nothing else changed
+    used = runfolder.copy_net(src["train_val"], dst, {"train": "a", "test": "b"},
+                              {"train": 3, "test": None})
+    assert used == {"train": 3, "test": 2}
+    with pytest.raises(RacnnError, match="no database for the Data layer"):
+        runfolder.copy_net(src["train_val"], dst, {"train": "a"})
+
+
+def test_solver_copy_keeps_the_committed_settings_and_scales_the_schedule(tmp_path):
+    cfg, src = _committed()
+    committed = runfolder.read_solver(src["solver"])
+    msg = runfolder.scaled_solver(src["solver"], 7000, test_iter=25, snapshots=10, tests=5,
+                                  seed=3, stage_dir=str(tmp_path / "racnn_p"))
+    assert msg.max_iter == 7000 and list(msg.stepvalue) == [6000]      # 600k of 700k
+    assert (msg.base_lr, msg.momentum, msg.weight_decay, msg.gamma, msg.lr_policy) == (
+        committed.base_lr, committed.momentum, committed.weight_decay, committed.gamma,
+        committed.lr_policy)
+    assert msg.net == "train_val.prototxt" and msg.snapshot_prefix == "snapshots/racnn_p"
+    assert (msg.snapshot, msg.test_interval, list(msg.test_iter)) == (700, 1400, [25])
+    assert msg.random_seed == 3
+    # a person's edit of the committed solver is what gets trained
+    edited = tmp_path / "edited_solver.prototxt"
+    edited.write_text(open(src["solver"]).read().replace("base_lr: 1e-06", "base_lr: 3e-05"))
+    assert runfolder.scaled_solver(str(edited), 10).base_lr == pytest.approx(3e-5)
+
+
+def test_iteration_counts_follow_epochs_or_the_release(tmp_path):
+    cfg, src = _committed("cnn")
+    exp = Experiment(dict(cfg, snapshots=4, tests=2), str(tmp_path / "run"))
+    exp.gpu = None
+    os.makedirs(exp.run_dir)
+    rec = exp._setup("cnn", src, {"train": "/db/tr", "test": "/db/te"}, None, None, 5994,
+                     "stage2", 5794)
+    assert rec["max_iter"] == 700000 and rec["batch_size"] == 8      # the release's schedule
+    assert rec["test_iter"] == 2897                                   # 5794 / 2, all test images
+    assert rec["epochs"] == pytest.approx(700000 * 8 / 5994.0, abs=1e-3)
+    exp = Experiment(dict(cfg, stage2_epochs=2.5, snapshots=4, tests=2,
+                          solver={"stage2": {"base_lr": 0.001}}), str(tmp_path / "run2"))
+    exp.gpu = None
+    os.makedirs(exp.run_dir)
+    rec = exp._setup("cnn", src, {"train": "/db/tr", "test": "/db/te"}, {"train": 16}, 2.5,
+                     1000, "stage2", 100)
+    assert rec["max_iter"] == 157 and rec["batch_size"] == 16        # ceil(2.5 * 1000 / 16)
+    solver = runfolder.read_solver(str(tmp_path / "run2" / "cnn" / "solver.prototxt"))
+    assert solver.max_iter == 157 and list(solver.stepvalue) == [round(157 * 6 / 7.)]
+    assert solver.base_lr == pytest.approx(0.001) and solver.snapshot == 40
+    assert json.load(open(str(tmp_path / "run2" / "config.json")))["stages"]["cnn"][
+        "max_iter"] == 157
+
+
+def test_read_run_finds_the_stages_in_training_order(tmp_path):
+    cfg = experiment.make_config("cars", "alexnet")
+    runfolder.prepare(str(tmp_path), dict(cfg), ["res"])
+    for name in ("racnn_p", "cnn", "stage1_sr", "racnn_g"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "solver.prototxt").write_text('net: "train_val.prototxt"\n')
+        if name != "stage1_sr":
+            (tmp_path / name / "deploy.prototxt").write_text("")
+    run = runfolder.read_run(str(tmp_path))
+    assert [s.name for s in run.stages] == ["stage1_sr", "cnn", "racnn_g", "racnn_p"]
+    assert runfolder.final_stage(run).name == "racnn_p"
+    assert runfolder.eval_dir(run) == str(tmp_path / "racnn_p" / "eval")
+    single = runfolder.read_run(str(tmp_path / "cnn"))
+    assert [s.name for s in single.stages] == ["cnn"] and single.config["res"] == 50
+    with pytest.raises(RacnnError, match="not a run folder"):
+        runfolder.read_run(REPO)
+
+
+def test_db_names_of_subsets_do_not_collide_with_full_databases():
+    full = experiment.make_config("birds", "alexnet")
+    smoke = experiment.make_config("birds", "alexnet", smoke=True)
+    assert expdata.db_root(full).endswith(os.path.join("lmdb", "birds"))
+    assert expdata.db_root(smoke).endswith(os.path.join("lmdb", "birds-sub48x24"))
+    assert specs.db_path("", "train", 50, 227, "matlab", root=expdata.db_root(full)).endswith(
+        os.path.join("birds", "train_r50_s227_matlab"))

@@ -1,0 +1,82 @@
+"""A real-dataset target in smoke mode: `tools/experiment.py birds tiny
+--smoke` on the CUB-200-2011 fixture (official layout, real photos cropped to
+their boxes), with a stand-in for ImageNet backbone weights made here, through
+stage 1, stage 2 and evaluation."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from racnn import stages
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def standin_weights(path):
+    """Tiny-backbone weights with the fillers (the stand-in 'ImageNet' model:
+    its own 1000-way last layer, every other layer named as in the
+    classification nets)."""
+    import caffe
+    from racnn.nets import build_net, write_net
+    proto = str(path) + ".prototxt"
+    write_net(build_net("tiny", 1000, dataset="imagenet", phase="deploy"), proto)
+    caffe.Net(proto, caffe.TEST).save(str(path))
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def cub_run(shared, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("cub")
+    weights = standin_weights(tmp / "tiny_imagenet_standin.caffemodel")
+    env = dict(os.environ, RACNN_DATA=str(tmp / "data"), RACNN_RUNS=str(tmp / "runs"))
+    proc = subprocess.run(
+        [sys.executable, "tools/experiment.py", "birds", "tiny", "--smoke",
+         "--data-root", os.path.join(shared, "data", "cub_mini"),
+         "--backbone-weights", weights], cwd=REPO, env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, universal_newlines=True)
+    assert proc.returncode == 0, proc.stdout[-5000:]
+    return tmp / "runs" / "birds-tiny-r50-e2e-paper-smoke", weights, proc.stdout, tmp
+
+
+def load(path):
+    with open(str(path)) as fh:
+        return json.load(fh)
+
+
+@pytest.mark.shared
+def test_cub_fixture_runs_both_stages_and_evaluation(cub_run):
+    run, weights, out, tmp = cub_run
+    cfg = load(run / "config.json")
+    assert not (run / "backbone_hr").exists()              # weights were given
+    for name in ("stage1_sr", "cnn", "racnn_g", "racnn_p"):
+        assert stages.read_done(str(run / name)), name
+    for name in ("cnn", "racnn_g", "racnn_p"):
+        m = load(run / name / "eval" / "metrics.json")
+        assert m["num_classes"] == 10                      # classes 1-10 of the fixture
+        assert m["num_images"] == cfg["test_limit"] == 24  # the smoke subset
+        assert "  %-8s mean class accuracy %6.2f %%" % (name, 100 * m["mean_class_accuracy"]) \
+            in out
+    manifest = load(cfg["paths"]["train_db"] + "/manifest.json")
+    assert manifest["dataset"] == "birds" and manifest["res"] == 50 and manifest["size"] == 72
+    assert manifest["kernel"] == "matlab" and manifest["count"] == 48
+    assert load(cfg["paths"]["sr_db"] + "/manifest.json")["kind"] == "sr_patches"
+
+
+@pytest.mark.shared
+def test_cub_stage2_initialised_from_the_standin_through_the_audit(cub_run):
+    run, weights, _, _ = cub_run
+    sr = stages.final_model(str(run / "stage1_sr"))
+    for name in ("cnn", "racnn_g", "racnn_p"):
+        audit = load(run / name / "init_audit.json")
+        src = {(b["layer"], b["index"]): b["source"] for b in audit["blobs"]}
+        assert src[("conv1", 0)] == weights and src[("fc6", 0)] == weights
+        assert src[("fc7_birds", 0)] == "new"
+        assert "fc7_imagenet" in audit["ignored"][weights]
+        if name == "racnn_p":
+            assert src[("sconv2", 0)] == sr
+        elif name == "racnn_g":
+            assert src[("sconv2", 0)] == "new"
+    text = (run / "racnn_p" / "init_audit.txt").read_text()
+    assert "blobs from %s" % sr in text
