@@ -331,6 +331,6 @@ def write_datums(out_dir, items, manifest_extra, total=None, encoded=False, over
 
 
 # builders live in their own modules; they are part of this module's API
-from .dbbuild import (build_classification_db, ensure_classification_db,  # noqa: E402
-                      ordered_map)
+from .dbbuild import build_classification_db, ensure_classification_db  # noqa: E402
+from .pmap import ordered_map  # noqa: E402
 from .sr_patches import build_sr_patch_db, ensure_sr_patch_db  # noqa: E402

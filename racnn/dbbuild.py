@@ -2,14 +2,13 @@
 degrade (``racnn.degrade``), serialise, write (``racnn.db``).
 
 Decoding and resizing run in worker processes (one per core by default) in
-a streaming pipeline: samples go out in chunks, at most a few chunks are in
-flight, results come back in order and are written at once, so memory stays
-bounded whatever the dataset size.  Import these through ``racnn.db``.
+a streaming pipeline (``racnn.pmap``): samples go out in chunks, at most a
+few chunks are in flight, the Datums come back in order through shared
+memory and are written at once, so memory stays bounded whatever the
+dataset size.  Import these through ``racnn.db``.
 """
 import collections
-import multiprocessing
 import os
-import weakref
 
 import numpy as np
 
@@ -17,73 +16,7 @@ from . import datasets as datasets_mod
 from . import specs
 from .degrade import check_kernel, degrade
 from .errors import RacnnError
-
-CHUNK = 8           # samples per task sent to a worker
-INFLIGHT = 4        # chunks in flight per worker
-
-
-# ------------------------------------------------------- ordered parallel map --
-
-def _init_worker():
-    """One thread per worker process: the workers are the parallelism."""
-    from .degrade import set_blas_threads
-    set_blas_threads(1)
-    try:
-        import cv2
-        cv2.setNumThreads(1)
-    except ImportError:  # pragma: no cover
-        pass
-
-
-def _run_chunk(func, chunk):
-    return [func(item) for item in chunk]
-
-
-def ordered_map(func, items, workers=None, chunk=CHUNK, inflight=INFLIGHT):
-    """An iterator of ``func(item)`` for every item, in order, computed by
-    ``workers`` processes (``os.cpu_count()`` by default; 0 or 1 = in this
-    process).  At most ``workers * inflight`` chunks of ``chunk`` items are
-    pending, so neither the inputs nor the results pile up in memory.
-    ``func`` must be picklable (a module-level function or an instance of a
-    module-level class).  The worker processes are forked here, before the
-    caller starts progress-bar threads."""
-    workers = (os.cpu_count() or 1) if workers is None else int(workers)
-    if workers <= 1:
-        return _serial_map(func, items)
-    pool = multiprocessing.get_context("fork").Pool(workers, initializer=_init_worker)
-    gen = _pool_map(pool, func, items, workers, chunk, inflight)
-    weakref.finalize(gen, pool.terminate)      # also when it is never iterated
-    return gen
-
-
-def _serial_map(func, items):
-    from .degrade import single_blas_thread
-    with single_blas_thread():
-        for item in items:
-            yield func(item)
-
-
-def _pool_map(pool, func, items, workers, chunk, inflight):
-    pending = collections.deque()
-    try:
-        it = iter(items)
-        done = False
-        while True:
-            while not done and len(pending) < workers * inflight:
-                batch = [x for _, x in zip(range(chunk), it)]
-                if not batch:
-                    done = True
-                    break
-                pending.append(pool.apply_async(_run_chunk, (func, batch)))
-            if not pending:
-                break
-            for result in pending.popleft().get():
-                yield result
-        pool.close()
-    finally:
-        pool.terminate()
-        pool.join()
-
+from .pmap import ordered_map
 
 # ----------------------------------------------------- classification items --
 
@@ -160,8 +93,9 @@ def build_classification_db(dataset, split=None, res=specs.DEFAULT_RES, out=None
     samples = shuffled(ds.samples, seed, limit)
     stats = {"skipped": [], "clipped": 0}
 
+    datum = 3 * size * size + 64                 # raw; encoded ones are smaller
     mapped = ordered_map(_Item(res=res, size=size, kernel=kernel, encoded=encoded,
-                               skip_bad=skip_bad), samples, workers)
+                               skip_bad=skip_bad), samples, workers, slot_bytes=8 * datum)
 
     def results():
         for r in mapped:

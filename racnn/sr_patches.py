@@ -17,7 +17,8 @@ import numpy as np
 
 from . import datasets as datasets_mod
 from . import specs
-from .dbbuild import matches, ordered_map
+from .dbbuild import matches
+from .pmap import ordered_map
 from .degrade import check_kernel, imresize
 from .errors import RacnnError
 
@@ -115,7 +116,8 @@ def build_sr_patch_db(images, out=None, res=specs.SR_LR_RES, size=specs.SR_HR_SI
     stats = {"skipped": [], "clipped": 0}
 
     mapped = ordered_map(_Item(res=res, size=size, patch=patch, stride=stride, kernel=kernel,
-                               skip_bad=skip_bad), sources, workers, chunk=2)
+                               skip_bad=skip_bad), sources, workers, chunk=2,
+                         slot_bytes=2 * per_image * (6 * patch * patch + 64))
 
     def results():
         for i, r in enumerate(mapped):

@@ -1,0 +1,169 @@
+"""An ordered, bounded, streaming parallel map for the database builders.
+
+``ordered_map(func, items, workers)`` yields ``func(item)`` in order,
+computed by forked worker processes (one BLAS and one OpenCV thread each).
+Items go out in chunks; at most ``workers * inflight`` chunks are in flight,
+so memory stays bounded whatever the number of items.
+
+Results travel back through shared memory: every ``bytes`` value of at
+least ``BIG`` bytes in a result tuple (or in a list inside it) is copied
+into the chunk's slot of an anonymous shared mapping made before the fork,
+and only its offset and length go through the pipe.  (Pickling 155 kB
+Datums through multiprocessing's pipes cost ~1 ms of CPU per image, as much
+as a third of the work.)  A value that does not fit its slot simply goes
+through the pipe.
+"""
+import collections
+import mmap
+import multiprocessing
+import os
+import weakref
+
+CHUNK = 8           # items per task sent to a worker
+INFLIGHT = 4        # chunks in flight per worker
+BIG = 1 << 16       # bytes values at least this long go through shared memory
+
+#: glibc mallopt parameters and values: every image makes temporaries of
+#: 0.1-2 MB, which glibc would mmap and unmap each time (page faults and
+#: zeroing: ~40 % of the CPU time of a build); served from a padded heap
+#: that is trimmed late, they are reused.
+_MALLOPT = ((-3, 64 << 20),     # M_MMAP_THRESHOLD
+            (-2, 16 << 20),     # M_TOP_PAD
+            (-1, 128 << 20))    # M_TRIM_THRESHOLD
+
+#: shared mappings by token, inherited by the forked workers
+_SHARED = {}
+
+
+def tune_malloc():
+    """Keep this process's large temporaries on the heap (glibc only; a
+    no-op elsewhere).  Process-wide: the builders call it in their workers
+    and in the writing process."""
+    import ctypes
+    import ctypes.util
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        for param, value in _MALLOPT:
+            libc.mallopt(param, value)
+    except (OSError, AttributeError):
+        pass
+
+
+def _init_worker():
+    """One thread per worker process: the workers are the parallelism."""
+    from .degrade import set_blas_threads
+    tune_malloc()
+    set_blas_threads(1)
+    try:
+        import cv2
+        cv2.setNumThreads(1)
+    except ImportError:  # pragma: no cover
+        pass
+
+
+class _Ref(tuple):
+    """(offset, length) of a value stored in shared memory."""
+
+
+def _pack(value, buf, pos, end):
+    """``value`` with big bytes moved into ``buf[pos:end]``; returns (value, pos)."""
+    if isinstance(value, bytes) and len(value) >= BIG and pos + len(value) <= end:
+        buf[pos:pos + len(value)] = value
+        return _Ref((pos, len(value))), pos + len(value)
+    if isinstance(value, (tuple, list)):
+        out = []
+        for v in value:
+            v, pos = _pack(v, buf, pos, end)
+            out.append(v)
+        return (tuple(out) if isinstance(value, tuple) else out), pos
+    return value, pos
+
+
+def _unpack(value, buf):
+    if isinstance(value, _Ref):
+        return bytes(buf[value[0]:value[0] + value[1]])
+    if isinstance(value, tuple):
+        return tuple(_unpack(v, buf) for v in value)
+    if isinstance(value, list):
+        return [_unpack(v, buf) for v in value]
+    return value
+
+
+def _run_chunk(func, chunk, token, start, size):
+    results = [func(item) for item in chunk]
+    buf = _SHARED.get(token)
+    if buf is None:
+        return results
+    packed, _ = _pack(results, buf, start, start + size)
+    return packed
+
+
+def ordered_map(func, items, workers=None, chunk=CHUNK, inflight=INFLIGHT, slot_bytes=0):
+    """An iterator of ``func(item)`` for every item, in order, computed by
+    ``workers`` processes (``os.cpu_count()`` by default; 0 or 1 = in this
+    process).  ``slot_bytes``: shared memory per chunk for the results'
+    big bytes values (0 = results go through pipes).  ``func`` must be
+    picklable (a module-level function or an instance of a module-level
+    class).  The workers are forked here, before the caller starts
+    progress-bar threads."""
+    workers = (os.cpu_count() or 1) if workers is None else int(workers)
+    tune_malloc()
+    if workers <= 1:
+        return _serial_map(func, items)
+    slots = workers * inflight
+    token = None
+    if slot_bytes:
+        token = "%d-%d" % (os.getpid(), id(items))
+        _SHARED[token] = mmap.mmap(-1, slots * int(slot_bytes))
+    pool = multiprocessing.get_context("fork").Pool(workers, initializer=_init_worker)
+    gen = _pool_map(pool, func, items, slots, chunk, token, int(slot_bytes))
+    weakref.finalize(gen, _cleanup, pool, token)      # also when it is never iterated
+    return gen
+
+
+def _cleanup(pool, token):
+    pool.terminate()
+    buf = _SHARED.pop(token, None)
+    if buf is not None:
+        buf.close()
+
+
+def _serial_map(func, items):
+    from .degrade import single_blas_thread
+    with single_blas_thread():
+        for item in items:
+            yield func(item)
+
+
+def _pool_map(pool, func, items, slots, chunk, token, slot_bytes):
+    pending = collections.deque()
+    free = list(range(slots))
+    try:
+        it = iter(items)
+        done = False
+        while True:
+            while not done and free:
+                batch = [x for _, x in zip(range(chunk), it)]
+                if not batch:
+                    done = True
+                    break
+                slot = free.pop()
+                pending.append((slot, pool.apply_async(
+                    _run_chunk, (func, batch, token, slot * slot_bytes, slot_bytes))))
+            if not pending:
+                break
+            slot, result = pending.popleft()
+            values = result.get()
+            buf = _SHARED.get(token)
+            if buf is not None:
+                values = _unpack(values, buf)
+            free.append(slot)
+            for value in values:
+                yield value
+        pool.close()
+    finally:
+        pool.terminate()
+        pool.join()
+        buf = _SHARED.pop(token, None)
+        if buf is not None:
+            buf.close()
