@@ -265,3 +265,21 @@ def test_raw_datum_bytes_are_exactly_caffes(shape, label):
     back_label, back = db.parse_datum(db.datum_bytes_chw(arr, label))
     assert back_label == label
     np.testing.assert_array_equal(back, arr)
+
+
+class _Payload(object):
+    """Picklable: item i -> ("ok", big bytes of i, [small bytes, big bytes], i)."""
+
+    def __call__(self, i):
+        big = bytes([i % 256]) * (70000 + 1000 * (i % 5))
+        return ("ok", big, [b"small", big[::-1]], i)
+
+
+@pytest.mark.parametrize("workers,slot_bytes", [(1, 0), (2, 0), (2, 8 * 150000), (3, 200000)])
+def test_ordered_map_order_and_transport(workers, slot_bytes):
+    """Results come back in order and intact through pipes, shared memory,
+    and (slot too small for a chunk) both."""
+    from racnn.pmap import ordered_map
+    f = _Payload()
+    got = list(ordered_map(f, range(45), workers, chunk=4, inflight=2, slot_bytes=slot_bytes))
+    assert got == [f(i) for i in range(45)]
