@@ -18,7 +18,8 @@ shape HxW or HxWxC with one of three kernels:
     zero and saturated to 0..255 as MATLAB's ``imresizemex`` does.
 
   The weights of one dimension are a banded matrix (out x in), cached per
-  (in, out) and applied in dense blocks of 8 rows with BLAS, in float32
+  (in, out) and applied in dense row blocks (their size chosen by a cost
+  model of this machine's BLAS) with BLAS, in float32
   for uint8 images (every input is exact; the result differs from double
   arithmetic only where a value lies within ~1e-4 of a rounding tie).
 * ``opencv``: ``cv2.resize(..., INTER_CUBIC)`` (a = -0.75, no antialiasing).
@@ -77,8 +78,12 @@ def contributions(in_len, out_len, scale=None):
     return w[:, keep], m[:, keep]
 
 
-#: output rows per dense block of a weight matrix (fastest on this machine)
-BLOCK = 8
+#: candidate numbers of output rows per dense block of a weight matrix
+BLOCKS = (4, 8, 16, 32, 64, 128)
+#: cost model of one BLAS product (measured here with one OpenBLAS thread):
+#: a fixed cost per call plus the multiply-adds at a rate that grows with
+#: the inner dimension k, up to a peak
+CALL_US, RATE_PER_K, PEAK_RATE = 3.0, 0.33e3, 45e3       # us; MAC/us per k; MAC/us
 
 
 def _openblas():
@@ -116,17 +121,20 @@ def single_blas_thread():
             set_blas_threads(previous)
 
 
-@functools.lru_cache(maxsize=512)
-def _bands(in_len, out_len, scale, dtype):
-    """One dimension's weight matrix cut into row blocks of ``BLOCK``
-    outputs: ``[(first, last, lo, hi, dense weights[first:last, lo:hi])]``;
-    mirrored taps that land on the same input pixel are summed."""
+@functools.lru_cache(maxsize=64)
+def _dense(in_len, out_len, scale):
+    """One dimension's (out_len x in_len) weight matrix; mirrored taps that
+    land on the same input pixel are summed."""
     w, m = contributions(in_len, out_len, scale)
     dense = np.zeros((out_len, in_len))
     np.add.at(dense, (np.repeat(np.arange(out_len), w.shape[1]), m.ravel()), w.ravel())
+    return dense
+
+
+def _cut(dense, block, dtype):
     bands = []
-    for first in range(0, out_len, BLOCK):
-        last = min(first + BLOCK, out_len)
+    for first in range(0, dense.shape[0], block):
+        last = min(first + block, dense.shape[0])
         cols = np.nonzero(np.any(dense[first:last] != 0, axis=0))[0]
         lo, hi = int(cols[0]), int(cols[-1]) + 1
         bands.append((first, last, lo, hi, np.ascontiguousarray(dense[first:last, lo:hi],
@@ -134,10 +142,26 @@ def _bands(in_len, out_len, scale, dtype):
     return bands
 
 
+@functools.lru_cache(maxsize=512)
+def _bands(in_len, out_len, scale, dtype, n):
+    """The weight matrix cut into row blocks ``[(first, last, lo, hi,
+    weights[first:last, lo:hi])]``, the block size chosen by the cost model
+    for a right-hand side of ``n`` columns: few calls for small matrices,
+    little wasted work for big ones."""
+    dense = _dense(in_len, out_len, scale)
+
+    def cost(bands):
+        return sum(CALL_US + (last - first) * (hi - lo) * n /
+                   min(PEAK_RATE, RATE_PER_K * (hi - lo)) for first, last, lo, hi, _ in bands)
+
+    options = [_cut(dense, b, dtype) for b in BLOCKS if b < out_len] + [_cut(dense, out_len, dtype)]
+    return min(options, key=cost)
+
+
 def _apply(x, out_len, scale, dtype):
     """``W @ x`` for a 2-D ``x`` (in_len x n) with W in bands (BLAS)."""
     y = np.empty((out_len, x.shape[1]), dtype)
-    for first, last, lo, hi, w in _bands(x.shape[0], out_len, scale, dtype):
+    for first, last, lo, hi, w in _bands(x.shape[0], out_len, scale, dtype, x.shape[1]):
         np.dot(w, x[lo:hi], out=y[first:last])
     return y
 
