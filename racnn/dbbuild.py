@@ -25,14 +25,17 @@ def process_sample(sample, res, size, kernel, encoded=False, skip_bad=False):
     or, with ``skip_bad``, ``("bad", message)`` for an unreadable image."""
     from .db import datum_bytes, datum_bytes_chw
     try:
-        img, clipped = datasets_mod.read_sample(sample, rgb=True)   # RGB: one copy less
+        img, clipped = datasets_mod.read_sample(sample)
     except RacnnError as exc:
         if skip_bad:
             return ("bad", str(exc))
         raise
-    bgr = degrade(img, res, size, kernel, layout="CHW")[::-1]       # the kernels are
-    value = datum_bytes(bgr.transpose(1, 2, 0), sample.label, encoded) if encoded else \
-        datum_bytes_chw(bgr, sample.label)                          # channel-agnostic
+    # BGR in, as everywhere: float32 BLAS rounds a value near a tie according
+    # to its place in memory, so the channel order must be the one that
+    # degrade(read_image(path)) sees for the database to be bit-identical
+    chw = degrade(img, res, size, kernel, layout="CHW")
+    value = datum_bytes(chw.transpose(1, 2, 0), sample.label, encoded) if encoded else \
+        datum_bytes_chw(chw, sample.label)
     return ("ok", value, sample.label, sample.id, clipped)
 
 

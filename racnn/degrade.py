@@ -86,6 +86,7 @@ BLOCKS = (4, 8, 16, 32, 64, 128)
 CALL_US, RATE_PER_K, PEAK_RATE = 3.0, 0.33e3, 45e3       # us; MAC/us per k; MAC/us
 
 
+@functools.lru_cache(maxsize=1)
 def _openblas():
     import ctypes
     for name in ("libopenblas.so.0", "libblas.so.3", "libopenblas.so"):
@@ -112,13 +113,20 @@ def set_blas_threads(n):
 
 @contextlib.contextmanager
 def single_blas_thread():
-    """Run a block with one OpenBLAS thread, then restore the count."""
-    previous = set_blas_threads(1)
+    """Run a block with one OpenBLAS thread, then restore the count.  The
+    matlab kernel always runs this way: OpenBLAS splits a product between
+    threads with other edge kernels, which round differently, so a value
+    near a rounding tie could come out one gray level apart depending on
+    the thread count."""
+    lib = _openblas()
+    previous = lib.openblas_get_num_threads() if lib is not None else 1
+    if previous != 1:
+        lib.openblas_set_num_threads(1)
     try:
         yield
     finally:
-        if previous is not None:
-            set_blas_threads(previous)
+        if previous != 1:
+            lib.openblas_set_num_threads(previous)
 
 
 @functools.lru_cache(maxsize=64)
@@ -230,8 +238,9 @@ def imresize_matlab(img, out_hw, scale=None):
     if img.dtype != np.uint8:
         img = img.astype(np.float64)
     scales = (None, None) if scale is None else (float(scale), float(scale))
-    out = _resize_hwc(img[:, :, None] if img.ndim == 2 else img, int(out_hw[0]),
-                      int(out_hw[1]), scales)
+    with single_blas_thread():
+        out = _resize_hwc(img[:, :, None] if img.ndim == 2 else img, int(out_hw[0]),
+                          int(out_hw[1]), scales)
     return out[:, :, 0] if img.ndim == 2 else out
 
 

@@ -234,3 +234,24 @@ def test_real_photo_matches_double_precision_rules(shared):
         diff = np.abs(got.astype(int) - ref.astype(int))
         assert diff.max() <= 1 and (diff > 0).mean() < 1e-3
     assert (lr_got != hr_got).mean() > 0.5          # the degradation did something
+
+
+def test_result_does_not_depend_on_the_blas_thread_count(shared):
+    """OpenBLAS rounds differently when it splits a product between threads;
+    the kernel runs single-threaded so databases are reproducible anywhere."""
+    from racnn import datasets
+    from racnn.degrade import _openblas, set_blas_threads
+    if _openblas() is None:
+        pytest.skip("not OpenBLAS")
+    ds = datasets.load("cub", os.path.join(shared, "data", "cub_mini"), "test")
+    imgs = [datasets.read_sample(s)[0] for s in ds.samples[:12]]
+    previous = set_blas_threads(1)
+    try:
+        one = [degrade(im, 25, 64) for im in imgs]
+        set_blas_threads(2)
+        two = [degrade(im, 25, 64) for im in imgs]
+        assert _openblas().openblas_get_num_threads() == 2      # restored after each call
+    finally:
+        set_blas_threads(previous)
+    for a, b in zip(one, two):
+        np.testing.assert_array_equal(a, b)
