@@ -323,6 +323,7 @@ def degrade(img, res, size=DEFAULT_DB_SIZE, kernel=DEFAULT_KERNEL, return_hr=Fal
     img = np.asarray(img)
     hr = imresize(img, (size, size), kernel)
     lr = hr if res == size else imresize(imresize(hr, (res, res), kernel), (size, size), kernel)
+    out = (lr, hr) if return_hr else (lr,)
     if layout == "CHW":
-        lr, hr = (np.ascontiguousarray(np.atleast_3d(x).transpose(2, 0, 1)) for x in (lr, hr))
-    return (lr, hr) if return_hr else lr
+        out = tuple(np.ascontiguousarray(np.atleast_3d(x).transpose(2, 0, 1)) for x in out)
+    return out if return_hr else out[0]
