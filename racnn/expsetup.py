@@ -24,8 +24,8 @@ class Experiment(object):
         self.data = None
 
     # ------------------------------------------------------------ helpers
-    def log(self, text):
-        stages.log_line(os.path.join(self.run_dir, "experiment.log"), text)
+    def log(self, text, echo=True):
+        stages.log_line(os.path.join(self.run_dir, "experiment.log"), text, echo=echo)
 
     def save(self):
         runfolder.save_config(self.run_dir, self.record)
@@ -46,7 +46,11 @@ class Experiment(object):
         runfolder.prepare(self.run_dir, self.record,
                           [k for k in DEFAULTS if k not in VOLATILE])
         self.gpu = expdata.usable_gpu(cfg["gpu"])
-        self.log("experiment %s: stages %s" % (os.path.basename(self.run_dir), ", ".join(plan)))
+        self.log("experiment %s: stages %s; code %s" % (
+            os.path.basename(self.run_dir), ", ".join(plan), runfolder.code_version()))
+        with open(os.path.join(self.run_dir, "experiment.log"), "a") as fh:
+            fh.write("configuration (config.json):\n%s\n" % json.dumps(
+                {k: cfg[k] for k in DEFAULTS}, indent=1, sort_keys=True))
         self.data = expdata.databases(cfg, inputs, plan)
         self.record["paths"].update(self.data["paths"])
         self.save()
@@ -116,8 +120,10 @@ class Experiment(object):
         return rec
 
     def _train(self, name, weights=None):
+        self.log("%s: training (log: %s)" % (name, os.path.join(name, stages.LOG)), echo=False)
         final = stages.run_stage(self.stage_dir(name), weights=weights, gpu=self.gpu,
                                  echo=self.echo)
+        self.log("%s: final model %s" % (name, os.path.relpath(final, self.run_dir)), echo=False)
         self.record["stages"].setdefault(name, {})["final_model"] = final
         self.save()
         return final
