@@ -80,3 +80,25 @@ def test_cub_stage2_initialised_from_the_standin_through_the_audit(cub_run):
             assert src[("sconv2", 0)] == "new"
     text = (run / "racnn_p" / "init_audit.txt").read_text()
     assert "blobs from %s" % sr in text
+
+
+@pytest.mark.shared
+def test_cub_p_racnn_from_the_authors_sr_weights_swapped_to_bgr(cub_run, authors_sr_weights):
+    run, weights, _, tmp = cub_run
+    env = dict(os.environ, RACNN_DATA=str(tmp / "data"), RACNN_RUNS=str(tmp / "runs"))
+    proc = subprocess.run(
+        [sys.executable, "tools/experiment.py", "birds", "tiny", "--smoke", "--sr-weights",
+         "authors", "--variants", "racnn_p", "--data-root", load(run / "config.json")[
+             "data_root"], "--backbone-weights", weights,
+         "--set", "authors_sr_weights=%s" % authors_sr_weights], cwd=REPO, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+    assert proc.returncode == 0, proc.stdout[-5000:]
+    other = tmp / "runs" / "birds-tiny-r50-e2e-paper-srauthors-smoke"
+    assert sorted(os.listdir(str(other))) == ["VERSION", "config.json", "experiment.log",
+                                              "racnn_p", "report"]   # no stage 1
+    audit = load(other / "racnn_p" / "init_audit.json")
+    rows = {(b["layer"], b["index"]): b for b in audit["blobs"]}
+    assert rows[("sconv1", 0)]["source"] == authors_sr_weights
+    assert "RGB->BGR" in rows[("sconv1", 0)]["note"] and "RGB->BGR" in rows[("sconv3", 1)]["note"]
+    assert rows[("conv1", 0)]["source"] == weights
+    assert load(other / "racnn_p" / "eval" / "metrics.json")["num_images"] == 24
