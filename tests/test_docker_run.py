@@ -4,37 +4,28 @@ exercised by every `make test` on a fresh machine.)"""
 import os
 import shutil
 import subprocess
-
-import pytest
+import tempfile
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RUN = os.path.join(REPO, "docker", "run")
 
-
-def _run(args, env_extra=None, path=None, user=None):
+def _run(args, env_extra=None, path=None):
     env = {"PATH": path or os.environ["PATH"], "HOME": "/root"}
     env.update(env_extra or {})
-    cmd = [RUN] + args
-    if user is not None:
-        cmd = ["setpriv", "--reuid", str(user), "--regid", str(user), "--clear-groups"] + cmd
-    return subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    return subprocess.run([RUN] + args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           universal_newlines=True, timeout=60)
-
 
 def test_inside_the_environment_runs_the_command_from_the_repo_root():
     res = _run(["sh", "-c", "pwd; echo $0", "arg0"], path="/usr/bin:/bin")
     assert res.returncode == 0, res.stderr
     assert res.stdout.splitlines()[0] == os.path.realpath(REPO)
 
-
 def test_exit_status_of_the_command_is_passed_on():
     assert _run(["sh", "-c", "exit 7"]).returncode == 7
-
 
 def test_usage_without_a_command():
     res = _run([])
     assert res.returncode == 2 and "usage: docker/run CMD" in res.stderr
-
 
 def _outside(tmp_path, **extra):
     env = {"RACNN_ENV_MARKER": str(tmp_path / "no-marker"), "RACNN_BACKEND": "rootfs",
@@ -42,20 +33,32 @@ def _outside(tmp_path, **extra):
     env.update(extra)
     return env
 
-
 def test_unknown_backend_is_named(tmp_path):
     res = _run(["true"], _outside(tmp_path, RACNN_BACKEND="podman"))
     assert res.returncode == 2
     assert "RACNN_BACKEND must be docker or rootfs, not 'podman'" in res.stderr
 
-
-def test_rootfs_without_root_says_what_to_do(tmp_path):
-    os.chmod(str(tmp_path), 0o777)
-    res = _run(["true"], _outside(tmp_path), user=65534)
-    assert res.returncode == 2
+def test_rootfs_without_root_says_what_to_do():
+    # A copy of docker/run in a folder an unprivileged user can reach (the
+    # checkout and pytest's tmp_path may be private to root).
+    top = tempfile.mkdtemp(prefix="racnn-nonroot-", dir="/tmp")
+    try:
+        os.chmod(top, 0o755)
+        os.makedirs(os.path.join(top, "repo", "docker"))
+        for name in ("run", "provision.sh"):
+            shutil.copy2(os.path.join(REPO, "docker", name), os.path.join(top, "repo", "docker", name))
+        env = {"RACNN_ENV_MARKER": os.path.join(top, "no-marker"), "RACNN_BACKEND": "rootfs",
+               "RACNN_CACHE": os.path.join(top, "cache")}
+        res = subprocess.run(
+            ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups",
+             os.path.join(top, "repo", "docker", "run"), "true"],
+            env=dict(env, PATH=os.environ["PATH"], HOME="/nonexistent"),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=60)
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
+    assert res.returncode == 2, res.stderr
     assert "needs root" in res.stderr and "sudo docker/run true" in res.stderr
     assert "Traceback" not in res.stderr and res.stderr.count("docker/run:") == 1
-
 
 def test_no_debootstrap_and_no_apt_get_says_what_is_missing(tmp_path):
     # A PATH with the basic tools docker/run uses, but no debootstrap nor apt-get.
