@@ -9,23 +9,28 @@ import tempfile
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RUN = os.path.join(REPO, "docker", "run")
 
+
 def _run(args, env_extra=None, path=None):
     env = {"PATH": path or os.environ["PATH"], "HOME": "/root"}
     env.update(env_extra or {})
     return subprocess.run([RUN] + args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           universal_newlines=True, timeout=60)
 
+
 def test_inside_the_environment_runs_the_command_from_the_repo_root():
     res = _run(["sh", "-c", "pwd; echo $0", "arg0"], path="/usr/bin:/bin")
     assert res.returncode == 0, res.stderr
     assert res.stdout.splitlines()[0] == os.path.realpath(REPO)
 
+
 def test_exit_status_of_the_command_is_passed_on():
     assert _run(["sh", "-c", "exit 7"]).returncode == 7
+
 
 def test_usage_without_a_command():
     res = _run([])
     assert res.returncode == 2 and "usage: docker/run CMD" in res.stderr
+
 
 def _outside(tmp_path, **extra):
     env = {"RACNN_ENV_MARKER": str(tmp_path / "no-marker"), "RACNN_BACKEND": "rootfs",
@@ -33,10 +38,12 @@ def _outside(tmp_path, **extra):
     env.update(extra)
     return env
 
+
 def test_unknown_backend_is_named(tmp_path):
     res = _run(["true"], _outside(tmp_path, RACNN_BACKEND="podman"))
     assert res.returncode == 2
     assert "RACNN_BACKEND must be docker or rootfs, not 'podman'" in res.stderr
+
 
 def test_rootfs_without_root_says_what_to_do():
     # A copy of docker/run in a folder an unprivileged user can reach (the
@@ -59,6 +66,7 @@ def test_rootfs_without_root_says_what_to_do():
     assert res.returncode == 2, res.stderr
     assert "needs root" in res.stderr and "sudo docker/run true" in res.stderr
     assert "Traceback" not in res.stderr and res.stderr.count("docker/run:") == 1
+
 
 def test_no_debootstrap_and_no_apt_get_says_what_is_missing(tmp_path):
     # A PATH with the basic tools docker/run uses, but no debootstrap nor apt-get.
