@@ -29,7 +29,7 @@ def demo(tmp):
 def smoke(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("demo")
     out, seconds = demo(tmp)
-    run = tmp / "runs" / "synthetic-tiny-r20-e2e-paper-smoke"
+    run = tmp / "runs" / "synthetic-tiny-r16-frozen-release-smoke"
     return tmp, run, out, seconds
 
 

@@ -89,18 +89,19 @@ def _grating_contrast(img, label):
 
 
 def test_low_resolution_blurs_the_class_detail_away():
-    """At the demo's 72 -> 20 -> 72 the grating that carries the class
-    keeps little of its amplitude (least for the finer period)."""
+    """At the demo's 72 -> 16 -> 72 (the paper's 227 -> 50 -> 227 factor) the
+    grating that carries the class keeps little of its amplitude, least for
+    the finer period."""
     kept = {1.0: [], 1.6: []}
     for label in range(8):
         for i in range(6):
             img = synthetic.render(np.random.RandomState([0, label, 0, i]), label)
-            lr, hr = degrade.degrade(img, 20, 72, return_hr=True)
+            lr, hr = degrade.degrade(img, 16, 72, return_hr=True)
             _, pmult = synthetic._factors(8)[label]
             kept[pmult].append(_grating_contrast(lr, label) / _grating_contrast(hr, label))
     fine, coarse = np.median(kept[1.0]), np.median(kept[1.6])
-    assert fine < 0.5, kept[1.0]
-    assert fine < coarse, (fine, coarse)
+    assert fine < 0.4, kept[1.0]
+    assert fine < 0.6 * coarse, (fine, coarse)
 
 
 def test_make_synthetic_tool(tmp_path):

@@ -34,7 +34,7 @@ ORIENTATIONS = (0.0, 45.0, 90.0, 135.0)
 PERIODS = (1.0, 1.6)
 
 DEFAULTS = dict(num_classes=8, train_per_class=60, test_per_class=30, size=96,
-                detail=0.075, contrast=(0.35, 0.6), noise=4.0, quality=95, seed=0)
+                detail=0.118, contrast=(0.35, 0.6), noise=4.0, quality=95, seed=0)
 
 INFO_FILE = "synthetic.json"
 
