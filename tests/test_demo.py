@@ -60,7 +60,7 @@ def test_demo_smoke_runs_every_stage_and_evaluates(smoke):
         assert 0 <= metrics["mean_class_accuracy"] <= 1
         assert cfg["results"][name]["mean_class_accuracy"] == metrics["mean_class_accuracy"]
     table = (run / "report" / "per_class.md").read_text()
-    assert "| 3 c3_135deg_p1.0 |" in table and "p-RACNN" in table
+    assert "| 3 c3_diamond_p1.0 |" in table and "p-RACNN" in table
     assert (run / "report" / "report.md").is_file()          # racnn.report's table
 
 

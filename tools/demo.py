@@ -3,7 +3,7 @@
 without any download (make demo; make demo SMOKE=1 for a quick check).
 
   1. a seeded synthetic fine-grained dataset (racnn.datasets.synthetic):
-     classes differ only in a fine grating that low resolution blurs away;
+     classes differ only in a fine texture that low resolution blurs away;
   2. databases: training/test images degraded to r x r and back, the same
      images undegraded, and SR patches (LR, HR) of the training images;
   3. backbone_hr: the tiny CNN trained on the undegraded images, the
@@ -31,7 +31,7 @@ from racnn.errors import RacnnError, cli_main  # noqa: E402
 from racnn.paths import DATA_DIR  # noqa: E402
 from racnn.progress import progress  # noqa: E402
 
-#: the demo's dataset (8 classes: 4 grating orientations x 2 periods)
+#: the demo's dataset (8 classes: 4 texture patterns x 2 periods)
 DATASET = dict(num_classes=8, train_per_class=60, test_per_class=30, seed=0)
 DATASET_SMOKE = dict(num_classes=4, train_per_class=6, test_per_class=4, seed=0)
 
@@ -45,7 +45,7 @@ DATASET_SMOKE = dict(num_classes=4, train_per_class=6, test_per_class=4, seed=0)
 #: (trained from scratch on raw 0..255 pixels, unclipped it can die at the start).
 CONFIG = dict(res=16, db_size=72, sr_size=72, sr_res=16, sr_patch=24, sr_stride=12,
               sr_max_images=200, mode="frozen", mults="release",
-              backbone_hr_epochs=50, stage1_epochs=6, stage2_epochs=8,
+              backbone_hr_epochs=40, stage1_epochs=5, stage2_epochs=8,
               stage1_batch=32, stage2_batch=32, test_batch=48, snapshots=4, tests=4,
               solver={"backbone_hr": {"base_lr": 0.001, "momentum": 0.9, "clip_gradients": 10},
                       "stage1": {"type": "Adam", "base_lr": 3e-4, "lr_policy": "fixed",

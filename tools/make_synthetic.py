@@ -26,14 +26,14 @@ def parse_args(argv):
     p.add_argument("--out", required=True, help="dataset folder to write")
     p.add_argument("--classes", type=int, default=D["num_classes"],
                    help="number of classes, 2..%d (default %%(default)s)"
-                   % (len(synthetic.ORIENTATIONS) * len(synthetic.PERIODS)))
+                   % (len(synthetic.PATTERNS) * len(synthetic.PERIODS)))
     p.add_argument("--train", type=int, default=D["train_per_class"],
                    help="training images per class (default %(default)s)")
     p.add_argument("--test", type=int, default=D["test_per_class"],
                    help="test images per class (default %(default)s)")
     p.add_argument("--size", type=int, default=D["size"], help="image side (default %(default)s)")
     p.add_argument("--detail", type=float, default=D["detail"],
-                   help="finest grating period as a fraction of the side (default %(default)s)")
+                   help="finest texture period as a fraction of the side (default %(default)s)")
     p.add_argument("--seed", type=int, default=D["seed"], help="default %(default)s")
     p.add_argument("--overwrite", action="store_true",
                    help="replace a synthetic dataset made with other parameters")

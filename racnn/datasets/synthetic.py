@@ -2,12 +2,15 @@
 
 Every image shows a smooth coloured background with blurred clutter and one
 object (a rotated ellipse of random colour, size and place).  The object is
-covered by a fine grating; the class is only in that grating: its orientation
-(``orientations`` angles) and its period (``periods``, in units of
-``detail`` = the finest period as a fraction of the image side).  Nothing
-coarse depends on the class, so at low resolution, where bicubic
-downscaling blurs the grating to a faint trace, the classes look alike:
-the situation RACNN is about.
+covered by a fine texture; the class is only in that texture: its pattern
+(``PATTERNS``: vertical or horizontal stripes, an upright or a diagonal
+checkerboard) and its period (``PERIODS``, in units of ``detail`` = the
+finest period as a fraction of the image side).  Every pattern is its own
+mirror image (a diagonal grating would turn into another class under the
+training nets' random mirroring).  Nothing coarse depends on the class, so
+at low resolution, where bicubic downscaling attenuates the texture to a
+faint trace (the checkerboards' finer diagonal components most), the
+classes look alike: the situation RACNN is about.
 
 The images are ordinary JPEG files in the folder-per-class layout::
 
@@ -28,25 +31,30 @@ import numpy as np
 from ..atomic import atomic_dir
 from ..errors import RacnnError
 
-#: angles (degrees) of the grating, one per orientation class factor
-ORIENTATIONS = (0.0, 45.0, 90.0, 135.0)
-#: period multipliers (of ``detail``) of the grating, one per period factor
-PERIODS = (1.0, 1.6)
+#: texture patterns: name -> orientations (degrees) of the cosine gratings
+#: multiplied together (one: stripes, two: a checkerboard)
+PATTERNS = (("stripes000", (0.0,)), ("stripes090", (90.0,)), ("checker", (0.0, 90.0)),
+            ("diamond", (45.0, 135.0)))
+#: period multipliers (of ``detail``) of the texture, one per period factor
+PERIODS = (1.0, 1.4)
 
 DEFAULTS = dict(num_classes=8, train_per_class=60, test_per_class=30, size=96,
-                detail=0.118, contrast=(0.35, 0.6), noise=4.0, quality=95, seed=0)
+                detail=0.14, contrast=(0.35, 0.6), noise=4.0, quality=95, seed=0)
 
 INFO_FILE = "synthetic.json"
+#: version of the images ``render`` draws (a dataset of another version is not reused)
+GENERATOR = 2
 
 
 def class_names(num_classes=DEFAULTS["num_classes"]):
-    """Names of the classes, e.g. ``c0_045deg_p1.0``, in label order."""
-    factors = _factors(num_classes)
-    return ["c%d_%03ddeg_p%.1f" % (i, int(a), p) for i, (a, p) in enumerate(factors)]
+    """Names of the classes, e.g. ``c2_checker_p1.0``, in label order."""
+    return ["c%d_%s_p%.1f" % (i, name, p)
+            for i, (name, _, p) in enumerate(_factors(num_classes))]
 
 
 def _factors(num_classes):
-    combos = [(a, p) for p in PERIODS for a in ORIENTATIONS]
+    """[(pattern name, grating angles, period multiplier)] per class."""
+    combos = [(name, angles, p) for p in PERIODS for name, angles in PATTERNS]
     if not 2 <= num_classes <= len(combos):
         raise RacnnError("synthetic dataset: num_classes must be 2..%d, not %r"
                          % (len(combos), num_classes))
@@ -65,7 +73,7 @@ def render(rng, label, size=DEFAULTS["size"], detail=DEFAULTS["detail"],
            num_classes=DEFAULTS["num_classes"]):
     """One ``size x size`` BGR uint8 image of class ``label``."""
     import cv2
-    angle, pmult = _factors(num_classes)[label]
+    _, angles, pmult = _factors(num_classes)[label]
     s = float(size)
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
 
@@ -90,11 +98,15 @@ def render(rng, label, size=DEFAULTS["size"], detail=DEFAULTS["detail"],
     mask = np.clip((1.0 - np.sqrt((u / ax) ** 2 + (v / ay) ** 2)) * s * 0.15, 0, 1)
     base = rng.uniform(60, 195, size=3)
 
-    # the class: a grating of the class's orientation and period on the object
-    theta = math.radians(angle + rng.uniform(-6, 6))
+    # the class: a texture of the class's pattern and period on the object,
+    # turned by a small random angle (symmetric, so mirroring keeps the class)
+    turn = rng.uniform(-6, 6)
     period = detail * s * pmult * rng.uniform(0.93, 1.07)
-    phase = rng.uniform(0, 2 * math.pi)
-    wave = np.cos(2 * math.pi * (xx * math.cos(theta) + yy * math.sin(theta)) / period + phase)
+    wave = np.ones_like(xx)
+    for a in angles:
+        theta = math.radians(a + turn)
+        wave *= np.cos(2 * math.pi * (xx * math.cos(theta) + yy * math.sin(theta)) / period
+                       + rng.uniform(0, 2 * math.pi))
     amp = rng.uniform(*contrast) * np.minimum(base, 255 - base)
     obj = base + wave[..., None] * amp
     img = img * (1 - mask[..., None]) + obj * mask[..., None]
@@ -114,7 +126,7 @@ def generate(root, num_classes=DEFAULTS["num_classes"],
     parameters is kept as is; one with other parameters is an error unless
     ``overwrite``.  ``progress`` optionally wraps an iterable (a bar)."""
     import cv2
-    params = dict(num_classes=int(num_classes), train_per_class=int(train_per_class),
+    params = dict(generator=GENERATOR, num_classes=int(num_classes), train_per_class=int(train_per_class),
                   test_per_class=int(test_per_class), size=int(size), detail=float(detail),
                   contrast=[float(c) for c in contrast], noise=float(noise),
                   quality=int(quality), seed=int(seed))
