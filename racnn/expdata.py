@@ -117,6 +117,15 @@ def databases(cfg, inputs, plan):
     out["test_db"], test = classification("test", cfg["res"])
     out.update(train_count=train["count"], test_count=test["count"],
                num_classes=train["num_classes"], class_names=train.get("class_names"))
+    spec_classes = specs.DATASETS[cfg["dataset"]].num_classes if committed(cfg) else None
+    if spec_classes and train["num_classes"] != spec_classes:     # before any training
+        raise RacnnError(
+            "database %s has %s classes, the committed %s nets in prototxt/%s/%s/ have %d "
+            "outputs (a cut-down copy of the dataset?); train it as a custom dataset with "
+            "generated nets instead: tools/experiment.py my_%s %s --format %s --data-root %s"
+            % (out["train_db"], train["num_classes"], cfg["dataset"], cfg["backbone"],
+               cfg["dataset"], spec_classes, cfg["dataset"], cfg["backbone"], fmt,
+               inputs["data_root"]))
     if test["num_classes"] != train["num_classes"]:
         raise RacnnError("%s and %s disagree on the number of classes (%s vs %s)"
                          % (out["train_db"], out["test_db"], train["num_classes"],

@@ -102,3 +102,20 @@ def test_cub_p_racnn_from_the_authors_sr_weights_swapped_to_bgr(cub_run, authors
     assert "RGB->BGR" in rows[("sconv1", 0)]["note"] and "RGB->BGR" in rows[("sconv3", 1)]["note"]
     assert rows[("conv1", 0)]["source"] == weights
     assert load(other / "racnn_p" / "eval" / "metrics.json")["num_images"] == 24
+
+
+@pytest.mark.shared
+def test_cut_down_dataset_with_committed_nets_fails_before_training(shared, tmp_path):
+    env = dict(os.environ, RACNN_DATA=str(tmp_path / "data"), RACNN_RUNS=str(tmp_path / "runs"))
+    root = os.path.join(shared, "data", "cub_mini")
+    proc = subprocess.run([sys.executable, "tools/experiment.py", "birds", "alexnet", "--smoke",
+                           "--data-root", root, "--backbone-weights", "none"], cwd=REPO, env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True)
+    assert proc.returncode == 2
+    assert "has 10 classes, the committed birds nets in prototxt/alexnet/birds/ have 200 " \
+        "outputs" in proc.stderr
+    assert "tools/experiment.py my_birds alexnet --format cub --data-root %s" % root \
+        in proc.stderr
+    run = tmp_path / "runs" / "birds-alexnet-r50-e2e-paper-smoke"
+    assert sorted(os.listdir(str(run))) == ["VERSION", "config.json", "experiment.log"]
