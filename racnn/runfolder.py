@@ -21,7 +21,7 @@ import os
 import re
 import subprocess
 
-from . import __version__, atomic
+from . import __version__, atomic, protoio
 from .errors import RacnnError
 from .paths import REPO
 from .stages import read_solver, snapshot_prefix
@@ -41,17 +41,7 @@ def code_version():
 
 
 def read_net(path):
-    from caffe.proto import caffe_pb2
-    from google.protobuf import text_format
-    msg = caffe_pb2.NetParameter()
-    if not os.path.isfile(path):
-        raise RacnnError("%s: no such net prototxt" % path)
-    try:
-        with open(path) as fh:
-            text_format.Merge(fh.read(), msg)
-    except text_format.ParseError as exc:
-        raise RacnnError("%s: cannot read net: %s" % (path, exc))
-    return msg
+    return protoio.read_net(path)
 
 
 def write_msg(path, msg):

@@ -32,7 +32,7 @@ import subprocess
 import sys
 import time
 
-from . import atomic
+from . import atomic, protoio
 from .errors import RacnnError
 from .progress import progress
 
@@ -59,15 +59,7 @@ def log_line(log_path, text, echo=True):
 
 def read_solver(path):
     """The SolverParameter of a solver prototxt (clear error when unreadable)."""
-    from caffe.proto import caffe_pb2
-    from google.protobuf import text_format
-    msg = caffe_pb2.SolverParameter()
-    try:
-        with open(path) as fh:
-            text_format.Merge(fh.read(), msg)
-    except (OSError, text_format.ParseError) as exc:
-        raise RacnnError("%s: cannot read solver: %s" % (path, exc))
-    return msg
+    return protoio.read_solver(path)
 
 
 def snapshot_prefix(stage_dir):

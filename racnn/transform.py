@@ -16,6 +16,7 @@ import warnings
 
 import numpy as np
 
+from . import protoio
 from .errors import RacnnError, RacnnWarning
 
 
@@ -36,17 +37,7 @@ DEFAULT_TRANSFORM = Transform(0, (), None, 1.0)
 # ---------------------------------------------------------------- transform
 def read_net_param(path):
     """A NetParameter from a prototxt, with a clear error naming the file."""
-    from caffe.proto import caffe_pb2
-    from google.protobuf import text_format
-    if not os.path.isfile(path):
-        raise RacnnError("%s: no such net definition" % path)
-    param = caffe_pb2.NetParameter()
-    try:
-        with open(path) as fh:
-            text_format.Merge(fh.read(), param)
-    except text_format.ParseError as exc:
-        raise RacnnError("%s: not a valid prototxt (%s)" % (path, exc))
-    return param
+    return protoio.read_net(path)
 
 
 def _in_test_phase(layer):

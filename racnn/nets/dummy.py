@@ -9,18 +9,13 @@ import tempfile
 from caffe.proto import caffe_pb2
 from google.protobuf import text_format
 
+from .. import protoio
 from ..errors import RacnnError
 
 
 def read_net(path):
     """NetParameter of a text prototxt, with a clear error."""
-    proto = caffe_pb2.NetParameter()
-    try:
-        with open(path) as fh:
-            text_format.Merge(fh.read(), proto)
-    except (OSError, text_format.ParseError) as exc:
-        raise RacnnError("cannot read net %s: %s" % (path, exc))
-    return proto
+    return protoio.read_net(path)
 
 
 def with_dummy_data(proto, batch_size=None, value_range=(0, 255)):
