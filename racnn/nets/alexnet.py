@@ -2,7 +2,7 @@
 ``bvlc_alexnet`` (models/bvlc_alexnet/deploy.prototxt), so its ImageNet
 caffemodel loads by name; input 227x227.  Fillers follow the zoo's
 train_val.prototxt (they only matter for layers that are not loaded)."""
-from .layers import conv, constant, dropout, fc, gaussian, lrn, max_pool, relu
+from .layers import conv, constant, fc_head, gaussian, lrn, max_pool, relu
 
 INPUT_SIZE = 227
 #: the zoo layer the new dataset-specific last layer replaces
@@ -32,12 +32,4 @@ def build(n, bottom, num_classes, last_name, params, aux_heads=False):
              weight_filler=gaussian(0.01), bias_filler=constant(0.1))
     x = relu(n, "relu5", x)
     x = max_pool(n, "pool5", x, 3, 2)
-    x = fc(n, "fc6", x, 4096, param=bb, weight_filler=gaussian(0.005), bias_filler=constant(0.1))
-    x = relu(n, "relu6", x)
-    x = dropout(n, "drop6", x, 0.5)
-    x = fc(n, "fc7", x, 4096, param=bb, weight_filler=gaussian(0.005), bias_filler=constant(0.1))
-    x = relu(n, "relu7", x)
-    x = dropout(n, "drop7", x, 0.5)
-    logits = fc(n, last_name, x, num_classes, param=params("last"),
-                weight_filler=gaussian(0.01), bias_filler=constant(0))
-    return logits, []
+    return fc_head(n, x, num_classes, last_name, params), []

@@ -84,3 +84,18 @@ def lrn(n, name, bottom):
     """Local response normalisation as in AlexNet and GoogLeNet."""
     n[name] = L.LRN(bottom, local_size=5, alpha=0.0001, beta=0.75)
     return n[name]
+
+
+def fc_head(n, bottom, num_classes, last_name, params):
+    """The BVLC AlexNet / VGG-16 classifier head: fc6 and fc7 (4096, ReLU,
+    dropout 0.5, the zoo's fillers) with the backbone's multipliers, then the
+    new last layer with the "last" multipliers; returns the logits."""
+    bb = params("backbone")
+    x = bottom
+    for i in (6, 7):
+        x = fc(n, "fc%d" % i, x, 4096, param=bb, weight_filler=gaussian(0.005),
+               bias_filler=constant(0.1))
+        x = relu(n, "relu%d" % i, x)
+        x = dropout(n, "drop%d" % i, x, 0.5)
+    return fc(n, last_name, x, num_classes, param=params("last"),
+              weight_filler=gaussian(0.01), bias_filler=constant(0))

@@ -4,7 +4,7 @@ conv5_3, pool1..pool5, fc6, fc7, fc8), so its ImageNet caffemodel loads by
 name; input 224x224 (fc6 needs pool5 to be 7x7).  The zoo file has no
 fillers; ours (Gaussian 0.01, bias 0; fc 0.005) only matter for layers that
 are not loaded."""
-from .layers import conv, constant, dropout, fc, gaussian, max_pool, relu
+from .layers import conv, constant, fc_head, gaussian, max_pool, relu
 
 INPUT_SIZE = 224
 LAST = "fc8"
@@ -22,12 +22,4 @@ def build(n, bottom, num_classes, last_name, params, aux_heads=False):
                      weight_filler=gaussian(0.01), bias_filler=constant(0))
             x = relu(n, "relu%d_%d" % (block, i), x)
         x = max_pool(n, "pool%d" % block, x, 2, 2)
-    x = fc(n, "fc6", x, 4096, param=bb, weight_filler=gaussian(0.005), bias_filler=constant(0.1))
-    x = relu(n, "relu6", x)
-    x = dropout(n, "drop6", x, 0.5)
-    x = fc(n, "fc7", x, 4096, param=bb, weight_filler=gaussian(0.005), bias_filler=constant(0.1))
-    x = relu(n, "relu7", x)
-    x = dropout(n, "drop7", x, 0.5)
-    logits = fc(n, last_name, x, num_classes, param=params("last"),
-                weight_filler=gaussian(0.01), bias_filler=constant(0))
-    return logits, []
+    return fc_head(n, x, num_classes, last_name, params), []
