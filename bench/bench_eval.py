@@ -19,7 +19,6 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("GLOG_minloglevel", "2")
 
-import argparse  # noqa: E402
 import json  # noqa: E402
 import re  # noqa: E402
 import shutil  # noqa: E402
@@ -29,13 +28,12 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+from racnn.cli import tool_parser  # noqa: E402
 from racnn.paths import REPO  # noqa: E402
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog=__doc__.split("\n\n", 1)[1])
+    p = tool_parser(__doc__)
     p.add_argument("--backbone", default="alexnet")
     p.add_argument("--images", type=int, default=100, help="N (the runs use N and 2N)")
     p.add_argument("--batch", type=int, default=20, help="must divide --images")

@@ -10,17 +10,15 @@ manifest.json.  Decoding and resizing use every core; memory stays bounded.
 """
 import os, sys; sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # noqa: E401,E702
 
-import argparse
 
+from racnn.cli import tool_parser
 from racnn import db, specs
 from racnn.datasets import FORMAT_ALIASES, FORMATS
 from racnn.errors import cli_main
 
 
 def parser():
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog=__doc__.split("\n\n", 1)[1])
+    p = tool_parser(__doc__)
     p.add_argument("--dataset", required=True,
                    choices=list(FORMATS) + sorted(k for k in FORMAT_ALIASES if k != "synthetic"),
                    help="dataset format (official layout; 'folder' = one folder per class)")

@@ -10,16 +10,14 @@ patches at --stride (17) cut at the same place from both and stored as ONE
 """
 import os, sys; sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # noqa: E401,E702
 
-import argparse
 
+from racnn.cli import tool_parser
 from racnn import db, specs
 from racnn.errors import RacnnError, cli_main
 
 
 def parser():
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog=__doc__.split("\n\n", 1)[1])
+    p = tool_parser(__doc__)
     src = p.add_argument_group("source (one of)")
     src.add_argument("--images", help="folder of HR images (searched recursively)")
     src.add_argument("--dataset", help="dataset format (cars, cub, flowers, folder): its "

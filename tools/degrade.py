@@ -8,17 +8,15 @@ image resized to --size), for looking at and for PSNR checks.
 """
 import os, sys; sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # noqa: E401,E702
 
-import argparse
 
+from racnn.cli import tool_parser
 from racnn import specs
 from racnn.errors import RacnnError, cli_main
 from racnn.progress import progress
 
 
 def parser():
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog=__doc__.split("\n\n", 1)[1])
+    p = tool_parser(__doc__)
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--res", type=int, required=True, help="low resolution r (r x r)")

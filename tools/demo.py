@@ -21,10 +21,10 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("GLOG_minloglevel", "2")     # quiet pycaffe in this process
 
-import argparse  # noqa: E402
 import csv  # noqa: E402
 import time  # noqa: E402
 
+from racnn.cli import tool_parser  # noqa: E402
 from racnn import atomic, experiment  # noqa: E402
 from racnn.datasets import synthetic  # noqa: E402
 from racnn.errors import RacnnError, cli_main  # noqa: E402
@@ -57,9 +57,7 @@ COLUMNS = (("backbone_hr", "HR images (backbone)"), ("cnn", "CNN"),
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog=__doc__.split("\n\n", 1)[1])
+    p = tool_parser(__doc__)
     p.add_argument("--smoke", action="store_true",
                    help="a handful of images and iterations: a quick end-to-end check")
     p.add_argument("--data-dir", help="where the synthetic dataset goes "

@@ -5,8 +5,8 @@
 """
 import os, sys; sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # noqa: E401,E702
 
-import argparse
 
+from racnn.cli import tool_parser
 from racnn.atomic import atomic_file
 from racnn.errors import RacnnError, cli_main
 from racnn.nets.dummy import read_net
@@ -15,9 +15,7 @@ PHASES = ("ALL", "TRAIN", "TEST")
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog=__doc__.split("\n\n", 1)[1])
+    p = tool_parser(__doc__)
     p.add_argument("prototxt")
     p.add_argument("out", help="picture to write; the extension picks the format (.png, .svg, .pdf)")
     p.add_argument("--rankdir", default="LR", choices=("LR", "TB", "BT", "RL"),

@@ -19,16 +19,14 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("GLOG_minloglevel", "2")   # Caffe's INFO lines off
 
-import argparse  # noqa: E402
 
+from racnn.cli import tool_parser  # noqa: E402
 from racnn import atomic, evaluate as ev, plots, runfolder  # noqa: E402
 from racnn.errors import RacnnError, cli_main  # noqa: E402
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog=__doc__.split("\n\n", 1)[1])
+    p = tool_parser(__doc__)
     p.add_argument("run", nargs="?", help="a run folder (config.json + stage folders) "
                    "or one stage folder (solver.prototxt, deploy.prototxt, snapshots/)")
     p.add_argument("--model", help="deploy prototxt (Input 'data', output 'prob')")

@@ -19,9 +19,9 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("GLOG_minloglevel", "2")     # quiet pycaffe in this process
 
-import argparse  # noqa: E402
 import json  # noqa: E402
 
+from racnn.cli import tool_parser  # noqa: E402
 from racnn import experiment, specs  # noqa: E402
 from racnn.errors import RacnnError, cli_main  # noqa: E402
 
@@ -40,9 +40,7 @@ def parse_set(items):
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog=__doc__.split("\n\n", 1)[1])
+    p = tool_parser(__doc__)
     p.add_argument("dataset", help="one of: %s (or a custom name with --format and "
                    "--data-root)" % ", ".join(specs.DATASETS))
     p.add_argument("backbone", help="one of: %s" % ", ".join(specs.BACKBONES))

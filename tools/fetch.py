@@ -11,16 +11,14 @@ mirror when an official server is offline) is verified and used.
 """
 import os, sys; sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # noqa: E401,E702
 
-import argparse
 
+from racnn.cli import tool_parser
 from racnn import fetch
 from racnn.errors import RacnnError, cli_main
 
 
 def parser():
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog=__doc__.split("\n\n", 1)[1])
+    p = tool_parser(__doc__)
     p.add_argument("names", nargs="*", metavar="NAME",
                    help="resources or groups (see --list)")
     p.add_argument("--list", action="store_true", help="list the resources and exit")

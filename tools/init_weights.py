@@ -11,19 +11,17 @@ mismatches.
 """
 import os, sys; sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # noqa: E401,E702
 
-import argparse
 import json
 
 os.environ.setdefault("GLOG_minloglevel", "2")
 
+from racnn.cli import tool_parser  # noqa: E402
 from racnn.atomic import write_text  # noqa: E402
 from racnn.errors import cli_main  # noqa: E402
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog=__doc__.split("\n\n", 1)[1])
+    p = tool_parser(__doc__)
     p.add_argument("prototxt", help="deploy or train/val net (Data layers need no database)")
     p.add_argument("caffemodels", nargs="+", help="weights, in load order")
     p.add_argument("--out", required=True, help="merged .caffemodel to write")

@@ -12,6 +12,7 @@ import os, sys; sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspa
 
 import argparse
 
+from racnn.cli import tool_parser
 from racnn import paths, specs
 from racnn.errors import RacnnError, cli_main
 from racnn.nets import generate, layout, presets
@@ -29,9 +30,7 @@ def _csv(valid, what):
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog=__doc__.split("\n\n", 1)[1])
+    p = tool_parser(__doc__)
     p.add_argument("--check", action="store_true",
                    help="do not write; exit 1 listing committed files that differ")
     g = p.add_argument_group("custom dataset (all of --backbone --num-classes --name "

@@ -10,8 +10,8 @@ import os
 import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import argparse  # noqa: E402
 
+from racnn.cli import tool_parser  # noqa: E402
 from racnn.datasets import synthetic  # noqa: E402
 from racnn.errors import cli_main  # noqa: E402
 from racnn.progress import progress  # noqa: E402
@@ -20,9 +20,7 @@ D = synthetic.DEFAULTS
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog=__doc__.split("\n\n", 1)[1])
+    p = tool_parser(__doc__)
     p.add_argument("--out", required=True, help="dataset folder to write")
     p.add_argument("--classes", type=int, default=D["num_classes"],
                    help="number of classes, 2..%d (default %%(default)s)"

@@ -15,17 +15,15 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("GLOG_minloglevel", "2")   # Caffe's INFO lines off
 
-import argparse  # noqa: E402
 
+from racnn.cli import tool_parser  # noqa: E402
 from racnn import report  # noqa: E402
 from racnn.errors import cli_main  # noqa: E402
 from racnn.paths import RUNS_DIR  # noqa: E402
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog=__doc__.split("\n\n", 1)[1])
+    p = tool_parser(__doc__)
     p.add_argument("runs", nargs="*", default=[RUNS_DIR],
                    help="run folders or folders of runs (default: %(default)s)")
     p.add_argument("--out", default=os.path.join(RUNS_DIR, "report"),

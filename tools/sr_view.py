@@ -16,9 +16,9 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("GLOG_minloglevel", "2")   # Caffe's INFO lines off
 
-import argparse  # noqa: E402
 import json  # noqa: E402
 
+from racnn.cli import tool_parser  # noqa: E402
 from racnn import atomic, specs, srview  # noqa: E402
 from racnn.errors import RacnnError, cli_main  # noqa: E402
 
@@ -27,9 +27,7 @@ SR_STAGES = ("racnn_p", "racnn_g", "stage1_sr")
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog=__doc__.split("\n\n", 1)[1])
+    p = tool_parser(__doc__)
     p.add_argument("run", nargs="?", help="a run folder (takes its SR model, res, kernel)")
     p.add_argument("--weights", nargs="+", help="caffemodel(s) holding sconv1..3")
     p.add_argument("--rgb", action="store_true",

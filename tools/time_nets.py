@@ -16,9 +16,9 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("GLOG_minloglevel", "2")   # Caffe's INFO lines off
 
-import argparse  # noqa: E402
 import json  # noqa: E402
 
+from racnn.cli import tool_parser  # noqa: E402
 from racnn import atomic, specs, timing  # noqa: E402
 from racnn.errors import cli_main  # noqa: E402
 from racnn.paths import RUNS_DIR  # noqa: E402
@@ -26,9 +26,7 @@ from racnn.progress import progress  # noqa: E402
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog=__doc__.split("\n\n", 1)[1])
+    p = tool_parser(__doc__)
     p.add_argument("--backbones", nargs="+", default=list(specs.PAPER_BACKBONES),
                    help="backbones to time (default: %(default)s; tiny is the CPU demo's)")
     p.add_argument("--mode", default="frozen", choices=("frozen", "e2e"),
