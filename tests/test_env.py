@@ -155,6 +155,20 @@ def test_dockerfiles_are_well_formed_and_pinned(name):
         assert "-DCPU_ONLY=OFF" in text
 
 
+def test_dockerfiles_are_built_with_the_repository_root_as_context():
+    # COPY sources are relative to the build context: the repository root,
+    # both in `make image` and in docker/run's own build.
+    for name in ("Dockerfile", "Dockerfile.gpu"):
+        for line in _dockerfile_instructions(os.path.join(REPO, "docker", name)):
+            if line.startswith("COPY "):
+                src = line.split()[1]
+                assert os.path.exists(os.path.join(REPO, src)), "%s: COPY %s" % (name, src)
+    run = open(os.path.join(REPO, "docker", "run")).read()
+    assert re.search(r'docker build -t "\$image" -f "\$repo/docker/Dockerfile" "\$repo"\n', run)
+    makefile = open(os.path.join(REPO, "Makefile")).read()
+    assert re.search(r"docker build -t racnn-caffe -f docker/Dockerfile \.\n", makefile)
+
+
 def test_provisioned_packages_match_the_provision_script():
     script = open(os.path.join(REPO, "docker", "provision.sh")).read()
     wanted = set(re.findall(r"\b(python3-[a-z0-9]+|caffe|libopenblas0-pthread)\b", script))
