@@ -16,20 +16,22 @@ from racnn.timing import time_net  # noqa: E402
 REFERENCE_BLAS_DIR = "/usr/lib/x86_64-linux-gnu/blas"   # Debian's libblas3
 
 
-def blas_in_use(env):
-    """What libblas.so.3 resolves to for `caffe` under ``env``."""
-    out = subprocess.run(["ldd", "/usr/bin/caffe"], stdout=subprocess.PIPE, env=env,
+def _linked(library, name, env):
+    """What ``name`` resolves to in ``ldd library`` under ``env`` (or None)."""
+    out = subprocess.run(["ldd", library], stdout=subprocess.PIPE, env=env,
                          universal_newlines=True).stdout
     for line in out.splitlines():
-        if "libblas.so.3" in line:
-            return os.path.realpath(line.split("=>")[1].split("(")[0].strip())
-    # caffe links libcaffe, which links BLAS
-    out = subprocess.run(["sh", "-c", "ldd $(ldd /usr/bin/caffe | awk '/libcaffe/ {print $3}')"],
-                         stdout=subprocess.PIPE, env=env, universal_newlines=True).stdout
-    for line in out.splitlines():
-        if "libblas.so.3" in line:
-            return os.path.realpath(line.split("=>")[1].split("(")[0].strip())
-    return "?"
+        if name in line and "=>" in line:
+            return line.split("=>")[1].split("(")[0].strip()
+    return None
+
+
+def blas_in_use(env):
+    """What libblas.so.3 resolves to for `caffe` under ``env`` (caffe links
+    libcaffe, which links BLAS)."""
+    libcaffe = _linked("/usr/bin/caffe", "libcaffe", env)
+    blas = _linked(libcaffe, "libblas.so.3", env) if libcaffe else None
+    return os.path.realpath(blas) if blas else "?"
 
 
 def main():
