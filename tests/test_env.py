@@ -30,22 +30,19 @@ def test_caffe_is_debians_pycaffe_version_1_0():
     assert "caffe version 1.0.0" in out
 
 
-def _blas_of(library):
+def _resolved(library, soname_re):
+    """The file a library linked by ``library`` resolves to (``ldd``)."""
     out = subprocess.run(["ldd", library], stdout=subprocess.PIPE,
                          universal_newlines=True, check=True).stdout
-    m = re.search(r"libblas\.so\.3 => (\S+)", out)
-    assert m, "libcaffe does not link libblas.so.3:\n" + out
+    m = re.search(soname_re + r" => (\S+)", out)
+    assert m, "%s does not link %s:\n%s" % (library, soname_re, out)
     return os.path.realpath(m.group(1))
 
 
 def test_blas_is_openblas_not_the_reference_one():
-    # Find libcaffe through the extension module's own link map.
-    out = subprocess.run(["ldd", caffe._caffe.__file__], stdout=subprocess.PIPE,
-                         universal_newlines=True, check=True).stdout
-    m = re.search(r"libcaffe\.so\S* => (\S+)", out)
-    assert m, out
-    libcaffe = m.group(1)
-    blas = _blas_of(libcaffe)
+    # libcaffe through the extension module's own link map, then its BLAS.
+    libcaffe = _resolved(caffe._caffe.__file__, r"libcaffe\.so\S*")
+    blas = _resolved(libcaffe, r"libblas\.so\.3")
     assert "openblas" in blas, "libblas.so.3 resolves to %s, not OpenBLAS" % blas
 
 
