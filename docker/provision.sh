@@ -8,6 +8,8 @@ set -eu
 export DEBIAN_FRONTEND=noninteractive
 
 apt-get update
+# gcc compiles racnn/_resize.c, the MATLAB-exact resize kernel (racnn/cresize.py;
+# without a compiler the kernel runs in numpy, about 2x slower).
 # Everything Python comes from Debian, not PyPI: pycaffe is built against
 # Debian's numpy 1.19 and protobuf 3.12, and PyPI wheels would not match.
 apt-get install -y --no-install-recommends \
@@ -16,7 +18,8 @@ apt-get install -y --no-install-recommends \
     python3-numpy python3-protobuf python3-lmdb python3-opencv \
     python3-scipy python3-matplotlib python3-pil python3-pydot graphviz \
     python3-tqdm python3-pytest \
-    make git ca-certificates time procps
+    make git ca-certificates time procps \
+    gcc libc6-dev
 
 # The reference BLAS (libblas3) is ~20x slower than OpenBLAS for Caffe's GEMMs:
 # it is installed only so bench/bench_env.sh can measure that; libblas.so.3 is
