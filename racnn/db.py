@@ -29,7 +29,7 @@ MANIFEST_KEYS = ("kind", "dataset", "split", "res", "size", "kernel", "count", "
                  "label_min", "label_max", "class_names", "channel_order", "encoded",
                  "source_hash", "skipped_bad", "clipped_boxes", "seed", "created",
                  "racnn_version")
-TXN_BYTES = 64 << 20        # commit a write transaction every 64 MiB ...
+TXN_BYTES = 16 << 20        # commit a write transaction every 16 MiB ...
 TXN_ITEMS = 1000            # ... or every 1000 datums
 INITIAL_MAP_SIZE = 256 << 20
 

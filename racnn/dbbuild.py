@@ -14,7 +14,7 @@ import numpy as np
 
 from . import datasets as datasets_mod
 from . import specs
-from .degrade import check_kernel, degrade
+from .degrade import channel_order_free, check_kernel, degrade, prepare
 from .errors import RacnnError
 from .pmap import ordered_map
 
@@ -24,16 +24,18 @@ def process_sample(sample, res, size, kernel, encoded=False, skip_bad=False):
     """The serialised Datum of one sample: ``("ok", bytes, label, id, clipped)``
     or, with ``skip_bad``, ``("bad", message)`` for an unreadable image."""
     from .db import datum_bytes, datum_bytes_chw
+    # decoded as RGB and reversed at the end (saves a colour conversion)
+    # when the kernel is channel-order free; BGR otherwise (float32 BLAS
+    # rounds a value near a tie according to its place in memory, and the
+    # database must be bit-identical to degrade(read_image(path)))
+    rgb = channel_order_free(kernel)
     try:
-        img, clipped = datasets_mod.read_sample(sample)
+        img, clipped = datasets_mod.read_sample(sample, rgb=rgb)
     except RacnnError as exc:
         if skip_bad:
             return ("bad", str(exc))
         raise
-    # BGR in, as everywhere: float32 BLAS rounds a value near a tie according
-    # to its place in memory, so the channel order must be the one that
-    # degrade(read_image(path)) sees for the database to be bit-identical
-    chw = degrade(img, res, size, kernel, layout="CHW")
+    chw = degrade(img, res, size, kernel, layout="CHW", reverse_channels=rgb)
     value = datum_bytes(chw.transpose(1, 2, 0), sample.label, encoded) if encoded else \
         datum_bytes_chw(chw, sample.label)
     return ("ok", value, sample.label, sample.id, clipped)
@@ -95,6 +97,7 @@ def build_classification_db(dataset, split=None, res=specs.DEFAULT_RES, out=None
         raise RacnnError("database %s already exists (use --overwrite to replace it)" % out)
     samples = shuffled(ds.samples, seed, limit)
     stats = {"skipped": [], "clipped": 0}
+    engine = prepare(kernel)        # before the workers fork
 
     datum = 3 * size * size + 64                 # raw; encoded ones are smaller
     mapped = ordered_map(_Item(res=res, size=size, kernel=kernel, encoded=encoded,
@@ -110,7 +113,8 @@ def build_classification_db(dataset, split=None, res=specs.DEFAULT_RES, out=None
 
     manifest = base_manifest(
         "classification", dataset=ds.name, format=ds.fmt, split=split, res=res, size=size,
-        kernel=kernel, num_classes=ds.num_classes, class_names=ds.class_names,
+        kernel=kernel, resize_engine=engine, num_classes=ds.num_classes,
+        class_names=ds.class_names,
         source_root=ds.root, source_hash=ds.source_hash(), source_count=len(ds.samples),
         limit=limit, seed=seed, channels=3)
 

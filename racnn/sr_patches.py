@@ -19,7 +19,7 @@ from . import datasets as datasets_mod
 from . import specs
 from .dbbuild import matches
 from .pmap import ordered_map
-from .degrade import check_kernel, imresize
+from .degrade import check_kernel, imresize, prepare
 from .errors import RacnnError
 
 
@@ -114,6 +114,7 @@ def build_sr_patch_db(images, out=None, res=specs.SR_LR_RES, size=specs.SR_HR_SI
         raise RacnnError("database %s already exists (use --overwrite to replace it)" % out)
     keys = rng.permutation(len(sources) * per_image)     # patch j -> its shuffled position
     stats = {"skipped": [], "clipped": 0}
+    engine = prepare(kernel)        # before the workers fork
 
     mapped = ordered_map(_Item(res=res, size=size, patch=patch, stride=stride, kernel=kernel,
                                skip_bad=skip_bad), sources, workers, chunk=2,
@@ -133,7 +134,8 @@ def build_sr_patch_db(images, out=None, res=specs.SR_LR_RES, size=specs.SR_HR_SI
     manifest = base_manifest(
         "sr_patches", dataset=images.name if is_ds else os.path.basename(str(base).rstrip("/")),
         split=images.split if is_ds else None, res=res, size=size,
-        patch=patch, stride=stride, kernel=kernel, num_classes=None, class_names=None,
+        patch=patch, stride=stride, kernel=kernel, resize_engine=engine, num_classes=None,
+        class_names=None,
         channels=6, channel_layout="0-2: LR (degraded, upscaled) BGR; 3-5: HR BGR",
         images=len(sources), patches_per_image=per_image, max_images=max_images,
         source_root=os.path.abspath(str(base)), source_hash=_source_hash(sources, base),
