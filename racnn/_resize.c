@@ -8,12 +8,14 @@
  * src is (in_len x n) row-major, dst (out_len x n); w and idx are
  * (out_len x taps) row-major, idx already mirrored into 0..in_len-1
  * (racnn.degrade.contributions).  An image (H, W, C) is resized along H as
- * (H, W*C); along W on its pixel transpose.
+ * (H, W*C); along W by racnn_resize_cols3_u8 (3 channels, AVX2) or on its
+ * pixel transpose.
  *
- * Every path (AVX2 on x86-64 when the CPU has it, portable C otherwise)
- * forms each output value with the same products added in the same order,
- * and racnn/cresize.py compiles with -ffp-contract=off (no fused
- * multiply-add), so the result does not depend on the machine.
+ * The result does not depend on the machine: the portable path computes
+ * every value in double as above; the AVX2 path (x86-64 CPUs that have it)
+ * sums in float32 and uses that sum only where it provably rounds as the
+ * double sum does, recomputing the rest in double (see margin_of).
+ * racnn/cresize.py compiles with -ffp-contract=off (no fused multiply-add).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -60,162 +62,221 @@ static int rows_u8_generic(const uint8_t *src, long n, uint8_t *dst, long out_le
 #include <immintrin.h>
 #define HAVE_AVX2_PATH 1
 
-/* AVX2 (no FMA): 16 columns at a time, their sums kept in four registers
- * over all the taps; the scalar tail adds the same products in the same
- * order.  _mm_packs_epi32 / _mm_packus_epi16 saturate to 0..255. */
+/* The AVX2 path sums in float32, 8 values per register (twice the width of
+ * double), and decides each value's rounding from that only when the
+ * float32 sum is provably on the same side of every rounding boundary as
+ * the double sum: the value (after + 0.5) is farther than `margin` from
+ * an integer.  The others (well under 1 %) are summed again in double, in
+ * tap order, exactly as the portable path does, so the two paths give the
+ * same bytes.
+ *
+ * margin: with u = 2^-24 (float32 unit roundoff), S = sum |w_k| and the
+ * values <= 255, rounding the weights costs <= u*255*S, the products
+ * <= u*255*S, the taps - 1 additions <= (taps - 1)*u*255*S, adding 0.5
+ * <= u*512; the double sum's own error is ~1e-13.  Twice the sum of
+ * those is the margin. */
+static inline float margin_of(const double *wj, long taps)
+{
+    double s = 0.0;
+    for (long k = 0; k < taps; k++)
+        s += wj[k] < 0 ? -wj[k] : wj[k];
+    return (float)(0x1p-23 * (256.0 * s * (double)(taps + 2) + 512.0));
+}
+
+/* the double sum of one value (stride: distance between a tap's inputs) */
+static inline uint8_t exact_u8(const uint8_t *base, long stride, const double *wj,
+                               const int32_t *ij, long taps)
+{
+    double acc = wj[0] * (double)base[(long)ij[0] * stride];
+    for (long k = 1; k < taps; k++)
+        acc += wj[k] * (double)base[(long)ij[k] * stride];
+    return round_sat(acc);
+}
+
+/* v + 0.5 truncated to int32 lanes; *near gets a bit per lane whose
+ * rounding the float sum cannot decide */
+__attribute__((target("avx2")))
+static inline __m256i round8(__m256 v, __m256 margin, int *near)
+{
+    const __m256 r = _mm256_add_ps(v, _mm256_set1_ps(0.5f));
+    const __m256 d = _mm256_sub_ps(r, _mm256_floor_ps(r));
+    const __m256 close = _mm256_or_ps(
+        _mm256_cmp_ps(d, margin, _CMP_LT_OQ),
+        _mm256_cmp_ps(d, _mm256_sub_ps(_mm256_set1_ps(1.0f), margin), _CMP_GT_OQ));
+    *near = _mm256_movemask_ps(close);
+    return _mm256_cvttps_epi32(r);
+}
+
+__attribute__((target("avx2")))
+static inline __m256 load8(const uint8_t *p)
+{
+    return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)p)));
+}
+
+/* The first dimension: 32 columns at a time, their float sums in four
+ * registers over all the taps. */
 __attribute__((target("avx2")))
 static int rows_u8_avx2(const uint8_t *src, long n, uint8_t *dst, long out_len,
                         const double *w, const int32_t *idx, long taps)
 {
-    const __m256d half = _mm256_set1_pd(0.5);
+    /* 4-byte groups (q0 0-3, q1 0-3, q2 0-3, q3 0-3, q0 4-7, ...) -> q0..q3 */
+    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
     for (long j = 0; j < out_len; j++) {
         const double *wj = w + j * taps;
         const int32_t *ij = idx + j * taps;
+        const __m256 margin = _mm256_set1_ps(margin_of(wj, taps));
         uint8_t *out = dst + j * n;
         long i = 0;
-        for (; i + 16 <= n; i += 16) {
-            __m256d a0, a1, a2, a3;
+        for (; i + 32 <= n; i += 32) {
+            __m256 a[4];
             for (long k = 0; k < taps; k++) {
-                const __m256d wk = _mm256_set1_pd(wj[k]);
-                const __m128i b = _mm_loadu_si128((const __m128i *)(src + (long)ij[k] * n + i));
-                const __m256d p0 = _mm256_mul_pd(wk, _mm256_cvtepi32_pd(_mm_cvtepu8_epi32(b)));
-                const __m256d p1 = _mm256_mul_pd(wk, _mm256_cvtepi32_pd(
-                    _mm_cvtepu8_epi32(_mm_srli_si128(b, 4))));
-                const __m256d p2 = _mm256_mul_pd(wk, _mm256_cvtepi32_pd(
-                    _mm_cvtepu8_epi32(_mm_srli_si128(b, 8))));
-                const __m256d p3 = _mm256_mul_pd(wk, _mm256_cvtepi32_pd(
-                    _mm_cvtepu8_epi32(_mm_srli_si128(b, 12))));
-                if (k == 0) {
-                    a0 = p0; a1 = p1; a2 = p2; a3 = p3;
-                } else {
-                    a0 = _mm256_add_pd(a0, p0);
-                    a1 = _mm256_add_pd(a1, p1);
-                    a2 = _mm256_add_pd(a2, p2);
-                    a3 = _mm256_add_pd(a3, p3);
+                const __m256 wk = _mm256_set1_ps((float)wj[k]);
+                const uint8_t *s = src + (long)ij[k] * n + i;
+                for (int v = 0; v < 4; v++) {
+                    const __m256 p = _mm256_mul_ps(wk, load8(s + 8 * v));
+                    a[v] = k == 0 ? p : _mm256_add_ps(a[v], p);
                 }
             }
-            const __m128i q0 = _mm256_cvttpd_epi32(_mm256_add_pd(a0, half));
-            const __m128i q1 = _mm256_cvttpd_epi32(_mm256_add_pd(a1, half));
-            const __m128i q2 = _mm256_cvttpd_epi32(_mm256_add_pd(a2, half));
-            const __m128i q3 = _mm256_cvttpd_epi32(_mm256_add_pd(a3, half));
-            _mm_storeu_si128((__m128i *)(out + i),
-                             _mm_packus_epi16(_mm_packs_epi32(q0, q1), _mm_packs_epi32(q2, q3)));
+            int near[4];
+            const __m256i q0 = round8(a[0], margin, &near[0]);
+            const __m256i q1 = round8(a[1], margin, &near[1]);
+            const __m256i q2 = round8(a[2], margin, &near[2]);
+            const __m256i q3 = round8(a[3], margin, &near[3]);
+            const __m256i b = _mm256_packus_epi16(_mm256_packs_epi32(q0, q1),
+                                                  _mm256_packs_epi32(q2, q3));
+            _mm256_storeu_si256((__m256i *)(out + i), _mm256_permutevar8x32_epi32(b, order));
+            for (int v = 0; v < 4; v++)
+                for (int bits = near[v]; bits; bits &= bits - 1) {
+                    const long col = i + 8 * v + __builtin_ctz(bits);
+                    out[col] = exact_u8(src + col, n, wj, ij, taps);
+                }
         }
-        for (; i < n; i++) {
-            double acc = wj[0] * (double)src[(long)ij[0] * n + i];
-            for (long k = 1; k < taps; k++)
-                acc += wj[k] * (double)src[(long)ij[k] * n + i];
-            out[i] = round_sat(acc);
-        }
+        for (; i < n; i++)
+            out[i] = exact_u8(src + i, n, wj, ij, taps);
     }
     return 0;
 }
 
+/* 8x8 transpose of floats: rows r[0..7] -> columns */
+__attribute__((target("avx2")))
+static inline void transpose8(__m256 r[8])
+{
+    __m256 t[8], u[8];
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 8; i += 4) {
+        u[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    for (int i = 0; i < 4; i++) {
+        r[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
+        r[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
+    }
+}
+
 /* The second dimension of a 3-channel image (h x in_len x 3 -> h x
- * out_len x 3), four image rows at a time: the four rows are converted to
- * double and interleaved (T[x*3 + c][row]) so that one 4-wide register
- * holds the same pixel of the four rows; every output pixel is then
- * summed over its taps for the four rows at once.  Rows left over (h not
- * a multiple of 4) are summed one by one, in the same order. */
+ * out_len x 3), eight image rows at a time: the rows are converted to
+ * float and interleaved (t[x*3 + c][row]) so that one register holds the
+ * same value of the eight rows; every output pixel is then summed over
+ * its taps for the eight rows at once.  Rows left over (h not a multiple
+ * of 8) are summed in double one by one. */
 __attribute__((target("avx2")))
 static int cols3_u8_avx2(const uint8_t *src, long h, long in_len, uint8_t *dst, long out_len,
                          const double *w, const int32_t *idx, long taps)
 {
     const long n = in_len * 3, m_out = out_len * 3;
-    double *t = aligned_alloc(32, (size_t)n * 4 * sizeof(double));
-    uint8_t *o = malloc((size_t)m_out * 4 + 16);
-    if (t == NULL || o == NULL) {
+    float *t = aligned_alloc(32, ((size_t)n * 8 * sizeof(float) + 31) / 32 * 32);
+    uint8_t *o = malloc((size_t)m_out * 8 + 32);
+    float *margins = malloc((size_t)out_len * sizeof(float));
+    if (t == NULL || o == NULL || margins == NULL) {
         free(t);
         free(o);
+        free(margins);
         return -1;
     }
-    const __m256d half = _mm256_set1_pd(0.5);
-    /* byte transpose of four 4-byte groups (value m: rows 0..3) into
-     * rows 0..3: values m..m+3 */
-    const __m128i unzip = _mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    for (long j = 0; j < out_len; j++)
+        margins[j] = margin_of(w + j * taps, taps);
+    /* (value m: rows 0..7, value m+1: rows 0..7) -> (row 0: m, m+1; row 1: ...) */
+    const __m128i pairs = _mm_setr_epi8(0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
     long y0 = 0;
-    for (; y0 + 4 <= h; y0 += 4) {
-        const uint8_t *r0 = src + y0 * n, *r1 = r0 + n, *r2 = r1 + n, *r3 = r2 + n;
+    for (; y0 + 8 <= h; y0 += 8) {
+        const uint8_t *r = src + y0 * n;
         long i = 0;
-        for (; i + 4 <= n; i += 4) {
-            int32_t b0, b1, b2, b3;
-            memcpy(&b0, r0 + i, 4);
-            memcpy(&b1, r1 + i, 4);
-            memcpy(&b2, r2 + i, 4);
-            memcpy(&b3, r3 + i, 4);
-            const __m256d v0 = _mm256_cvtepi32_pd(_mm_cvtepu8_epi32(_mm_cvtsi32_si128(b0)));
-            const __m256d v1 = _mm256_cvtepi32_pd(_mm_cvtepu8_epi32(_mm_cvtsi32_si128(b1)));
-            const __m256d v2 = _mm256_cvtepi32_pd(_mm_cvtepu8_epi32(_mm_cvtsi32_si128(b2)));
-            const __m256d v3 = _mm256_cvtepi32_pd(_mm_cvtepu8_epi32(_mm_cvtsi32_si128(b3)));
-            const __m256d lo01 = _mm256_unpacklo_pd(v0, v1), hi01 = _mm256_unpackhi_pd(v0, v1);
-            const __m256d lo23 = _mm256_unpacklo_pd(v2, v3), hi23 = _mm256_unpackhi_pd(v2, v3);
-            _mm256_store_pd(t + 4 * i, _mm256_permute2f128_pd(lo01, lo23, 0x20));
-            _mm256_store_pd(t + 4 * i + 4, _mm256_permute2f128_pd(hi01, hi23, 0x20));
-            _mm256_store_pd(t + 4 * i + 8, _mm256_permute2f128_pd(lo01, lo23, 0x31));
-            _mm256_store_pd(t + 4 * i + 12, _mm256_permute2f128_pd(hi01, hi23, 0x31));
+        for (; i + 8 <= n; i += 8) {
+            __m256 v[8];
+            for (int l = 0; l < 8; l++)
+                v[l] = load8(r + l * n + i);
+            transpose8(v);
+            for (int e = 0; e < 8; e++)
+                _mm256_store_ps(t + 8 * (i + e), v[e]);
         }
-        for (; i < n; i++) {
-            t[4 * i] = r0[i];
-            t[4 * i + 1] = r1[i];
-            t[4 * i + 2] = r2[i];
-            t[4 * i + 3] = r3[i];
-        }
+        for (; i < n; i++)
+            for (int l = 0; l < 8; l++)
+                t[8 * i + l] = (float)r[l * n + i];
         for (long j = 0; j < out_len; j++) {
             const double *wj = w + j * taps;
             const int32_t *ij = idx + j * taps;
-            const double *p = t + 12 * (long)ij[0];
-            __m256d wk = _mm256_set1_pd(wj[0]);
-            __m256d a0 = _mm256_mul_pd(wk, _mm256_load_pd(p));
-            __m256d a1 = _mm256_mul_pd(wk, _mm256_load_pd(p + 4));
-            __m256d a2 = _mm256_mul_pd(wk, _mm256_load_pd(p + 8));
-            for (long k = 1; k < taps; k++) {
-                p = t + 12 * (long)ij[k];
-                wk = _mm256_set1_pd(wj[k]);
-                a0 = _mm256_add_pd(a0, _mm256_mul_pd(wk, _mm256_load_pd(p)));
-                a1 = _mm256_add_pd(a1, _mm256_mul_pd(wk, _mm256_load_pd(p + 4)));
-                a2 = _mm256_add_pd(a2, _mm256_mul_pd(wk, _mm256_load_pd(p + 8)));
+            __m256 a0, a1, a2;
+            for (long k = 0; k < taps; k++) {
+                const __m256 wk = _mm256_set1_ps((float)wj[k]);
+                const float *p = t + 24 * (long)ij[k];
+                const __m256 p0 = _mm256_mul_ps(wk, _mm256_load_ps(p));
+                const __m256 p1 = _mm256_mul_ps(wk, _mm256_load_ps(p + 8));
+                const __m256 p2 = _mm256_mul_ps(wk, _mm256_load_ps(p + 16));
+                if (k == 0) {
+                    a0 = p0; a1 = p1; a2 = p2;
+                } else {
+                    a0 = _mm256_add_ps(a0, p0);
+                    a1 = _mm256_add_ps(a1, p1);
+                    a2 = _mm256_add_ps(a2, p2);
+                }
             }
-            const __m128i q0 = _mm256_cvttpd_epi32(_mm256_add_pd(a0, half));
-            const __m128i q1 = _mm256_cvttpd_epi32(_mm256_add_pd(a1, half));
-            const __m128i q2 = _mm256_cvttpd_epi32(_mm256_add_pd(a2, half));
-            /* 12 bytes: value 3j+c for rows 0..3 at o[4*(3j+c) + row] */
-            const __m128i b = _mm_packus_epi16(_mm_packs_epi32(q0, q1), _mm_packs_epi32(q2, q2));
-            _mm_storeu_si128((__m128i *)(o + 12 * j), b);   /* o has 16 bytes of slack */
+            const __m256 margin = _mm256_set1_ps(margins[j]);
+            int near[3];
+            __m256i q[3];
+            q[0] = round8(a0, margin, &near[0]);
+            q[1] = round8(a1, margin, &near[1]);
+            q[2] = round8(a2, margin, &near[2]);
+            for (int c = 0; c < 3; c++) {
+                const __m128i h16 = _mm_packs_epi32(_mm256_castsi256_si128(q[c]),
+                                                    _mm256_extracti128_si256(q[c], 1));
+                _mm_storel_epi64((__m128i *)(o + 8 * (3 * j + c)), _mm_packus_epi16(h16, h16));
+                for (int bits = near[c]; bits; bits &= bits - 1) {
+                    const int l = __builtin_ctz(bits);
+                    o[8 * (3 * j + c) + l] = exact_u8(r + l * n + c, 3, wj, ij, taps);
+                }
+            }
         }
-        uint8_t *d0 = dst + y0 * m_out, *d1 = d0 + m_out, *d2 = d1 + m_out, *d3 = d2 + m_out;
         long m = 0;
         for (; m + 4 <= m_out; m += 4) {
-            const __m128i g = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(o + 4 * m)), unzip);
-            const int32_t g0 = _mm_cvtsi128_si32(g), g1 = _mm_extract_epi32(g, 1),
-                          g2 = _mm_extract_epi32(g, 2), g3 = _mm_extract_epi32(g, 3);
-            memcpy(d0 + m, &g0, 4);
-            memcpy(d1 + m, &g1, 4);
-            memcpy(d2 + m, &g2, 4);
-            memcpy(d3 + m, &g3, 4);
+            const __m128i a = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(o + 8 * m)), pairs);
+            const __m128i b = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(o + 8 * m + 16)),
+                                               pairs);
+            const __m128i lo = _mm_unpacklo_epi16(a, b), hi = _mm_unpackhi_epi16(a, b);
+            int32_t g[8];
+            _mm_storeu_si128((__m128i *)g, lo);
+            _mm_storeu_si128((__m128i *)(g + 4), hi);
+            for (int l = 0; l < 8; l++)
+                memcpy(dst + (y0 + l) * m_out + m, &g[l], 4);
         }
-        for (; m < m_out; m++) {
-            d0[m] = o[4 * m];
-            d1[m] = o[4 * m + 1];
-            d2[m] = o[4 * m + 2];
-            d3[m] = o[4 * m + 3];
-        }
+        for (; m < m_out; m++)
+            for (int l = 0; l < 8; l++)
+                dst[(y0 + l) * m_out + m] = o[8 * m + l];
     }
     for (; y0 < h; y0++) {
         const uint8_t *r = src + y0 * n;
         uint8_t *d = dst + y0 * m_out;
-        for (long j = 0; j < out_len; j++) {
-            const double *wj = w + j * taps;
-            const int32_t *ij = idx + j * taps;
-            for (long c = 0; c < 3; c++) {
-                double acc = wj[0] * (double)r[3 * (long)ij[0] + c];
-                for (long k = 1; k < taps; k++)
-                    acc += wj[k] * (double)r[3 * (long)ij[k] + c];
-                d[3 * j + c] = round_sat(acc);
-            }
-        }
+        for (long j = 0; j < out_len; j++)
+            for (long c = 0; c < 3; c++)
+                d[3 * j + c] = exact_u8(r + c, 3, w + j * taps, idx + j * taps, taps);
     }
     free(t);
     free(o);
+    free(margins);
     return 0;
 }
 #endif
