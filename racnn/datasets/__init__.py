@@ -87,7 +87,7 @@ class Dataset(object):
         identifies the source list a database was made from."""
         h = hashlib.sha256()
         for s in self.samples:
-            rel = os.path.relpath(s.path, self.root)
+            rel = relative(s.path, self.root)
             h.update(("%s\t%d\t%r\n" % (rel, s.label, s.box)).encode("utf-8"))
         return h.hexdigest()
 
@@ -100,6 +100,18 @@ class Dataset(object):
                                             self.split, ", ".join(missing[:limit]),
                                             "\nExpected layout:\n" + self.layout
                                             if self.layout else ""))
+
+
+def relative(path, root):
+    """``os.path.relpath(path, root)`` for an absolute ``root``; a path
+    already normalised under ``root`` is cut by string (relpath costs
+    ~0.1 ms, the same as decoding a small image, and runs per sample)."""
+    prefix = root if root.endswith(os.sep) else root + os.sep
+    if path.startswith(prefix):
+        rel = path[len(prefix):]
+        if all(part not in ("", ".", "..") for part in rel.split(os.sep)):
+            return rel
+    return os.path.relpath(path, root)
 
 
 def canonical_format(fmt):

@@ -14,7 +14,7 @@ class folder names sorted by name (never directory listing order).
 import os
 
 from ..errors import RacnnError
-from . import IMAGE_EXTS, Dataset, Sample, read_lines
+from . import IMAGE_EXTS, Dataset, Sample, read_lines, relative
 
 LAYOUT = """    classes.txt             (optional) class names in label order
     train.txt, test.txt     (optional) relative image paths [+ 0-based label]
@@ -84,7 +84,7 @@ def load(root, split):
             names = sorted(found)
         for cls in _class_dirs(base):
             for path in _images_under(os.path.join(base, cls)):
-                entries.append((path, cls, None, os.path.relpath(path, root)))
+                entries.append((path, cls, None, relative(path, root)))
     if not names:
         raise RacnnError("folder dataset at %s: no classes found.\nExpected layout:\n%s"
                          % (root, LAYOUT))
