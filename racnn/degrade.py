@@ -17,11 +17,19 @@ shape HxW or HxWxC with one of three kernels:
   - a uint8 image stays uint8 after each dimension, rounded half away from
     zero and saturated to 0..255 as MATLAB's ``imresizemex`` does.
 
-  The weights of one dimension are a banded matrix (out x in), cached per
-  (in, out) and applied in dense row blocks (their size chosen by a cost
-  model of this machine's BLAS) with BLAS, in float32
-  for uint8 images (every input is exact; the result differs from double
-  arithmetic only where a value lies within ~1e-4 of a rounding tie).
+  Two engines compute it (``racnn.cresize``; ``RACNN_RESIZE=auto|c|numpy``,
+  recorded in database manifests as ``resize_engine``):
+
+  - ``c`` (used whenever a C compiler is available): ``racnn/_resize.c``,
+    compiled on first use: every output value is summed in double
+    precision in tap order and rounded as MATLAB's ``imresizemex`` does
+    (its AVX2 path sums in float32 and redoes in double every value whose
+    rounding the float sum cannot decide: same bytes);
+  - ``numpy``: the weights of one dimension are a banded matrix (out x
+    in), cached per (in, out) and applied in dense row blocks (their size
+    chosen by a cost model of this machine's BLAS) with BLAS, in float32
+    for uint8 images (every input is exact; the result differs from double
+    arithmetic only where a value lies within ~1e-4 of a rounding tie).
 * ``opencv``: ``cv2.resize(..., INTER_CUBIC)`` (a = -0.75, no antialiasing).
 * ``pil``: Pillow's ``Image.resize(..., BICUBIC)``: the same antialiased
   a = -0.5 kernel and sample positions, but the kernel is cut and
@@ -31,7 +39,7 @@ shape HxW or HxWxC with one of three kernels:
 ``degrade(img, res, size, kernel)`` is the paper's protocol: resize to
 ``size x size`` (the network input), down to ``res x res``, back up to
 ``size x size``.  It is channel-order agnostic (BGR in, BGR out).
-The whole pipeline is float32 BLAS: set one BLAS thread per process
+The numpy engine is float32 BLAS: set one BLAS thread per process
 (``set_blas_threads``; the database builders do) and use processes for
 parallelism.
 """
