@@ -324,23 +324,3 @@ int racnn_resize_cols3_u8(const uint8_t *src, long h, long in_len, uint8_t *dst,
 #endif
     return -2;
 }
-
-/* float64 -> float64 (float images; no rounding). */
-void racnn_resize_rows_f64(const double *src, long n, double *dst, long out_len,
-                           const double *w, const int32_t *idx, long taps)
-{
-    for (long j = 0; j < out_len; j++) {
-        const double *wj = w + j * taps;
-        const int32_t *ij = idx + j * taps;
-        double *out = dst + j * n;
-        const double *s = src + (long)ij[0] * n;
-        for (long i = 0; i < n; i++)
-            out[i] = wj[0] * s[i];
-        for (long k = 1; k < taps; k++) {
-            const double wk = wj[k];
-            s = src + (long)ij[k] * n;
-            for (long i = 0; i < n; i++)
-                out[i] += wk * s[i];
-        }
-    }
-}

@@ -10,7 +10,9 @@ the numpy engine (with a warning naming the reason).
 
 The engine is chosen with ``RACNN_RESIZE``: ``auto`` (default: compiled
 when available), ``c`` (compiled or an error) or ``numpy``.  Databases
-record the engine in their manifest (``resize_engine``).
+record the engine in their manifest (``resize_engine``).  The compiled
+engine resizes uint8 images (all the pipeline makes); float images always
+go through numpy, in float64.
 
 Cache folder: ``$RACNN_EXT_DIR``, else ``build/ext`` in the repository,
 else ``~/.cache/racnn/ext``, else the system's temporary folder: the first
@@ -98,11 +100,9 @@ def _build(cc, folder):
 def _bind(path):
     lib = ctypes.CDLL(path)
     lib.racnn_resize_rows_u8.argtypes = [_U8, _LONG, _U8, _LONG, _F64, _I32, _LONG]
-    lib.racnn_resize_rows_f64.argtypes = [_F64, _LONG, _F64, _LONG, _F64, _I32, _LONG]
     lib.racnn_resize_rows_u8.restype = ctypes.c_int
     lib.racnn_resize_cols3_u8.argtypes = [_U8, _LONG, _LONG, _U8, _LONG, _F64, _I32, _LONG]
     lib.racnn_resize_cols3_u8.restype = ctypes.c_int
-    lib.racnn_resize_rows_f64.restype = None
     lib.racnn_resize_path.argtypes, lib.racnn_resize_path.restype = [], ctypes.c_int
     lib.racnn_resize_force_path.argtypes = [ctypes.c_int]
     lib.racnn_resize_force_path.restype = None
@@ -155,17 +155,12 @@ def engine():
 
 
 def resize_rows(lib, x, out_len, w, idx):
-    """``dst[j] = sum_k w[j, k] * x[idx[j, k]]`` for a 2-D C-contiguous
-    ``x`` (uint8 -> uint8 rounded as MATLAB, float64 -> float64)."""
+    """``dst[j] = sum_k w[j, k] * x[idx[j, k]]``, rounded as MATLAB, for a
+    2-D C-contiguous uint8 ``x``."""
     n = x.shape[1]
-    taps = w.shape[1]
-    if x.dtype == np.uint8:
-        out = np.empty((out_len, n), np.uint8)
-        if lib.racnn_resize_rows_u8(x, n, out, out_len, w, idx, taps) != 0:
-            raise MemoryError("resize: no memory for a row of %d values" % n)
-    else:
-        out = np.empty((out_len, n), np.float64)
-        lib.racnn_resize_rows_f64(x, n, out, out_len, w, idx, taps)
+    out = np.empty((out_len, n), np.uint8)
+    if lib.racnn_resize_rows_u8(x, n, out, out_len, w, idx, w.shape[1]) != 0:
+        raise MemoryError("resize: no memory for a row of %d values" % n)
     return out
 
 

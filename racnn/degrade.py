@@ -246,9 +246,10 @@ def _taps(in_len, out_len, scale):
 
 
 def _resize_hwc_compiled(lib, a, out_h, out_w, scales=(None, None)):
-    """``_resize_hwc`` with the compiled engine (racnn/_resize.c): the same
-    passes in the same order, each output value summed in double precision
-    in tap order and rounded as MATLAB's imresizemex does."""
+    """``_resize_hwc`` of a uint8 image with the compiled engine
+    (racnn/_resize.c): the same passes in the same order, each output value
+    summed in double precision in tap order and rounded as MATLAB's
+    imresizemex does."""
     from .cresize import resize_cols3, resize_rows
     h, w, c = a.shape
     sh = scales[0] if scales[0] is not None else out_h / float(h)
@@ -260,7 +261,7 @@ def _resize_hwc_compiled(lib, a, out_h, out_w, scales=(None, None)):
         return y.reshape(n_out, a.shape[1], c)
 
     def cols(a):
-        if c == 3 and a.dtype == np.uint8:
+        if c == 3:
             wts, idx = _taps(a.shape[1], out_w, scales[1])
             out = resize_cols3(lib, np.ascontiguousarray(a), out_w, wts, idx)
             if out is not None:
@@ -309,7 +310,7 @@ def imresize_matlab(img, out_hw, scale=None):
         img = img.astype(np.float64)
     scales = (None, None) if scale is None else (float(scale), float(scale))
     a = img[:, :, None] if img.ndim == 2 else img
-    lib = load()
+    lib = load() if img.dtype == np.uint8 else None      # float images: numpy, float64
     if lib is not None:
         out = _resize_hwc_compiled(lib, a, int(out_hw[0]), int(out_hw[1]), scales)
     else:
