@@ -77,7 +77,13 @@ def contributions(in_len, out_len, scale=None):
     idx = left[:, None] + np.arange(taps)[None, :]            # 1-based
     dist = u[:, None] - idx
     w = scale * cubic(scale * dist) if scale < 1 else cubic(dist)
-    w = w / w.sum(axis=1, keepdims=True)
+    # normalised by a sum in tap order, as MATLAB's sum(weights, 2) adds the
+    # columns of its column-major matrix (numpy's w.sum(axis=1) adds 8 or
+    # more values pairwise: the last bit can differ and flip an exact tie)
+    total = w[:, 0].copy()
+    for k in range(1, w.shape[1]):
+        total += w[:, k]
+    w = w / total[:, None]
     # symmetric padding: 1..n, n..1 repeated
     period = 2 * in_len
     m = np.mod(idx - 1, period).astype(np.int64)

@@ -259,13 +259,10 @@ def test_engine_equals_matlab_rules_exactly(lib, engine_env):
         assert_same(imresize(img, 0.85), reference(img, hw, matlab_weights, 0.85), "scale 0.85")
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "below a scale of 0.8 (8 taps or more) racnn.degrade.contributions normalises the "
-    "weights with numpy's pairwise row sum, not a sum in tap order, so some weights "
-    "differ in the last bit and an exact tie can round the other way; reproducer: "
-    "imresize(np.array([[255],[255],[255],[0],[0],[0]], np.uint8), (1, 1)) gives 128, "
-    "the rules summed in tap order give 127"))
 def test_engine_equals_matlab_rules_exactly_when_shrinking_strongly(lib, engine_env):
+    """Below a scale of 0.8 (8 taps or more): exact too, the weights being
+    normalised by a sum in tap order (numpy's pairwise row sum flipped the
+    tie below: 128 instead of 127)."""
     engine_env("c")
     column = np.array([255, 255, 255, 0, 0, 0], np.uint8).reshape(6, 1)
     failures = []
