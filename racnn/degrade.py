@@ -287,14 +287,25 @@ def resize_engine():
 
 
 def prepare(kernel=DEFAULT_KERNEL):
-    """Load what resizing uses (OpenCV, Pillow and, for the matlab kernel,
-    the compiled engine) in this process.  The database builders call it
-    before forking their workers, so the workers inherit it instead of each
-    loading it again (~0.3 s of CPU per worker).  Returns the matlab
-    kernel's engine (``c`` or ``numpy``), or None for the other kernels."""
-    import cv2  # noqa: F401
+    """Load what resizing 3-channel images uses (Pillow, for the matlab
+    kernel the compiled engine, OpenCV unless nothing needs it) in this
+    process.  The database builders call it before forking their workers,
+    so the workers inherit it instead of each loading it again (OpenCV alone
+    is 0.25 s of CPU).  Returns the matlab kernel's engine (``c`` or
+    ``numpy``), or None for the other kernels."""
     from PIL import Image  # noqa: F401
-    return resize_engine() if check_kernel(kernel) == "matlab" else None
+    engine = resize_engine() if check_kernel(kernel) == "matlab" else None
+    if not (engine == "c" and _compiled_cols3()):
+        import cv2  # noqa: F401       transposes, colour conversion, the opencv kernel
+    return engine
+
+
+def _compiled_cols3():
+    """True when the compiled engine resizes 3-channel rows itself (its
+    AVX2 path), so the matlab kernel needs no OpenCV transposes."""
+    from .cresize import load
+    lib = load()
+    return lib is not None and lib.racnn_resize_path() == 1
 
 
 def channel_order_free(kernel=DEFAULT_KERNEL):

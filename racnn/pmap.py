@@ -17,6 +17,7 @@ import collections
 import mmap
 import multiprocessing
 import os
+import sys
 import weakref
 
 CHUNK = 8           # items per task sent to a worker
@@ -54,11 +55,9 @@ def _init_worker():
     from .degrade import set_blas_threads
     tune_malloc()
     set_blas_threads(1)
-    try:
-        import cv2
+    cv2 = sys.modules.get("cv2")        # imported by the parent when the work needs it
+    if cv2 is not None:
         cv2.setNumThreads(1)
-    except ImportError:  # pragma: no cover
-        pass
 
 
 class _Ref(tuple):
