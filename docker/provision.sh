@@ -24,10 +24,11 @@ apt-get install -y --no-install-recommends \
 # The reference BLAS (libblas3) is ~20x slower than OpenBLAS for Caffe's GEMMs:
 # it is installed only so bench/bench_env.sh can measure that; libblas.so.3 is
 # pinned to OpenBLAS here.
-arch_dir=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)
-for lib in libblas.so.3 liblapack.so.3; do
-    cand=$(update-alternatives --list "$lib-$arch_dir" 2>/dev/null | grep openblas | head -n 1 || true)
-    if [ -n "$cand" ]; then update-alternatives --set "$lib-$arch_dir" "$cand"; fi
+# The alternatives are named per architecture (libblas.so.3-x86_64-linux-gnu,
+# libblas.so.3-aarch64-linux-gnu, ...): take whichever this system has.
+for name in $(update-alternatives --get-selections | awk '$1 ~ /^(libblas|liblapack)[.]so[.]3-/ {print $1}'); do
+    cand=$(update-alternatives --list "$name" | grep openblas | head -n 1 || true)
+    if [ -n "$cand" ]; then update-alternatives --set "$name" "$cand"; fi
 done
 
 apt-get clean
