@@ -22,36 +22,28 @@ def xavier():
     return dict(type="xavier")
 
 
+def _set(kw, **optional):
+    """``kw`` plus the optional entries that are set (in their order): a
+    parameter at Caffe's default is not written."""
+    kw.update((k, v) for k, v in optional.items() if v)
+    return kw
+
+
 def conv(n, name, bottom, num_output, kernel, stride=1, pad=0, group=1,
          param=None, weight_filler=None, bias_filler=None):
     """Convolution; stride/pad/group written only when not Caffe's default."""
-    kw = dict(num_output=num_output, kernel_size=kernel)
-    if pad:
-        kw["pad"] = pad
-    if stride != 1:
-        kw["stride"] = stride
-    if group != 1:
-        kw["group"] = group
-    if weight_filler:
-        kw["weight_filler"] = weight_filler
-    if bias_filler:
-        kw["bias_filler"] = bias_filler
-    if param:
-        kw["param"] = param
-    n[name] = L.Convolution(bottom, **kw)
+    n[name] = L.Convolution(bottom, **_set(
+        dict(num_output=num_output, kernel_size=kernel), pad=pad,
+        stride=stride if stride != 1 else None, group=group if group != 1 else None,
+        weight_filler=weight_filler, bias_filler=bias_filler, param=param))
     return n[name]
 
 
 def fc(n, name, bottom, num_output, param=None, weight_filler=None, bias_filler=None):
     """InnerProduct."""
-    kw = dict(num_output=num_output)
-    if weight_filler:
-        kw["weight_filler"] = weight_filler
-    if bias_filler:
-        kw["bias_filler"] = bias_filler
-    if param:
-        kw["param"] = param
-    n[name] = L.InnerProduct(bottom, **kw)
+    n[name] = L.InnerProduct(bottom, **_set(
+        dict(num_output=num_output), weight_filler=weight_filler, bias_filler=bias_filler,
+        param=param))
     return n[name]
 
 
