@@ -124,6 +124,15 @@ def make_key(index, ident=None):
 
 # --------------------------------------------------------------- manifests ---
 
+def existing_manifest(db_dir):
+    """The manifest of ``db_dir``, or {} when there is no readable one (the
+    builders then treat the database as stale)."""
+    try:
+        return read_manifest(db_dir)
+    except RacnnError:
+        return {}
+
+
 def read_manifest(db_dir):
     """The manifest dict of the database ``db_dir``; a RacnnError when the
     folder, the LMDB or the manifest is missing or unreadable."""

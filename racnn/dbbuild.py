@@ -137,14 +137,11 @@ def ensure_classification_db(fmt, root, split, path=None, res=specs.DEFAULT_RES,
                              limit=None, seed=0, encoded=False, skip_bad=False, workers=None):
     """The manifest of the database at ``path``, (re)built when it is
     missing or was made from other data or settings."""
-    from .db import read_manifest
+    from .db import existing_manifest
     ds = datasets_mod.load(fmt, root, split)
     path = path or specs.db_path(ds.name, split, res, size, kernel)
     if os.path.isdir(path):
-        try:
-            m = read_manifest(path)
-        except RacnnError:
-            m = {}
+        m = existing_manifest(path)
         if matches(m, kind="classification", res=res, size=size, kernel=kernel, split=split,
                    source_hash=ds.source_hash(), limit=limit, seed=seed, encoded=encoded):
             return m

@@ -156,7 +156,7 @@ def ensure_sr_patch_db(path=None, images=None, fmt=None, root=None, res=specs.SR
     """The manifest of the SR patch database at ``path``, (re)built when it
     is missing or stale.  Source: the folder ``images`` if given, else the
     training split of dataset ``fmt`` at ``root`` (cropped to its boxes)."""
-    from .db import read_manifest
+    from .db import existing_manifest
     if images is None:
         if fmt is None or root is None:
             raise RacnnError("SR patches need an image folder or a dataset (format and root)")
@@ -164,10 +164,7 @@ def ensure_sr_patch_db(path=None, images=None, fmt=None, root=None, res=specs.SR
     path = path or specs.sr_db_path(res, size, patch, stride, kernel)
     sources = list_images(images)
     if os.path.isdir(path):
-        try:
-            m = read_manifest(path)
-        except RacnnError:
-            m = {}
+        m = existing_manifest(path)
         if matches(m, kind="sr_patches", res=res, size=size, patch=patch, stride=stride,
                    kernel=kernel, max_images=max_images, seed=seed) and \
                 m.get("source_count") == len(sources) and \
