@@ -34,8 +34,10 @@ from .errors import RacnnError, RacnnWarning
 from .paths import REPO
 
 SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_resize.c")
-#: no fused multiply-add: every machine and clone rounds the same
-CFLAGS = ("-O3", "-std=c99", "-fPIC", "-shared", "-ffp-contract=off", "-fno-fast-math")
+#: no fused multiply-add: every machine and clone rounds the same; C11 for
+#: aligned_alloc; an undeclared function is an error, not an int-returning guess
+CFLAGS = ("-O3", "-std=c11", "-fPIC", "-shared", "-ffp-contract=off", "-fno-fast-math",
+          "-Wall", "-Werror=implicit-function-declaration", "-Werror=int-conversion")
 ENGINES = ("auto", "c", "numpy")
 
 _U8 = np.ctypeslib.ndpointer(np.uint8, flags="C_CONTIGUOUS")
@@ -162,7 +164,6 @@ def resize_rows(lib, x, out_len, w, idx):
     if lib.racnn_resize_rows_u8(x, n, out, out_len, w, idx, w.shape[1]) != 0:
         raise MemoryError("resize: no memory for a row of %d values" % n)
     return out
-
 
 
 def resize_cols3(lib, a, out_len, w, idx):

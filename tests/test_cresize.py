@@ -145,6 +145,20 @@ def test_portable_and_avx2_paths_agree_bit_for_bit(lib, engine_env):
     assert cases == 400 and lib.racnn_resize_path() == 1      # auto again: AVX2 here
 
 
+def test_the_source_compiles_without_a_single_warning(tmp_path):
+    """The engine's flags plus -Wextra, every warning an error: an
+    undeclared function (aligned_alloc under -std=c99 once was one: an
+    int-returning guess that truncates the pointer) cannot slip through."""
+    gcc = shutil.which("gcc")
+    if gcc is None:
+        pytest.skip("no gcc here")
+    res = subprocess.run([gcc] + list(cresize.CFLAGS) + ["-Wextra", "-Werror", cresize.SOURCE,
+                                                         "-o", str(tmp_path / "x.so")],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         universal_newlines=True)
+    assert res.returncode == 0, res.stdout
+
+
 def test_force_path_reports_and_resets(lib):
     auto = lib.racnn_resize_path()
     with forced(lib, 0):
