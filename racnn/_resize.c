@@ -17,6 +17,7 @@
  * double sum does, recomputing the rest in double (see margin_of).
  * racnn/cresize.py compiles with -ffp-contract=off (no fused multiply-add).
  */
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,68 @@ static inline uint8_t round_sat(double v)
     int32_t q = (int32_t)(v + 0.5);
     q = q > 0 ? q : 0;
     return (uint8_t)(q < 255 ? q : 255);
+}
+
+/* Keys' cubic kernel, a = -0.5, evaluated as racnn.degrade.cubic does
+ * (x*x*x as (x*x)*x), so the weights are bit-identical to its. */
+static double cubic(double x)
+{
+    x = x < 0 ? -x : x;
+    const double x2 = x * x, x3 = x * x * x;
+    if (x <= 1.0)
+        return 1.5 * x3 - 2.5 * x2 + 1.0;
+    if (x <= 2.0)
+        return -0.5 * x3 + 2.5 * x2 - 4.0 * x + 2.0;
+    return 0.0;
+}
+
+/* MATLAB's contributions(): the weights and 0-based mirrored indices of
+ * one dimension, the same numbers racnn.degrade.contributions computes
+ * (tests check bit for bit), in w and idx (room for out_len x taps,
+ * taps = ceil(kernel width) + 2), with the columns that are zero for
+ * every output removed; returns the number of columns kept (the row
+ * stride of the compacted arrays). */
+long racnn_contributions(long in_len, long out_len, double scale, long taps, double *w,
+                         int32_t *idx)
+{
+    const double width = scale < 1.0 ? 4.0 / scale : 4.0;
+    const long period = 2 * in_len;
+    for (long j = 0; j < out_len; j++) {
+        const double u = (double)(j + 1) / scale + 0.5 * (1.0 - 1.0 / scale);
+        const double left = floor(u - width / 2.0);
+        double *wj = w + j * taps;
+        double total = 0.0;
+        for (long k = 0; k < taps; k++) {
+            const double at = left + (double)k;                 /* 1-based */
+            const double dist = u - at;
+            wj[k] = scale < 1.0 ? scale * cubic(scale * dist) : cubic(dist);
+            total = k == 0 ? wj[0] : total + wj[k];
+            long m = ((long)at - 1) % period;
+            m = m < 0 ? m + period : m;
+            idx[j * taps + k] = (int32_t)(m < in_len ? m : period - 1 - m);
+        }
+        for (long k = 0; k < taps; k++)
+            wj[k] = wj[k] / total;
+    }
+    long kept = 0;
+    for (long k = 0; k < taps; k++) {
+        int any = 0;
+        for (long j = 0; j < out_len && !any; j++)
+            any = w[j * taps + k] != 0.0;
+        if (!any)
+            continue;
+        for (long j = 0; j < out_len; j++) {        /* rows only move forward */
+            w[j * taps + kept] = w[j * taps + k];
+            idx[j * taps + kept] = idx[j * taps + k];
+        }
+        kept++;
+    }
+    for (long j = 0; j < out_len; j++)          /* row stride taps -> kept */
+        for (long k = 0; k < kept; k++) {
+            w[j * kept + k] = w[j * taps + k];
+            idx[j * kept + k] = idx[j * taps + k];
+        }
+    return kept;
 }
 
 /* Portable: one output row at a time, accumulated over the taps in a

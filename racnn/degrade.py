@@ -245,10 +245,11 @@ def _resize_hwc(a, out_h, out_w, scales=(None, None)):
 
 
 @functools.lru_cache(maxsize=64)
-def _taps(in_len, out_len, scale):
-    """contributions() as the compiled engine takes them (float64, int32)."""
-    w, m = contributions(in_len, out_len, scale)
-    return np.ascontiguousarray(w, np.float64), np.ascontiguousarray(m, np.int32)
+def _taps(lib, in_len, out_len, scale):
+    """contributions() as the compiled engine takes them (float64, int32),
+    computed by the library (the same bits, tests/test_cresize.py)."""
+    from .cresize import contributions as compiled_contributions
+    return compiled_contributions(lib, in_len, out_len, scale)
 
 
 def _resize_hwc_compiled(lib, a, out_h, out_w, scales=(None, None)):
@@ -262,13 +263,13 @@ def _resize_hwc_compiled(lib, a, out_h, out_w, scales=(None, None)):
     sw = scales[1] if scales[1] is not None else out_w / float(w)
 
     def rows(a, n_out, scale):
-        wts, idx = _taps(a.shape[0], n_out, scale)
+        wts, idx = _taps(lib, a.shape[0], n_out, scale)
         y = resize_rows(lib, np.ascontiguousarray(a.reshape(a.shape[0], -1)), n_out, wts, idx)
         return y.reshape(n_out, a.shape[1], c)
 
     def cols(a):
         if c == 3:
-            wts, idx = _taps(a.shape[1], out_w, scales[1])
+            wts, idx = _taps(lib, a.shape[1], out_w, scales[1])
             out = resize_cols3(lib, np.ascontiguousarray(a), out_w, wts, idx)
             if out is not None:
                 return out

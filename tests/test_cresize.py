@@ -159,6 +159,28 @@ def test_the_source_compiles_without_a_single_warning(tmp_path):
     assert res.returncode == 0, res.stdout
 
 
+def test_compiled_weights_are_contributions_bit_for_bit(lib):
+    """The library's weights and indices (racnn_contributions, used by the
+    compiled engine) are racnn.degrade.contributions' exactly: shrinking,
+    enlarging, identity, 1-pixel sides, given scales."""
+    rng = np.random.RandomState(11)
+    cases = [(1, 1, None), (1, 7, None), (7, 1, None), (500, 227, None), (375, 227, None),
+             (227, 50, None), (50, 227, None), (227, 227, None), (6, 1, None), (10, 4, 0.4),
+             (9, 8, 0.85), (2000, 25, None)]
+    cases += [(int(a), int(b), None) for a, b in rng.randint(1, 700, (300, 2))]
+    cases += [(int(a), int(math.ceil(a * sc)), float(sc))
+              for a, sc in zip(rng.randint(1, 300, 60), rng.uniform(0.05, 4.0, 60))]
+    for in_len, out_len, scale in cases:
+        want_w, want_m = contributions(in_len, out_len, scale)
+        got_w, got_m = cresize.contributions(lib, in_len, out_len, scale)
+        assert got_w.shape == want_w.shape, (in_len, out_len, scale)
+        assert np.array_equal(got_w.view(np.int64), want_w.view(np.int64)), \
+            (in_len, out_len, scale)                                      # the bits
+        assert np.array_equal(got_m, want_m), (in_len, out_len, scale)
+        assert got_w.dtype == np.float64 and got_m.dtype == np.int32
+        assert got_w.flags.c_contiguous and got_m.flags.c_contiguous
+
+
 def test_force_path_reports_and_resets(lib):
     auto = lib.racnn_resize_path()
     with forced(lib, 0):
