@@ -53,10 +53,13 @@ def photo(rng, h, w):
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
-def make_images(n, w, h, classes=10, seed=0):
-    """The folder-per-class image set and Caffe's list file (cached)."""
+def make_images(n, w, h, classes=10, seed=0, vary=False):
+    """The folder-per-class image set and Caffe's list file (cached).  With
+    ``vary`` every image has its own size, drawn from 0.6..1.2 times
+    ``w`` x ``h`` (as the crops of a real dataset: the resize weights are
+    then computed anew for nearly every image)."""
     import cv2
-    root = os.path.join(OUT, "images_%d_%dx%d_s%d" % (n, w, h, seed))
+    root = os.path.join(OUT, "images_%d_%dx%d%s_s%d" % (n, w, h, "_vary" if vary else "", seed))
     listfile = root + ".txt"
     if os.path.isfile(listfile):
         return root, listfile
@@ -69,7 +72,9 @@ def make_images(n, w, h, classes=10, seed=0):
             label = i % classes
             rel = "c%02d/%05d.jpg" % (label, i)
             os.makedirs(os.path.join(tmp, "c%02d" % label), exist_ok=True)
-            cv2.imwrite(os.path.join(tmp, rel), photo(rng, h, w), [cv2.IMWRITE_JPEG_QUALITY, 90])
+            hw = (int(rng.uniform(0.6, 1.2) * h), int(rng.uniform(0.6, 1.2) * w)) if vary \
+                else (h, w)
+            cv2.imwrite(os.path.join(tmp, rel), photo(rng, *hw), [cv2.IMWRITE_JPEG_QUALITY, 90])
             lines.append("%s %d" % (rel, label))
     write_text(listfile, "\n".join(lines) + "\n")
     return root, listfile
@@ -187,13 +192,15 @@ def main(argv=None):
     p.add_argument("--images", type=int, default=3000)
     p.add_argument("--width", type=int, default=500)
     p.add_argument("--height", type=int, default=375)
+    p.add_argument("--vary-sizes", action="store_true",
+                   help="every image its own size, 0.6..1.2 times width x height")
     p.add_argument("--res", type=int, default=50)
     p.add_argument("--workers", type=int, default=None, help="build_lmdb workers (default: cores)")
     p.add_argument("--repeat", type=int, default=3,
                    help="alternate the two tools this many times (timed runs)")
     p.add_argument("--keep", action="store_true", help="keep the databases in bench/out")
     args = p.parse_args(argv)
-    root, listfile = make_images(args.images, args.width, args.height)
+    root, listfile = make_images(args.images, args.width, args.height, vary=args.vary_sizes)
     n = args.images
     env = dict(os.environ, GLOG_minloglevel="1", RACNN_NO_PROGRESS="1")
     dbs = os.path.join(OUT, "dbs")
@@ -222,10 +229,11 @@ def main(argv=None):
     load["after"] = os.getloadavg()[0]
     dec, deg, engine = breakdown(root)
     mib = 1024.0 ** 2
-    print("bench_build_lmdb: %d JPEGs %dx%d (photo-like, q90), %d cores, %d timed runs of each "
-          "tool (alternating) + 1 watched run each for memory; 1-min load average (other "
+    print("bench_build_lmdb: %d JPEGs %dx%d%s (photo-like, q90), %d cores, %d timed runs of "
+          "each tool (alternating) + 1 watched run each for memory; 1-min load average (other "
           "processes included) %s"
-          % (n, args.width, args.height, os.cpu_count(), args.repeat,
+          % (n, args.width, args.height, " x 0.6..1.2, every image its own size"
+             if args.vary_sizes else "", os.cpu_count(), args.repeat,
              ", ".join("%.2f %s" % (v, k) for k, v in load.items())))
     rate, best, cpu = {}, {}, {}
     for name in commands:
@@ -256,7 +264,8 @@ def main(argv=None):
     print("  one process, per image (as in a worker): decode %.2f ms, three resizes %.2f ms"
           % (dec, deg))
     with open(os.path.join(OUT, "result.json"), "w") as fh:
-        json.dump({"images": n, "size": [args.width, args.height], "rates": rate,
+        json.dump({"images": n, "size": [args.width, args.height], "vary_sizes": args.vary_sizes,
+                   "rates": rate,
                    "runs_seconds": {k: [r[0] for r in v] for k, v in runs.items()},
                    "ratio": ratio, "ratio_fastest": best_ratio, "engine": engine,
                    "peak_pss_mib": {k: v[0] / mib for k, v in memory.items()},
