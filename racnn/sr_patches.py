@@ -72,11 +72,7 @@ def list_images(images):
         return [(os.path.abspath(p), None) for p in images]
     if not os.path.isdir(images):
         raise RacnnError("SR patch images: folder %s does not exist" % images)
-    out = []
-    for dirpath, dirnames, filenames in os.walk(images):
-        dirnames.sort()
-        out.extend((os.path.join(dirpath, f), None) for f in sorted(filenames)
-                   if f.lower().endswith(datasets_mod.IMAGE_EXTS))
+    out = [(path, None) for path in datasets_mod.image_files(images)]
     if not out:
         raise RacnnError("SR patch images: no image files under %s" % images)
     return out

@@ -80,26 +80,11 @@ def sr_views(weights, images, res=50, size=227, kernel="matlab", rgb_weights=Fal
 
 def read_images(paths, limit=None):
     """[(name, BGR uint8)] of image files and of the images in folders
-    (sorted), at most ``limit``."""
-    import cv2
-    files = []
-    for p in paths:
-        if os.path.isdir(p):
-            files += sorted(os.path.join(dp, f) for dp, _, fs in os.walk(p) for f in fs
-                            if f.lower().endswith((".jpg", ".jpeg", ".png", ".bmp")))
-        elif os.path.isfile(p):
-            files.append(p)
-        else:
-            raise RacnnError("%s: no such image or folder" % p)
-    if not files:
-        raise RacnnError("no images found in %s" % ", ".join(paths))
-    out = []
-    for f in sorted(files)[:limit] if limit else sorted(files):
-        img = cv2.imread(f, cv2.IMREAD_COLOR)
-        if img is None:
-            raise RacnnError("%s: cannot decode the image" % f)
-        out.append((os.path.basename(f), img))
-    return out
+    (sorted), at most ``limit``; decoded by datasets.read_image, as the
+    databases' images are."""
+    from .datasets import expand_images, read_image
+    files = sorted(expand_images(paths))
+    return [(os.path.basename(f), read_image(f)) for f in (files[:limit] if limit else files)]
 
 
 def write_strip(views, path, title=None):

@@ -28,32 +28,14 @@ def parser():
     return p
 
 
-def expand(inputs):
-    from racnn.datasets import IMAGE_EXTS
-    files = []
-    for path in inputs:
-        if os.path.isdir(path):
-            for dirpath, dirnames, filenames in os.walk(path):
-                dirnames.sort()
-                files.extend(os.path.join(dirpath, f) for f in sorted(filenames)
-                             if f.lower().endswith(IMAGE_EXTS))
-        elif os.path.isfile(path):
-            files.append(path)
-        else:
-            raise RacnnError("input %s does not exist" % path)
-    if not files:
-        raise RacnnError("no image files in %s" % " ".join(inputs))
-    return files
-
-
 @cli_main
 def main(argv=None):
     args = parser().parse_args(argv)
     import cv2
     from racnn.atomic import atomic_file
-    from racnn.datasets import read_image
+    from racnn.datasets import expand_images, read_image
     from racnn.degrade import degrade
-    files = expand(args.inputs)
+    files = expand_images(args.inputs)
     os.makedirs(args.out, exist_ok=True)
     for path in progress(files, total=len(files), desc="degrade", unit="img"):
         lr, hr = degrade(read_image(path), args.res, args.size, args.kernel, return_hr=True)

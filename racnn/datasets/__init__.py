@@ -102,6 +102,34 @@ class Dataset(object):
                                             if self.layout else ""))
 
 
+def image_files(folder):
+    """The image files (``IMAGE_EXTS``) under ``folder``, recursively:
+    sub-folders and files in sorted order."""
+    out = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames.sort()
+        out.extend(os.path.join(dirpath, f) for f in sorted(filenames)
+                   if f.lower().endswith(IMAGE_EXTS))
+    return out
+
+
+def expand_images(inputs):
+    """The image files named by ``inputs`` (files, or folders walked by
+    ``image_files``), in the order given; a RacnnError naming an input that
+    does not exist, or when there is no image at all."""
+    files = []
+    for path in inputs:
+        if os.path.isdir(path):
+            files.extend(image_files(path))
+        elif os.path.isfile(path):
+            files.append(path)
+        else:
+            raise RacnnError("input %s does not exist (give image files or folders)" % path)
+    if not files:
+        raise RacnnError("no image files in %s" % " ".join(inputs))
+    return files
+
+
 def relative(path, root):
     """``os.path.relpath(path, root)`` for an absolute ``root``; a path
     already normalised under ``root`` is cut by string (relpath costs

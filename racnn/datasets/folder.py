@@ -14,21 +14,11 @@ class folder names sorted by name (never directory listing order).
 import os
 
 from ..errors import RacnnError
-from . import IMAGE_EXTS, Dataset, Sample, read_lines, relative
+from . import Dataset, Sample, image_files, read_lines, relative
 
 LAYOUT = """    classes.txt             (optional) class names in label order
     train.txt, test.txt     (optional) relative image paths [+ 0-based label]
     <class>/<image>.jpg     or train/<class>/<image>.jpg, test/<class>/<image>.jpg"""
-
-
-def _images_under(folder):
-    out = []
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames.sort()
-        for f in sorted(filenames):
-            if f.lower().endswith(IMAGE_EXTS):
-                out.append(os.path.join(dirpath, f))
-    return out
 
 
 def _class_dirs(folder):
@@ -83,7 +73,7 @@ def load(root, split):
                 found.update(_class_dirs(os.path.join(root, d)))
             names = sorted(found)
         for cls in _class_dirs(base):
-            for path in _images_under(os.path.join(base, cls)):
+            for path in image_files(os.path.join(base, cls)):
                 entries.append((path, cls, None, relative(path, root)))
     if not names:
         raise RacnnError("folder dataset at %s: no classes found.\nExpected layout:\n%s"
