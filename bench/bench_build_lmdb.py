@@ -171,7 +171,8 @@ def breakdown(root, n=60):
     set up as a builder's worker; and the matlab kernel's engine."""
     import glob
     from racnn.datasets import read_image
-    from racnn.degrade import degrade, prepare, single_blas_thread
+    from racnn.degrade import degrade, prepare
+    from racnn.npresize import single_blas_thread
     from racnn.pmap import tune_malloc
     tune_malloc()
     engine = prepare("matlab")

@@ -194,3 +194,52 @@ def resize_cols3(lib, a, out_len, w, idx):
     if rc != 0:
         raise MemoryError("resize: no memory for the row buffers of a %dx%d image" % (h, n_in))
     return out
+
+
+@functools.lru_cache(maxsize=64)
+def _taps(lib, in_len, out_len, scale):
+    return contributions(lib, in_len, out_len, scale)
+
+
+class _Passes(object):
+    """The two passes ``degrade._resize_hwc`` orders, for uint8 (H, W, C)
+    images: the first dimension on (H, W*C); the second by the 3-channel
+    kernel, or on the pixel transpose."""
+
+    def __init__(self, lib):
+        self.lib = lib
+
+    def rows(self, a, n_out, scale):
+        w, idx = _taps(self.lib, a.shape[0], n_out, scale)
+        y = resize_rows(self.lib, np.ascontiguousarray(a.reshape(a.shape[0], -1)), n_out, w, idx)
+        return y.reshape(n_out, a.shape[1], a.shape[2])
+
+    def cols(self, a, n_out, scale):
+        if a.shape[2] == 3:
+            w, idx = _taps(self.lib, a.shape[1], n_out, scale)
+            out = resize_cols3(self.lib, np.ascontiguousarray(a), n_out, w, idx)
+            if out is not None:
+                return out
+        from .degrade import transpose_pixels
+        return transpose_pixels(self.rows(transpose_pixels(a), n_out, scale))
+
+
+@functools.lru_cache(maxsize=4)
+def _passes_of(lib):
+    return _Passes(lib)
+
+
+def passes():
+    """The compiled engine's passes (``rows``, ``cols``), or None when the
+    numpy engine runs (``RACNN_RESIZE``, no compiler)."""
+    lib = load()
+    return None if lib is None else _passes_of(lib)
+
+
+def resizes_colour_rows():
+    """True when the compiled engine resizes the second dimension of
+    3-channel images itself (its AVX2 path), so the matlab kernel needs no
+    OpenCV transposes."""
+    lib = load()
+    return lib is not None and lib.racnn_resize_path() == 1
+

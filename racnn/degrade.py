@@ -25,11 +25,10 @@ shape HxW or HxWxC with one of three kernels:
     precision in tap order and rounded as MATLAB's ``imresizemex`` does
     (its AVX2 path sums in float32 and redoes in double every value whose
     rounding the float sum cannot decide: same bytes);
-  - ``numpy``: the weights of one dimension are a banded matrix (out x
-    in), cached per (in, out) and applied in dense row blocks (their size
-    chosen by a cost model of this machine's BLAS) with BLAS, in float32
-    for uint8 images (every input is exact; the result differs from double
-    arithmetic only where a value lies within ~1e-4 of a rounding tie).
+  - ``numpy`` (``racnn.npresize``): banded weight matrices applied with
+    BLAS, in float32 for uint8 images (every input is exact; the result
+    differs from double arithmetic only where a value lies within ~1e-4 of
+    a rounding tie).
 * ``opencv``: ``cv2.resize(..., INTER_CUBIC)`` (a = -0.75, no antialiasing).
 * ``pil``: Pillow's ``Image.resize(..., BICUBIC)``: the same antialiased
   a = -0.5 kernel and sample positions, but the kernel is cut and
@@ -39,12 +38,7 @@ shape HxW or HxWxC with one of three kernels:
 ``degrade(img, res, size, kernel)`` is the paper's protocol: resize to
 ``size x size`` (the network input), down to ``res x res``, back up to
 ``size x size``.  It is channel-order agnostic (BGR in, BGR out).
-The numpy engine is float32 BLAS: set one BLAS thread per process
-(``set_blas_threads``; the database builders do) and use processes for
-parallelism.
 """
-import contextlib
-import functools
 import math
 
 import numpy as np
@@ -92,127 +86,7 @@ def contributions(in_len, out_len, scale=None):
     return w[:, keep], m[:, keep]
 
 
-#: candidate numbers of output rows per dense block of a weight matrix
-BLOCKS = (4, 8, 16, 32, 64, 128)
-#: cost model of one BLAS product (measured here with one OpenBLAS thread):
-#: a fixed cost per call plus the multiply-adds at a rate that grows with
-#: the inner dimension k, up to a peak
-CALL_US, RATE_PER_K, PEAK_RATE = 3.0, 0.33e3, 45e3       # us; MAC/us per k; MAC/us
-
-
-@functools.lru_cache(maxsize=1)
-def _openblas():
-    import ctypes
-    for name in ("libopenblas.so.0", "libblas.so.3", "libopenblas.so"):
-        try:
-            lib = ctypes.CDLL(name)
-            lib.openblas_set_num_threads, lib.openblas_get_num_threads  # noqa: B018
-            return lib
-        except (OSError, AttributeError):
-            continue
-    return None
-
-
-def set_blas_threads(n):
-    """Set OpenBLAS's thread count (the resizes are many small products that
-    threads only slow down; parallelism comes from worker processes);
-    returns the previous count, or None without OpenBLAS."""
-    lib = _openblas()
-    if lib is None:
-        return None
-    previous = lib.openblas_get_num_threads()
-    lib.openblas_set_num_threads(int(n))
-    return previous
-
-
-@contextlib.contextmanager
-def single_blas_thread():
-    """Run a block with one OpenBLAS thread, then restore the count.  The
-    matlab kernel always runs this way: OpenBLAS splits a product between
-    threads with other edge kernels, which round differently, so a value
-    near a rounding tie could come out one gray level apart depending on
-    the thread count."""
-    lib = _openblas()
-    previous = lib.openblas_get_num_threads() if lib is not None else 1
-    if previous != 1:
-        lib.openblas_set_num_threads(1)
-    try:
-        yield
-    finally:
-        if previous != 1:
-            lib.openblas_set_num_threads(previous)
-
-
-@functools.lru_cache(maxsize=64)
-def _dense(in_len, out_len, scale):
-    """One dimension's (out_len x in_len) weight matrix; mirrored taps that
-    land on the same input pixel are summed."""
-    w, m = contributions(in_len, out_len, scale)
-    dense = np.zeros((out_len, in_len))
-    np.add.at(dense, (np.repeat(np.arange(out_len), w.shape[1]), m.ravel()), w.ravel())
-    return dense
-
-
-def _cut(dense, block, dtype):
-    bands = []
-    for first in range(0, dense.shape[0], block):
-        last = min(first + block, dense.shape[0])
-        cols = np.nonzero(np.any(dense[first:last] != 0, axis=0))[0]
-        lo, hi = int(cols[0]), int(cols[-1]) + 1
-        bands.append((first, last, lo, hi, np.ascontiguousarray(dense[first:last, lo:hi],
-                                                                  dtype=dtype)))
-    return bands
-
-
-@functools.lru_cache(maxsize=512)
-def _bands(in_len, out_len, scale, dtype, n):
-    """The weight matrix cut into row blocks ``[(first, last, lo, hi,
-    weights[first:last, lo:hi])]``, the block size chosen by the cost model
-    for a right-hand side of ``n`` columns: few calls for small matrices,
-    little wasted work for big ones."""
-    dense = _dense(in_len, out_len, scale)
-
-    def cost(bands):
-        return sum(CALL_US + (last - first) * (hi - lo) * n /
-                   min(PEAK_RATE, RATE_PER_K * (hi - lo)) for first, last, lo, hi, _ in bands)
-
-    options = [_cut(dense, b, dtype) for b in BLOCKS if b < out_len] + [_cut(dense, out_len, dtype)]
-    return min(options, key=cost)
-
-
-def _apply(x, out_len, scale, dtype):
-    """``W @ x`` for a 2-D ``x`` (in_len x n) with W in bands (BLAS)."""
-    y = np.empty((out_len, x.shape[1]), dtype)
-    for first, last, lo, hi, w in _bands(x.shape[0], out_len, scale, dtype, x.shape[1]):
-        np.dot(w, x[lo:hi], out=y[first:last])
-    return y
-
-
-#: added before OpenCV's round-half-to-even so that exact ties (k + 0.5) go
-#: up as in MATLAB: one float32 ulp at 128..256, far below the float32
-#: arithmetic noise of the products
-_TIE = 2.0 ** -16
-
-
-def _to_uint8(y):
-    """float32 -> uint8 as MATLAB rounds: saturate to 0..255, round half
-    away from zero (ties go up; a value within 2**-16 below a tie may too)."""
-    shape = y.shape
-    y = y.reshape(shape[0], -1)
-    if y.size >= 1024:          # one OpenCV pass, ~10x faster than numpy 1.19
-        import cv2
-        out = cv2.add(y, _TIE, dtype=cv2.CV_8U)
-    else:                       # (OpenCV reads a scalar as an array on tiny inputs)
-        out = np.clip(np.rint(y + np.float32(_TIE)), 0, 255).astype(np.uint8)
-    return out.reshape(shape)
-
-
-def matlab_round_uint8(x):
-    """MATLAB's double -> uint8: round half away from zero, saturate."""
-    return np.floor(np.clip(np.asarray(x, dtype=np.float64), 0.0, 255.0) + 0.5).astype(np.uint8)
-
-
-def _transpose(a):
+def transpose_pixels(a):
     """Swap the first two axes of an (H, W, C) array (a copy): OpenCV's
     pixel transpose for uint8 images with 1-4 or 6 channels, numpy otherwise."""
     if a.dtype == np.uint8 and a.shape[2] in (1, 2, 3, 4, 6):
@@ -221,63 +95,18 @@ def _transpose(a):
     return np.ascontiguousarray(a.transpose(1, 0, 2))
 
 
-def _resize_hwc(a, out_h, out_w, scales=(None, None)):
-    """Resize an (H, W, C) array: uint8 -> uint8 in float32 arithmetic,
-    float -> float64.  Rows are a left product on (H, W*C); columns are a
-    left product on the pixel-transposed image.  The smaller-scale dimension
-    first, rows first on a tie (MATLAB's order)."""
-    as_uint8 = a.dtype == np.uint8
-    dtype = np.float32 if as_uint8 else np.float64
-    h, w, c = a.shape
+def _resize_hwc(a, out_h, out_w, scales, engine):
+    """Resize an (H, W, C) array one dimension at a time, the one with the
+    smaller scale first, rows first on a tie (MATLAB's order);
+    ``engine.rows(a, n_out, scale)`` resizes the first axis,
+    ``engine.cols(a, n_out, scale)`` the second (racnn.cresize's engine or
+    racnn.npresize)."""
+    h, w, _ = a.shape
     sh = scales[0] if scales[0] is not None else out_h / float(h)
     sw = scales[1] if scales[1] is not None else out_w / float(w)
-
-    def rows(a, n_out, scale):
-        y = _apply(a.reshape(a.shape[0], -1).astype(dtype), n_out, scale, dtype)
-        return (_to_uint8(y) if as_uint8 else y).reshape(n_out, a.shape[1], c)
-
-    def cols(a):
-        return _transpose(rows(_transpose(a), out_w, scales[1]))
-
     if sw < sh:
-        return rows(cols(a), out_h, scales[0])
-    return cols(rows(a, out_h, scales[0]))
-
-
-@functools.lru_cache(maxsize=64)
-def _taps(lib, in_len, out_len, scale):
-    """contributions() as the compiled engine takes them (float64, int32),
-    computed by the library (the same bits, tests/test_cresize.py)."""
-    from .cresize import contributions as compiled_contributions
-    return compiled_contributions(lib, in_len, out_len, scale)
-
-
-def _resize_hwc_compiled(lib, a, out_h, out_w, scales=(None, None)):
-    """``_resize_hwc`` of a uint8 image with the compiled engine
-    (racnn/_resize.c): the same passes in the same order, each output value
-    summed in double precision in tap order and rounded as MATLAB's
-    imresizemex does."""
-    from .cresize import resize_cols3, resize_rows
-    h, w, c = a.shape
-    sh = scales[0] if scales[0] is not None else out_h / float(h)
-    sw = scales[1] if scales[1] is not None else out_w / float(w)
-
-    def rows(a, n_out, scale):
-        wts, idx = _taps(lib, a.shape[0], n_out, scale)
-        y = resize_rows(lib, np.ascontiguousarray(a.reshape(a.shape[0], -1)), n_out, wts, idx)
-        return y.reshape(n_out, a.shape[1], c)
-
-    def cols(a):
-        if c == 3:
-            wts, idx = _taps(lib, a.shape[1], out_w, scales[1])
-            out = resize_cols3(lib, np.ascontiguousarray(a), out_w, wts, idx)
-            if out is not None:
-                return out
-        return _transpose(rows(_transpose(a), out_w, scales[1]))
-
-    if sw < sh:
-        return rows(cols(a), out_h, scales[0])
-    return cols(rows(a, out_h, scales[0]))
+        return engine.rows(engine.cols(a, out_w, scales[1]), out_h, scales[0])
+    return engine.cols(engine.rows(a, out_h, scales[0]), out_w, scales[1])
 
 
 def resize_engine():
@@ -295,18 +124,11 @@ def prepare(kernel=DEFAULT_KERNEL):
     is 0.25 s of CPU).  Returns the matlab kernel's engine (``c`` or
     ``numpy``), or None for the other kernels."""
     from PIL import Image  # noqa: F401
+    from .cresize import resizes_colour_rows
     engine = resize_engine() if check_kernel(kernel) == "matlab" else None
-    if not (engine == "c" and _compiled_cols3()):
+    if not (engine == "c" and resizes_colour_rows()):
         import cv2  # noqa: F401       transposes, colour conversion, the opencv kernel
     return engine
-
-
-def _compiled_cols3():
-    """True when the compiled engine resizes 3-channel rows itself (its
-    AVX2 path), so the matlab kernel needs no OpenCV transposes."""
-    from .cresize import load
-    lib = load()
-    return lib is not None and lib.racnn_resize_path() == 1
 
 
 def channel_order_free(kernel=DEFAULT_KERNEL):
@@ -322,18 +144,18 @@ def imresize_matlab(img, out_hw, scale=None):
     """MATLAB bicubic ``imresize(img, [h w])`` (or ``imresize(img, scale)``
     when ``scale`` is given: the weights then use that scale, as MATLAB
     does, not out/in); uint8 in -> uint8 out, float in -> float64 out."""
-    from .cresize import load
+    from . import cresize, npresize
     img = np.asarray(img)
     if img.dtype != np.uint8:
         img = img.astype(np.float64)
     scales = (None, None) if scale is None else (float(scale), float(scale))
     a = img[:, :, None] if img.ndim == 2 else img
-    lib = load() if img.dtype == np.uint8 else None      # float images: numpy, float64
-    if lib is not None:
-        out = _resize_hwc_compiled(lib, a, int(out_hw[0]), int(out_hw[1]), scales)
+    compiled = cresize.passes() if img.dtype == np.uint8 else None   # float: numpy, float64
+    if compiled is not None:
+        out = _resize_hwc(a, int(out_hw[0]), int(out_hw[1]), scales, compiled)
     else:
-        with single_blas_thread():
-            out = _resize_hwc(a, int(out_hw[0]), int(out_hw[1]), scales)
+        with npresize.single_blas_thread():
+            out = _resize_hwc(a, int(out_hw[0]), int(out_hw[1]), scales, npresize)
     return out[:, :, 0] if img.ndim == 2 else out
 
 

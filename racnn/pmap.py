@@ -52,7 +52,7 @@ def tune_malloc():
 
 def _init_worker():
     """One thread per worker process: the workers are the parallelism."""
-    from .degrade import set_blas_threads
+    from .npresize import set_blas_threads
     tune_malloc()
     set_blas_threads(1)
     cv2 = sys.modules.get("cv2")        # imported by the parent when the work needs it
@@ -128,7 +128,7 @@ def _cleanup(pool, token):
 
 
 def _serial_map(func, items):
-    from .degrade import single_blas_thread
+    from .npresize import single_blas_thread
     with single_blas_thread():
         for item in items:
             yield func(item)
