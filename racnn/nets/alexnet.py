@@ -4,7 +4,6 @@ caffemodel loads by name; input 227x227.  Fillers follow the zoo's
 train_val.prototxt (they only matter for layers that are not loaded)."""
 from .layers import conv, constant, fc_head, gaussian, lrn, max_pool, relu
 
-INPUT_SIZE = 227
 #: the zoo layer the new dataset-specific last layer replaces
 LAST = "fc8"
 

@@ -107,8 +107,9 @@ def build_net(backbone, num_classes, *, dataset=None, racnn=False, sr_init="g", 
     ``presets.preset(mults, mode, sr_init)``.  ``phase="deploy"``: Input
     ``data`` (deploy_batch x 3 x S x S) and Softmax ``prob``, no param blocks.
     """
-    module = _module(backbone)
-    bname = specs.backbone_spec(backbone).name
+    spec = specs.backbone_spec(backbone)
+    bname = spec.name
+    module = BACKBONE_MODULES[bname]
     presets.check(mults, mode, sr_init)
     if phase not in PHASES:
         raise RacnnError("unknown phase %r; valid: %s" % (phase, ", ".join(PHASES)))
@@ -116,7 +117,7 @@ def build_net(backbone, num_classes, *, dataset=None, racnn=False, sr_init="g", 
         raise RacnnError("num_classes must be at least 2, got %r" % (num_classes,))
     if aux_heads and bname != "googlenet":
         raise RacnnError("aux_heads exists only for googlenet, not %r" % backbone)
-    crop = int(crop_size or module.INPUT_SIZE)
+    crop = int(crop_size or spec.input_size)
     last = last_layer or last_layer_name(bname, dataset)
     train_batch, test_batch = DEFAULT_BATCH[bname]
 
@@ -141,7 +142,7 @@ def build_net(backbone, num_classes, *, dataset=None, racnn=False, sr_init="g", 
         for loss_name, aux_logits, weight in aux:
             n[loss_name] = L.SoftmaxWithLoss(aux_logits, n["label"], loss_weight=weight)
     proto = n.to_proto()
-    proto.name = ("RACNN-" if racnn else "") + specs.backbone_spec(bname).title
+    proto.name = ("RACNN-" if racnn else "") + spec.title
     if phase == "train_val":
         _add_test_data_layer(proto, test_src, int(test_batch_size or test_batch))
     return proto

@@ -11,7 +11,6 @@ from caffe import layers as L
 
 from .layers import ave_pool, constant, conv, dropout, fc, lrn, max_pool, relu, xavier
 
-INPUT_SIZE = 224
 LAST = "loss3/classifier"
 #: inception module -> (#1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj)
 INCEPTION = (

@@ -4,7 +4,6 @@ the whole pipeline (including RACNN's SR front) trains in minutes on a CPU.
 There are no ImageNet weights for it: every layer starts from its filler."""
 from .layers import conv, constant, dropout, fc, gaussian, max_pool, relu, xavier
 
-INPUT_SIZE = 64
 LAST = "fc7"
 
 

@@ -6,7 +6,6 @@ fillers; ours (Gaussian 0.01, bias 0; fc 0.005) only matter for layers that
 are not loaded."""
 from .layers import conv, constant, fc_head, gaussian, max_pool, relu
 
-INPUT_SIZE = 224
 LAST = "fc8"
 #: (block, number of 3x3 convolutions, channels)
 BLOCKS = ((1, 2, 64), (2, 2, 128), (3, 3, 256), (4, 3, 512), (5, 3, 512))
