@@ -264,14 +264,3 @@ def test_unknown_format_and_missing_root(tmp_path):
     with pytest.raises(RacnnError, match="does not exist"):
         datasets.load("cub", str(tmp_path / "nope"), "train")
 
-
-def test_relative_is_relpath():
-    """datasets.relative (a string cut for normalised paths under the root)
-    gives what os.path.relpath gives, odd paths included."""
-    from racnn.datasets import relative
-    cases = [("/a/b/c.jpg", "/a"), ("/a/b/c.jpg", "/a/"), ("/a/./b.jpg", "/a"),
-             ("/a/../b.jpg", "/a"), ("/a//b.jpg", "/a"), ("/ab/c", "/a"), ("/a", "/a"),
-             ("/a/b/..x/c", "/a"), ("/a/.b/c", "/a"), ("/a/b/", "/a"), ("/a/b/.", "/a"),
-             ("/x/y.jpg", "/a"), ("/", "/")]
-    for path, root in cases:
-        assert relative(path, root) == os.path.relpath(path, root), (path, root)

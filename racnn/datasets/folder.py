@@ -14,7 +14,7 @@ class folder names sorted by name (never directory listing order).
 import os
 
 from ..errors import RacnnError
-from . import Dataset, Sample, image_files, read_lines, relative
+from . import Dataset, Sample, image_files, read_lines
 
 LAYOUT = """    classes.txt             (optional) class names in label order
     train.txt, test.txt     (optional) relative image paths [+ 0-based label]
@@ -74,7 +74,7 @@ def load(root, split):
             names = sorted(found)
         for cls in _class_dirs(base):
             for path in image_files(os.path.join(base, cls)):
-                entries.append((path, cls, None, relative(path, root)))
+                entries.append((path, cls, None, os.path.relpath(path, root)))
     if not names:
         raise RacnnError("folder dataset at %s: no classes found.\nExpected layout:\n%s"
                          % (root, LAYOUT))
