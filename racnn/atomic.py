@@ -34,21 +34,31 @@ def atomic_dir(final_path, overwrite=False):
 
 
 @contextlib.contextmanager
-def atomic_file(final_path, mode="w"):
-    """Open a temporary file beside ``final_path`` for writing; rename it over
-    ``final_path`` when the block ends without error, else delete it."""
+def atomic_path(final_path):
+    """Yield the path of an empty temporary file beside ``final_path`` (named
+    ``.<name>.XXXX.partial``) for the caller -- or a program it runs -- to
+    write; rename it over ``final_path`` when the block ends without error,
+    else delete it."""
     final_path = os.path.abspath(final_path)
     os.makedirs(os.path.dirname(final_path), exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(final_path) + ".",
                                suffix=".partial", dir=os.path.dirname(final_path))
+    os.close(fd)
     try:
-        with os.fdopen(fd, mode) as fh:
-            yield fh
+        yield tmp
         os.replace(tmp, final_path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+@contextlib.contextmanager
+def atomic_file(final_path, mode="w"):
+    """Open a temporary file beside ``final_path`` for writing; rename it over
+    ``final_path`` when the block ends without error, else delete it."""
+    with atomic_path(final_path) as tmp, open(tmp, mode) as fh:
+        yield fh
 
 
 def write_text(path, text):

@@ -80,23 +80,17 @@ def library_name(cc):
 
 def _build(cc, folder):
     """Compile into ``folder`` (temporary name, then rename); the path."""
-    os.makedirs(folder, exist_ok=True)
+    from .atomic import atomic_path
     path = os.path.join(folder, library_name(cc))
     if os.path.isfile(path):
         return path
-    fd, tmp = tempfile.mkstemp(prefix=".resize-", suffix=".so.partial", dir=folder)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         proc = subprocess.run([cc] + list(CFLAGS) + [SOURCE, "-o", tmp],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               universal_newlines=True, timeout=120)
         if proc.returncode != 0:
             raise RacnnError("compiling %s with %s failed:\n%s" % (SOURCE, cc, proc.stdout.strip()))
         os.chmod(tmp, 0o755)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return path
 
 

@@ -17,11 +17,11 @@ on BGR input exactly what it computed on the RGB input.
 """
 import collections
 import os
-import tempfile
 
 import numpy as np
 from caffe.proto import caffe_pb2
 
+from .atomic import atomic_path
 from .errors import RacnnError
 
 AuditRow = collections.namedtuple("AuditRow", "layer index shape source note")
@@ -254,18 +254,7 @@ def init_caffemodel(model_prototxt, caffemodels, out_path, expected_new=(),
     from .nets.dummy import instantiate
     net = instantiate(model_prototxt, caffe.TEST)
     audit = load_weights(net, caffemodels, expected_new, swap_sr_rgb_to_bgr)
-    out_path = os.path.abspath(out_path)
-    os.makedirs(os.path.dirname(out_path), exist_ok=True)
-    # Caffe writes the file itself, so racnn.atomic's file handle does not
-    # fit: same idea, a temporary name beside it renamed only on success.
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(out_path) + ".",
-                               suffix=".partial", dir=os.path.dirname(out_path))
-    os.close(fd)
-    try:
+    # Caffe writes the file itself, so it gets a path rather than a handle
+    with atomic_path(out_path) as tmp:
         net.save(tmp)
-        os.replace(tmp, out_path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
     return audit
