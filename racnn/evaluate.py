@@ -52,11 +52,11 @@ import warnings
 
 import numpy as np
 
-from . import atomic, db
+from . import atomic, db, protoio
 from .errors import RacnnError, RacnnWarning
 from .progress import progress
 from .transform import (DEFAULT_TRANSFORM, Preprocessor, Transform,  # noqa: F401
-                        read_net_param, transform_from_train_val)
+                        transform_from_train_val)
 
 EvalResult = collections.namedtuple(
     "EvalResult", "scores labels keys metrics info")
@@ -112,7 +112,7 @@ def load_net(deploy, weights):
     from ``weights`` (a path or a list), audited; returns (net, audit)."""
     import caffe
     from .weights import load_weights
-    read_net_param(deploy)                   # clear error before Caffe aborts
+    protoio.read_net(deploy)                 # clear error before Caffe aborts
     weights = [weights] if isinstance(weights, str) else list(weights)
     for w in weights:
         if not os.path.isfile(w):

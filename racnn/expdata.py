@@ -250,7 +250,7 @@ def expected_new(cfg, variant, train_val, has_backbone, has_sr):
     the new last layer (and GoogLeNet's new auxiliary classifiers), the SR
     layers unless SR weights are loaded, everything when no backbone weights."""
     from .nets import SR_NAMES, last_layer_name, new_layers, param_layer_names
-    from .runfolder import read_net
+    from .protoio import read_net
     names = param_layer_names(read_net(train_val))
     sr = [n for n in names if n in SR_NAMES]
     if not has_backbone:

@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 
-from . import runfolder, specs, stages
+from . import protoio, runfolder, specs, stages
 from .errors import RacnnError
 from .experiment import DEFAULTS, VARIANTS, VOLATILE, stage_plan
 from .paths import REPO
@@ -89,8 +89,8 @@ class Experiment(object):
         for src_path, dst_name in extra_files:
             with open(src_path) as fh, open(os.path.join(d, dst_name), "w") as out:
                 out.write(fh.read())
-        committed = runfolder.read_solver(src["solver"])
-        committed_batch = runfolder.data_layers(runfolder.read_net(src["train_val"]))[
+        committed = protoio.read_solver(src["solver"])
+        committed_batch = runfolder.data_layers(protoio.read_net(src["train_val"]))[
             "train"].data_param.batch_size
         batch = used["train"]
         if cfg["iters"]:

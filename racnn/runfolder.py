@@ -24,7 +24,7 @@ import subprocess
 from . import __version__, atomic, protoio
 from .errors import RacnnError
 from .paths import REPO
-from .stages import read_solver, snapshot_prefix
+from .stages import snapshot_prefix
 
 
 def code_version():
@@ -38,10 +38,6 @@ def code_version():
     except (OSError, subprocess.SubprocessError):
         desc = ""
     return "%s (racnn %s)" % (desc or "not a git checkout", __version__)
-
-
-def read_net(path):
-    return protoio.read_net(path)
 
 
 def write_msg(path, msg):
@@ -71,7 +67,7 @@ def copy_net(src, dst, sources, batch_sizes=None):
     ({"train": db, "test": db}; absolute paths) and, when given, the batch
     sizes ``batch_sizes`` ({"train": n, "test": m}).  Returns the batch
     sizes the copy trains with."""
-    net = read_net(src)
+    net = protoio.read_net(src)
     layers = data_layers(net)
     missing = sorted(set(layers) - set(k for k, v in sources.items() if v))
     if not layers or missing:
@@ -94,7 +90,7 @@ def scaled_solver(src, max_iter, test_iter=None, snapshots=10, tests=5, gpu=Fals
     ``tests`` in-solver test passes of ``test_iter`` batches (none when
     ``test_iter`` is None)."""
     from caffe.proto import caffe_pb2
-    msg = read_solver(src)
+    msg = protoio.read_solver(src)
     old = msg.max_iter or max_iter
     factor = float(max_iter) / old
 
@@ -228,7 +224,7 @@ def final_stage(run):
 def test_db(run, stage):
     """The test database of a stage: its TEST Data layer's source."""
     if stage.train_val:
-        layers = data_layers(read_net(stage.train_val))
+        layers = data_layers(protoio.read_net(stage.train_val))
         if "test" in layers:
             return layers["test"].data_param.source
     return (run.config.get("paths") or {}).get("test_db")

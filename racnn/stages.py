@@ -57,11 +57,6 @@ def log_line(log_path, text, echo=True):
         print(line, flush=True)
 
 
-def read_solver(path):
-    """The SolverParameter of a solver prototxt (clear error when unreadable)."""
-    return protoio.read_solver(path)
-
-
 def snapshot_prefix(stage_dir):
     return os.path.join(SNAPSHOT_DIR, os.path.basename(os.path.normpath(stage_dir)))
 
@@ -154,7 +149,7 @@ def run_stage(stage_dir, weights=None, gpu=None, echo=False, caffe="caffe"):
         print("[racnn] %s: finished before (%s), skipped" % (name, done["finished"]), flush=True)
         return done["final_model"]
     solver_path = os.path.join(stage_dir, "solver.prototxt")
-    solver = read_solver(solver_path)
+    solver = protoio.read_solver(solver_path)
     max_iter = solver.max_iter
     log = os.path.join(stage_dir, LOG)
     os.makedirs(os.path.join(stage_dir, SNAPSHOT_DIR), exist_ok=True)

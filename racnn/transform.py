@@ -35,11 +35,6 @@ DEFAULT_TRANSFORM = Transform(0, (), None, 1.0)
 
 
 # ---------------------------------------------------------------- transform
-def read_net_param(path):
-    """A NetParameter from a prototxt, with a clear error naming the file."""
-    return protoio.read_net(path)
-
-
 def _in_test_phase(layer):
     from caffe.proto import caffe_pb2
     if any(r.HasField("phase") and r.phase == caffe_pb2.TEST for r in layer.include):
@@ -52,7 +47,7 @@ def _in_test_phase(layer):
 def test_data_layer(train_val):
     """The TEST-phase ``Data`` layer of a train_val prototxt (path or
     NetParameter); RacnnError when there is none."""
-    param = read_net_param(train_val) if isinstance(train_val, str) else train_val
+    param = protoio.read_net(train_val) if isinstance(train_val, str) else train_val
     for layer in param.layer:
         if layer.type == "Data" and _in_test_phase(layer):
             return layer

@@ -9,7 +9,7 @@ import warnings
 
 import pytest
 
-from racnn import experiment, expdata, runfolder, specs
+from racnn import experiment, expdata, protoio, runfolder, specs
 from racnn.errors import RacnnError
 from racnn.expsetup import Experiment
 
@@ -143,7 +143,7 @@ def test_committed_net_copied_with_only_the_databases_rewritten(tmp_path):
     dst = str(tmp_path / "train_val.prototxt")
     used = runfolder.copy_net(src["train_val"], dst, {"train": "/db/tr", "test": "/db/te"})
     assert used == {"train": 8, "test": 2}                   # the release's batch sizes
-    orig, copy = runfolder.read_net(src["train_val"]), runfolder.read_net(dst)
+    orig, copy = protoio.read_net(src["train_val"]), protoio.read_net(dst)
     layers = runfolder.data_layers(copy)
     assert layers["train"].data_param.source == "/db/tr"
     assert layers["test"].data_param.source == "/db/te"
@@ -159,7 +159,7 @@ def test_committed_net_copied_with_only_the_databases_rewritten(tmp_path):
 
 def test_solver_copy_keeps_the_committed_settings_and_scales_the_schedule(tmp_path):
     cfg, src = _committed()
-    committed = runfolder.read_solver(src["solver"])
+    committed = protoio.read_solver(src["solver"])
     msg = runfolder.scaled_solver(src["solver"], 7000, test_iter=25, snapshots=10, tests=5,
                                   seed=3, stage_dir=str(tmp_path / "racnn_p"))
     assert msg.max_iter == 7000 and list(msg.stepvalue) == [6000]      # 600k of 700k
@@ -192,7 +192,7 @@ def test_iteration_counts_follow_epochs_or_the_release(tmp_path):
     rec = exp._setup("cnn", src, {"train": "/db/tr", "test": "/db/te"}, {"train": 16}, 2.5,
                      1000, "stage2", 100)
     assert rec["max_iter"] == 157 and rec["batch_size"] == 16        # ceil(2.5 * 1000 / 16)
-    solver = runfolder.read_solver(str(tmp_path / "run2" / "cnn" / "solver.prototxt"))
+    solver = protoio.read_solver(str(tmp_path / "run2" / "cnn" / "solver.prototxt"))
     assert solver.max_iter == 157 and list(solver.stepvalue) == [round(157 * 6 / 7.)]
     assert solver.base_lr == pytest.approx(0.001) and solver.snapshot == 40
     assert json.load(open(str(tmp_path / "run2" / "config.json")))["stages"]["cnn"][
