@@ -168,6 +168,16 @@ def require_file(root, names, fmt, layout):
                      % (fmt, root, " or ".join(names), layout))
 
 
+def loadmat(path):
+    """The variables of a MATLAB .mat file (scipy.io.loadmat), or a
+    RacnnError naming the file it cannot read."""
+    import scipy.io
+    try:
+        return scipy.io.loadmat(path)
+    except Exception as exc:  # scipy raises several types for bad files
+        raise RacnnError("cannot read %s: %s" % (path, exc))
+
+
 def read_lines(path):
     """Non-empty, stripped lines of a text file, with their 1-based numbers."""
     with open(path, encoding="utf-8") as fh:

@@ -18,7 +18,7 @@ import os
 import numpy as np
 
 from ..errors import RacnnError
-from . import Dataset, Sample, check_split, read_lines, require_file
+from . import Dataset, Sample, check_split, loadmat, read_lines, require_file
 
 LAYOUT = "    " + __doc__[__doc__.index("devkit/cars_meta"):__doc__.index("Boxes and")].rstrip()
 SPLITS = ("train", "test")
@@ -32,20 +32,12 @@ def _find(root, name, required=True):
     return require_file(root, cands, "cars", LAYOUT)
 
 
-def _loadmat(path):
-    import scipy.io
-    try:
-        return scipy.io.loadmat(path)
-    except Exception as exc:  # scipy raises several types for bad files
-        raise RacnnError("cannot read %s: %s" % (path, exc))
-
-
 def _scalar(v):
     return np.asarray(v).ravel()[0]
 
 
 def _annotations(path):
-    mat = _loadmat(path)
+    mat = loadmat(path)
     if "annotations" not in mat:
         raise RacnnError("%s has no 'annotations' variable" % path)
     ann = mat["annotations"].ravel()
@@ -64,7 +56,7 @@ def _annotations(path):
 
 def class_names(root):
     meta = _find(root, "cars_meta.mat")
-    mat = _loadmat(meta)
+    mat = loadmat(meta)
     if "class_names" not in mat:
         raise RacnnError("%s has no 'class_names' variable" % meta)
     return [str(_scalar(n)) for n in mat["class_names"].ravel()]

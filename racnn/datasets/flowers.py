@@ -17,30 +17,22 @@ import os
 import numpy as np
 
 from ..errors import RacnnError
-from . import Dataset, Sample, check_split, read_lines, require_file
+from . import Dataset, Sample, check_split, loadmat, read_lines, require_file
 
 LAYOUT = "    " + __doc__[__doc__.index("imagelabels.mat"):__doc__.index("Splits:")].rstrip()
 SPLITS = {"train": ("trnid", "valid"), "trainonly": ("trnid",), "val": ("valid",),
           "test": ("tstid",), "all": ("trnid", "valid", "tstid")}
 
 
-def _loadmat(path):
-    import scipy.io
-    try:
-        return scipy.io.loadmat(path)
-    except Exception as exc:  # scipy raises several types for bad files
-        raise RacnnError("cannot read %s: %s" % (path, exc))
-
-
 def load(root, split):
     check_split(split, tuple(SPLITS), "flowers")
     labels_path = require_file(root, "imagelabels.mat", "flowers", LAYOUT)
     setid_path = require_file(root, "setid.mat", "flowers", LAYOUT)
-    mat = _loadmat(labels_path)
+    mat = loadmat(labels_path)
     if "labels" not in mat:
         raise RacnnError("%s has no 'labels' variable" % labels_path)
     labels = np.asarray(mat["labels"]).ravel().astype(np.int64)
-    setid = _loadmat(setid_path)
+    setid = loadmat(setid_path)
     num_classes = int(labels.max())
     names = ["class_%03d" % (i + 1) for i in range(num_classes)]
     names_file = os.path.join(root, "classes.txt")
