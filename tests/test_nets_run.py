@@ -14,7 +14,8 @@ from caffe.proto import caffe_pb2
 from google.protobuf import text_format
 
 from racnn.nets import build_net, build_sr_pretrain, layout, param_layer_names
-from racnn.nets.dummy import instantiate, read_net, with_dummy_data
+from racnn.nets.dummy import instantiate, with_dummy_data
+from racnn.protoio import read_net
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 caffe.set_mode_cpu()

@@ -8,7 +8,8 @@ import caffe
 import pytest
 
 from racnn.nets import generate
-from racnn.nets.dummy import instantiate, read_net
+from racnn.nets.dummy import instantiate
+from racnn.protoio import read_net
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 caffe.set_mode_cpu()

@@ -9,7 +9,7 @@ import os, sys; sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspa
 from racnn.cli import tool_parser
 from racnn.atomic import atomic_file
 from racnn.errors import RacnnError, cli_main
-from racnn.nets.dummy import read_net
+from racnn.protoio import read_net
 
 PHASES = ("ALL", "TRAIN", "TEST")
 

@@ -13,11 +13,6 @@ from .. import protoio
 from ..errors import RacnnError
 
 
-def read_net(path):
-    """NetParameter of a text prototxt, with a clear error."""
-    return protoio.read_net(path)
-
-
 def with_dummy_data(proto, batch_size=None, value_range=(0, 255)):
     """A copy of ``proto`` whose Data layers are DummyData layers (uniform
     pixels in ``value_range``, labels 0); batch from the Data layer unless
@@ -58,7 +53,7 @@ def instantiate(net, phase, batch_size=1):
     ``phase`` (caffe.TRAIN / caffe.TEST) with Data layers swapped for
     DummyData of ``batch_size``."""
     import caffe
-    proto = read_net(net) if isinstance(net, str) else net
+    proto = protoio.read_net(net) if isinstance(net, str) else net
     path = write_temp_net(with_dummy_data(proto, batch_size))
     try:
         return caffe.Net(path, phase)
