@@ -25,6 +25,7 @@ from . import __version__, atomic, protoio
 from .errors import RacnnError
 from .paths import REPO
 from .stages import snapshot_prefix
+from .transform import test_data_layer
 
 
 def code_version():
@@ -222,11 +223,11 @@ def final_stage(run):
 
 
 def test_db(run, stage):
-    """The test database of a stage: its TEST Data layer's source."""
-    if stage.train_val:
-        layers = data_layers(protoio.read_net(stage.train_val))
-        if "test" in layers:
-            return layers["test"].data_param.source
+    """The test database of a stage: its TEST Data layer's source (Caffe's
+    phase rules, racnn.transform), else the run's ``paths.test_db``."""
+    layer = test_data_layer(stage.train_val, required=False) if stage.train_val else None
+    if layer is not None:
+        return layer.data_param.source
     return (run.config.get("paths") or {}).get("test_db")
 
 

@@ -44,13 +44,16 @@ def _in_test_phase(layer):
     return not any(r.HasField("phase") and r.phase == caffe_pb2.TEST for r in layer.exclude)
 
 
-def test_data_layer(train_val):
+def test_data_layer(train_val, required=True):
     """The TEST-phase ``Data`` layer of a train_val prototxt (path or
-    NetParameter); RacnnError when there is none."""
+    NetParameter); when there is none, a RacnnError (None when not
+    ``required``)."""
     param = protoio.read_net(train_val) if isinstance(train_val, str) else train_val
     for layer in param.layer:
         if layer.type == "Data" and _in_test_phase(layer):
             return layer
+    if not required:
+        return None
     raise RacnnError("%s: no TEST-phase Data layer" % (
         train_val if isinstance(train_val, str) else "train_val net"))
 
