@@ -101,6 +101,16 @@ def test_cars_devkit_fixture(shared):
     assert train.class_names == [str(n[0]) for n in meta]
 
 
+def test_cars_test_labels_missing(shared, tmp_path):
+    """cars_test_annos.mat without cars_test_annos_withlabels.mat or test_labels.txt."""
+    src = os.path.join(shared, "data", "cars_devkit")
+    for name in ("cars_meta.mat", "cars_test_annos.mat"):
+        shutil.copy(os.path.join(src, name), str(tmp_path))
+    with pytest.raises(RacnnError, match=r"the test labels are missing: put "
+                                         r"cars_test_annos_withlabels\.mat \(or test_labels\.txt\)"):
+        datasets.load("cars", str(tmp_path), "test", check_files=False)
+
+
 def test_cars_official_layout_with_images(shared, tmp_path):
     """devkit/ + cars_test_annos_withlabels.mat + generated images."""
     import cv2

@@ -155,15 +155,18 @@ def load(fmt, root, split, check_files=True, **opts):
     return ds
 
 
-def require_file(root, names, fmt, layout):
-    """The first of ``names`` (relative to ``root``) that exists, or a
-    RacnnError naming the file and the expected ``layout``."""
+def require_file(root, names, fmt, layout, required=True):
+    """The first of ``names`` (relative to ``root``) that exists; when none
+    does, a RacnnError naming the file and the expected ``layout`` (or None
+    when not ``required``)."""
     if isinstance(names, str):
         names = [names]
     for name in names:
         path = os.path.join(root, name)
         if os.path.isfile(path):
             return path
+    if not required:
+        return None
     raise RacnnError("%s dataset at %s: missing %s.\nExpected layout:\n%s"
                      % (fmt, root, " or ".join(names), layout))
 

@@ -25,11 +25,7 @@ SPLITS = ("train", "test")
 
 
 def _find(root, name, required=True):
-    cands = [name, os.path.join("devkit", name)]
-    if not required:
-        paths = [os.path.join(root, c) for c in cands]
-        return next((p for p in paths if os.path.isfile(p)), None)
-    return require_file(root, cands, "cars", LAYOUT)
+    return require_file(root, [name, os.path.join("devkit", name)], "cars", LAYOUT, required)
 
 
 def _scalar(v):
