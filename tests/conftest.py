@@ -5,14 +5,14 @@ import sys
 
 import pytest
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if REPO not in sys.path:
-    sys.path.insert(0, REPO)
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if _ROOT not in sys.path:             # so that racnn imports from this checkout
+    sys.path.insert(0, _ROOT)
 
 os.environ.setdefault("GLOG_minloglevel", "2")   # keep pycaffe quiet
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from racnn.paths import shared_dir  # noqa: E402
+from racnn.paths import REPO, shared_dir  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -21,8 +21,7 @@ import pytest
 from racnn import cresize, datasets, db
 from racnn.degrade import contributions, degrade, imresize, prepare, resize_engine
 from racnn.errors import RacnnError
-
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from racnn.paths import REPO
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,8 @@ import shutil
 import subprocess
 import tempfile
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from racnn.paths import REPO
+
 RUN = os.path.join(REPO, "docker", "run")
 
 

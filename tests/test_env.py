@@ -12,7 +12,7 @@ import pytest
 import caffe
 from caffe.proto import caffe_pb2
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from racnn.paths import REPO
 
 
 def test_inside_the_provisioned_environment():
