@@ -141,9 +141,9 @@ def custom_files(out_dir, backbone, num_classes, name, train_lmdb, test_lmdb,
                     test_iter, net_kw, solver_kw or {}))
     if sr_lmdb:
         for mults in mults_list:
-            net_path = os.path.join(out_dir, "sr_pretrain_%s.prototxt" % mults)
+            net_path = os.path.join(out_dir, layout.sr_train_name(mults))
             out.update(_sr_files(mults, net_path,
-                                 os.path.join(out_dir, "sr_pretrain_%s_solver.prototxt" % mults),
+                                 os.path.join(out_dir, layout.sr_solver_name(mults)),
                                  sr_lmdb, _repo_relative(net_path),
                                  _repo_relative(os.path.join(snapdir, "sr_pretrain_" + mults))))
     return out

@@ -57,6 +57,14 @@ def solver_name(variant, mode, mults):
     return "%s_%s_%s_solver.prototxt" % (variant, mode, mults)
 
 
+def sr_train_name(mults):
+    return "sr_pretrain_%s.prototxt" % mults
+
+
+def sr_solver_name(mults):
+    return "sr_pretrain_%s_solver.prototxt" % mults
+
+
 def train_val_path(backbone, dataset, variant, mode, mults, root=None):
     _check(backbone, variant, mode, mults)
     return os.path.join(_root(root), "prototxt", backbone, dataset,
@@ -76,7 +84,7 @@ def solver_path(backbone, dataset, variant, mode, mults, root=None):
 
 def sr_train_path(mults="release", root=None):
     presets.check(mults, "e2e", "g")
-    return os.path.join(_root(root), "prototxt", "sr", "sr_pretrain_%s.prototxt" % mults)
+    return os.path.join(_root(root), "prototxt", "sr", sr_train_name(mults))
 
 
 def sr_deploy_path(root=None):
@@ -85,7 +93,7 @@ def sr_deploy_path(root=None):
 
 def sr_solver_path(mults="release", root=None):
     presets.check(mults, "e2e", "g")
-    return os.path.join(_root(root), "solvers", "sr", "sr_pretrain_%s_solver.prototxt" % mults)
+    return os.path.join(_root(root), "solvers", "sr", sr_solver_name(mults))
 
 
 def manual_snapshot_prefix(*parts):
