@@ -166,6 +166,20 @@ def test_flowers_fixture(shared):
     assert train.label_range() == (0, 4)
 
 
+def test_flowers_classes_txt(shared, tmp_path):
+    """An optional classes.txt names the classes; it must have one name per class."""
+    src = os.path.join(shared, "data", "flowers_mini")
+    for name in ("imagelabels.mat", "setid.mat"):
+        shutil.copy(os.path.join(src, name), str(tmp_path))
+    names = ["flower %d" % i for i in range(102)]
+    (tmp_path / "classes.txt").write_text("".join(n + "\n" for n in names))
+    assert datasets.load("flowers", str(tmp_path), "test", check_files=False).class_names == names
+    (tmp_path / "classes.txt").write_text("".join(n + "\n" for n in names[:-1]))
+    with pytest.raises(RacnnError, match=r"classes\.txt has 101 names but .*imagelabels\.mat "
+                                         r"has 102 classes"):
+        datasets.load("flowers", str(tmp_path), "test", check_files=False)
+
+
 # -------------------------------------------------------------- folder ---
 
 def _write_jpg(path, value=128, shape=(20, 30, 3)):

@@ -187,6 +187,13 @@ def read_lines(path):
         return [(i + 1, line.strip()) for i, line in enumerate(fh) if line.strip()]
 
 
+def read_class_names(root):
+    """``(path, names)`` of the optional ``root/classes.txt`` (one class name
+    a line, in label order); ``names`` is None when there is no such file."""
+    path = os.path.join(root, "classes.txt")
+    return path, [line for _, line in read_lines(path)] if os.path.isfile(path) else None
+
+
 def check_split(split, valid, fmt):
     if split not in valid:
         raise RacnnError("%s dataset: unknown split %r; valid: %s" % (fmt, split, ", ".join(valid)))

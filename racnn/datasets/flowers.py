@@ -17,7 +17,7 @@ import os
 import numpy as np
 
 from ..errors import RacnnError
-from . import Dataset, Sample, check_split, loadmat, read_lines, require_file
+from . import Dataset, Sample, check_split, loadmat, read_class_names, require_file
 
 LAYOUT = "    " + __doc__[__doc__.index("imagelabels.mat"):__doc__.index("Splits:")].rstrip()
 SPLITS = {"train": ("trnid", "valid"), "trainonly": ("trnid",), "val": ("valid",),
@@ -34,13 +34,12 @@ def load(root, split):
     labels = np.asarray(mat["labels"]).ravel().astype(np.int64)
     setid = loadmat(setid_path)
     num_classes = int(labels.max())
-    names = ["class_%03d" % (i + 1) for i in range(num_classes)]
-    names_file = os.path.join(root, "classes.txt")
-    if os.path.isfile(names_file):
-        names = [line for _, line in read_lines(names_file)]
-        if len(names) != num_classes:
-            raise RacnnError("%s has %d names but %s has %d classes"
-                             % (names_file, len(names), labels_path, num_classes))
+    names_file, names = read_class_names(root)
+    if names is None:
+        names = ["class_%03d" % (i + 1) for i in range(num_classes)]
+    elif len(names) != num_classes:
+        raise RacnnError("%s has %d names but %s has %d classes"
+                         % (names_file, len(names), labels_path, num_classes))
     samples = []
     for var in SPLITS[split]:
         if var not in setid:

@@ -14,7 +14,7 @@ class folder names sorted by name (never directory listing order).
 import os
 
 from ..errors import RacnnError
-from . import Dataset, Sample, image_files, read_lines
+from . import Dataset, Sample, image_files, read_class_names, read_lines
 
 LAYOUT = """    classes.txt             (optional) class names in label order
     train.txt, test.txt     (optional) relative image paths [+ 0-based label]
@@ -28,8 +28,7 @@ def _class_dirs(folder):
 
 def load(root, split):
     root = os.path.abspath(root)
-    names_file = os.path.join(root, "classes.txt")
-    names = [line for _, line in read_lines(names_file)] if os.path.isfile(names_file) else None
+    names_file, names = read_class_names(root)
     if names is not None and len(set(names)) != len(names):
         raise RacnnError("%s lists a class name twice" % names_file)
     list_file = os.path.join(root, split + ".txt")
