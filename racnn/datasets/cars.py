@@ -58,7 +58,7 @@ def class_names(root):
     return [str(_scalar(n)) for n in mat["class_names"].ravel()]
 
 
-def load(root, split, use_boxes=True, images_dir=None):
+def load(root, split, use_boxes=True):
     check_split(split, SPLITS, "cars")
     names = class_names(root)
     if split == "train":
@@ -89,7 +89,7 @@ def load(root, split, use_boxes=True, images_dir=None):
                     raise RacnnError("%s: no class for test image %s" % (labels_txt, fname))
                 rows.append((fname, box, table[fname]))
             source = labels_txt
-    folder = images_dir or os.path.join(root, "cars_%s" % split)
+    folder = os.path.join(root, "cars_%s" % split)
     samples = []
     for fname, (x1, y1, x2, y2), cls in rows:
         if cls is None:
