@@ -222,6 +222,14 @@ def final_stage(run):
     return stages[-1]
 
 
+def latest_model(stage):
+    """A stage's newest model: the final model of a finished stage, else its
+    last snapshot; None before the first snapshot."""
+    if stage.done:
+        return stage.done["final_model"]
+    return stage.snapshots[-1][1] if stage.snapshots else None
+
+
 def test_db(run, stage):
     """The test database of a stage: its TEST Data layer's source (Caffe's
     phase rules, racnn.transform), else the run's ``paths.test_db``."""

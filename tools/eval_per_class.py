@@ -97,12 +97,10 @@ def _stage_job(args, run, stage, out):
         weights = args.weights
     elif args.all_snapshots and stage.snapshots:
         weights = [p for _, p in stage.snapshots]
-    elif stage.done:
-        weights = [stage.done["final_model"]]
-    elif stage.snapshots:
-        weights = [stage.snapshots[-1][1]]
     else:
-        raise RacnnError("%s: no snapshot *_iter_N.caffemodel yet" % stage.dir)
+        weights = [runfolder.latest_model(stage)]
+        if not weights[0]:
+            raise RacnnError("%s: no snapshot *_iter_N.caffemodel yet" % stage.dir)
     db = args.lmdb or runfolder.test_db(run, stage)
     if not db:
         raise RacnnError("%s: no test database found; give --lmdb" % stage.dir)

@@ -56,9 +56,9 @@ def from_run(run_dir):
     run = runfolder.read_run(run_dir)
     by_name = {s.name: s for s in run.stages}
     for name in SR_STAGES:
-        st = by_name.get(name)
-        if st and (st.done or st.snapshots):
-            return (st.done["final_model"] if st.done else st.snapshots[-1][1]), run.config
+        model = by_name.get(name) and runfolder.latest_model(by_name[name])
+        if model:
+            return model, run.config
     raise RacnnError("%s: no trained stage with SR layers (%s)" % (run_dir, ", ".join(SR_STAGES)))
 
 
