@@ -8,6 +8,7 @@ memory and are written at once, so memory stays bounded whatever the
 dataset size.  Import these through ``racnn.db``.
 """
 import collections
+import functools
 import os
 
 import numpy as np
@@ -23,7 +24,7 @@ from .pmap import ordered_map
 def process_sample(sample, res, size, kernel, encoded=False, skip_bad=False):
     """The serialised Datum of one sample: ``("ok", bytes, label, id, clipped)``
     or, with ``skip_bad``, ``("bad", message)`` for an unreadable image."""
-    from .db import datum_bytes, datum_bytes_chw
+    from .db import datum_bytes
     # decoded as RGB and reversed at the end (saves a colour conversion)
     # when the kernel is channel-order free; BGR otherwise (float32 BLAS
     # rounds a value near a tie according to its place in memory, and the
@@ -36,19 +37,32 @@ def process_sample(sample, res, size, kernel, encoded=False, skip_bad=False):
             return ("bad", str(exc))
         raise
     chw = degrade(img, res, size, kernel, layout="CHW", reverse_channels=rgb)
-    value = datum_bytes(chw.transpose(1, 2, 0), sample.label, encoded) if encoded else \
-        datum_bytes_chw(chw, sample.label)
+    value = datum_bytes(chw.transpose(1, 2, 0), sample.label, encoded)   # raw: chw as it is
     return ("ok", value, sample.label, sample.id, clipped)
 
 
-class _Item(object):
-    """Picklable callable: process_sample with fixed options."""
+class Tally(object):
+    """What a build skipped (unreadable images, with ``skip_bad``) and how
+    many boxes it clipped, from results ``("ok", ..., clipped)`` or
+    ``("bad", message)``."""
 
-    def __init__(self, **kw):
-        self.kw = kw
+    def __init__(self):
+        self.skipped, self.clipped = [], 0
 
-    def __call__(self, sample):
-        return process_sample(sample, **self.kw)
+    def ok(self, results):
+        """``(position, payload)`` of every ok result (payload: the fields
+        between the tag and ``clipped``), counting the others."""
+        for i, r in enumerate(results):
+            if r[0] == "bad":
+                self.skipped.append(r[1])
+                continue
+            self.clipped += int(r[-1])
+            yield i, r[1:-1]
+
+    def fields(self):
+        """The manifest fields, known once every result has been seen."""
+        return {"skipped_bad": len(self.skipped), "skipped_files": self.skipped[:100],
+                "clipped_boxes": self.clipped}
 
 
 def shuffled(samples, seed, limit=None):
@@ -96,20 +110,12 @@ def build_classification_db(dataset, split=None, res=specs.DEFAULT_RES, out=None
     if os.path.exists(out) and not overwrite:
         raise RacnnError("database %s already exists (use --overwrite to replace it)" % out)
     samples = shuffled(ds.samples, seed, limit)
-    stats = {"skipped": [], "clipped": 0}
+    tally = Tally()
     engine = prepare(kernel)        # before the workers fork
 
-    datum = 3 * size * size + 64                 # raw; encoded ones are smaller
-    mapped = ordered_map(_Item(res=res, size=size, kernel=kernel, encoded=encoded,
-                               skip_bad=skip_bad), samples, workers, slot_bytes=8 * datum)
-
-    def results():
-        for r in mapped:
-            if r[0] == "bad":
-                stats["skipped"].append(r[1])
-                continue
-            stats["clipped"] += int(r[4])
-            yield r[1], r[2], r[3]
+    mapped = ordered_map(functools.partial(process_sample, res=res, size=size, kernel=kernel,
+                                           encoded=encoded, skip_bad=skip_bad),
+                         samples, workers, item_bytes=3 * size * size + 64)  # raw; encoded: less
 
     manifest = base_manifest(
         "classification", dataset=ds.name, format=ds.fmt, split=split, res=res, size=size,
@@ -118,12 +124,9 @@ def build_classification_db(dataset, split=None, res=specs.DEFAULT_RES, out=None
         source_root=ds.root, source_hash=ds.source_hash(), source_count=len(ds.samples),
         limit=limit, seed=seed, channels=3)
 
-    def finish():   # fields known only after the pass
-        return {"skipped_bad": len(stats["skipped"]), "skipped_files": stats["skipped"][:100],
-                "clipped_boxes": stats["clipped"]}
-
-    return write_datums(out, results(), manifest, total=len(samples), encoded=encoded,
-                        overwrite=overwrite, finish=finish,
+    return write_datums(out, (payload for _, payload in tally.ok(mapped)), manifest,
+                        total=len(samples), encoded=encoded, overwrite=overwrite,
+                        finish=tally.fields,
                         desc=desc or "%s %s r%d" % (ds.name, split, res))
 
 

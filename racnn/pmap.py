@@ -97,31 +97,37 @@ def _run_chunk(func, chunk, token, start, size):
     return packed
 
 
-def ordered_map(func, items, workers=None, chunk=CHUNK, inflight=INFLIGHT, slot_bytes=0):
+def ordered_map(func, items, workers=None, chunk=CHUNK, inflight=INFLIGHT, item_bytes=0):
     """An iterator of ``func(item)`` for every item, in order, computed by
     ``workers`` processes (``os.cpu_count()`` by default; 0 or 1 = in this
-    process).  ``slot_bytes``: shared memory per chunk for the results'
-    big bytes values (0 = results go through pipes).  ``func`` must be
-    picklable (a module-level function or an instance of a module-level
-    class).  The workers are forked here, before the caller starts
-    progress-bar threads."""
+    process).  ``item_bytes``: shared memory per item for the results' big
+    bytes values (a chunk's slot holds ``chunk`` times that; 0 = results go
+    through pipes).  ``func`` must be
+    picklable (a module-level function, a functools.partial of one, or an
+    instance of a module-level class).  The workers are forked here, before
+    the caller starts progress-bar threads."""
     workers = (os.cpu_count() or 1) if workers is None else int(workers)
     tune_malloc()
     if workers <= 1:
         return _serial_map(func, items)
     slots = workers * inflight
     token = None
+    slot_bytes = int(chunk) * int(item_bytes)
     if slot_bytes:
         token = "%d-%d" % (os.getpid(), id(items))
         _SHARED[token] = mmap.mmap(-1, slots * int(slot_bytes))
     pool = multiprocessing.get_context("fork").Pool(workers, initializer=_init_worker)
-    gen = _pool_map(pool, func, items, slots, chunk, token, int(slot_bytes))
+    gen = _pool_map(pool, func, items, slots, chunk, token, slot_bytes)
     weakref.finalize(gen, _cleanup, pool, token)      # also when it is never iterated
     return gen
 
 
-def _cleanup(pool, token):
+def _cleanup(pool, token, join=False):
+    """Stop the workers (and wait for them with ``join``), free the shared
+    memory."""
     pool.terminate()
+    if join:
+        pool.join()
     buf = _SHARED.pop(token, None)
     if buf is not None:
         buf.close()
@@ -161,8 +167,4 @@ def _pool_map(pool, func, items, slots, chunk, token, slot_bytes):
                 yield value
         pool.close()
     finally:
-        pool.terminate()
-        pool.join()
-        buf = _SHARED.pop(token, None)
-        if buf is not None:
-            buf.close()
+        _cleanup(pool, token, join=True)

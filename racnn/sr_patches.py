@@ -10,6 +10,7 @@ so input and label cannot drift apart.  Keys are a seeded permutation of the
 patch numbers, so Caffe reads the patches shuffled across images.
 Import these through ``racnn.db``.
 """
+import functools
 import hashlib
 import os
 
@@ -17,7 +18,7 @@ import numpy as np
 
 from . import datasets as datasets_mod
 from . import specs
-from .dbbuild import matches
+from .dbbuild import Tally, matches
 from .pmap import ordered_map
 from .degrade import check_kernel, imresize, prepare
 from .errors import RacnnError
@@ -45,22 +46,19 @@ def image_patches(img, res, size, patch, stride, kernel):
     return [both[y:y + patch, x:x + patch] for y in pos for x in pos]
 
 
-class _Item(object):
-    def __init__(self, **kw):
-        self.kw = kw
-
-    def __call__(self, source):
-        from .db import datum_bytes
-        path, box = source
-        try:
-            img, clipped = datasets_mod.crop(datasets_mod.read_image(path), box, path)
-        except RacnnError as exc:
-            if self.kw["skip_bad"]:
-                return ("bad", str(exc))
-            raise
-        kw = dict(self.kw)
-        kw.pop("skip_bad")
-        return ("ok", [datum_bytes(p, 0) for p in image_patches(img, **kw)], clipped)
+def process_source(source, res, size, patch, stride, kernel, skip_bad=False):
+    """The serialised 6-channel patch Datums of one ``(path, box)``:
+    ``("ok", [bytes], clipped)``, or with ``skip_bad`` ``("bad", message)``."""
+    from .db import datum_bytes
+    path, box = source
+    try:
+        img, clipped = datasets_mod.crop(datasets_mod.read_image(path), box, path)
+    except RacnnError as exc:
+        if skip_bad:
+            return ("bad", str(exc))
+        raise
+    return ("ok", [datum_bytes(p, 0) for p in image_patches(img, res, size, patch, stride,
+                                                            kernel)], clipped)
 
 
 def list_images(images):
@@ -109,20 +107,16 @@ def build_sr_patch_db(images, out=None, res=specs.SR_LR_RES, size=specs.SR_HR_SI
     if os.path.exists(out) and not overwrite:
         raise RacnnError("database %s already exists (use --overwrite to replace it)" % out)
     keys = rng.permutation(len(sources) * per_image)     # patch j -> its shuffled position
-    stats = {"skipped": [], "clipped": 0}
+    tally = Tally()
     engine = prepare(kernel)        # before the workers fork
 
-    mapped = ordered_map(_Item(res=res, size=size, patch=patch, stride=stride, kernel=kernel,
-                               skip_bad=skip_bad), sources, workers, chunk=2,
-                         slot_bytes=2 * per_image * (6 * patch * patch + 64))
+    mapped = ordered_map(functools.partial(process_source, res=res, size=size, patch=patch,
+                                           stride=stride, kernel=kernel, skip_bad=skip_bad),
+                         sources, workers, chunk=2, item_bytes=per_image * (6 * patch * patch + 64))
 
     def results():
-        for i, r in enumerate(mapped):
-            if r[0] == "bad":
-                stats["skipped"].append(r[1])
-                continue
-            stats["clipped"] += int(r[2])
-            for j, value in enumerate(r[1]):
+        for i, (values,) in tally.ok(mapped):      # i counts skipped images too: keys stay put
+            for j, value in enumerate(values):
                 yield value, 0, None, b"%08d" % keys[i * per_image + j]
 
     is_ds = isinstance(images, datasets_mod.Dataset)
@@ -138,8 +132,7 @@ def build_sr_patch_db(images, out=None, res=specs.SR_LR_RES, size=specs.SR_HR_SI
         source_count=all_count, all_sources_hash=all_hash, seed=seed)
 
     def finish():
-        return {"skipped_bad": len(stats["skipped"]), "skipped_files": stats["skipped"][:100],
-                "clipped_boxes": stats["clipped"], "images": len(sources) - len(stats["skipped"])}
+        return dict(tally.fields(), images=len(sources) - len(tally.skipped))
 
     return write_datums(out, results(), manifest, total=len(sources) * per_image,
                         overwrite=overwrite, finish=finish, append=False, desc=desc, unit="patch")
@@ -158,13 +151,11 @@ def ensure_sr_patch_db(path=None, images=None, fmt=None, root=None, res=specs.SR
             raise RacnnError("SR patches need an image folder or a dataset (format and root)")
         images = datasets_mod.load(fmt, root, "train")
     path = path or specs.sr_db_path(res, size, patch, stride, kernel)
-    sources = list_images(images)
     if os.path.isdir(path):
         m = existing_manifest(path)
         if matches(m, kind="sr_patches", res=res, size=size, patch=patch, stride=stride,
                    kernel=kernel, max_images=max_images, seed=seed) and \
-                m.get("source_count") == len(sources) and \
-                m.get("all_sources_hash") == _source_hash(sources, "/"):
+                m.get("all_sources_hash") == _source_hash(list_images(images), "/"):
             return m
     m = build_sr_patch_db(images, path, res, size, patch, stride, kernel, max_images, seed,
                           skip_bad, workers, overwrite=True)

@@ -275,11 +275,11 @@ class _Payload(object):
         return ("ok", big, [b"small", big[::-1]], i)
 
 
-@pytest.mark.parametrize("workers,slot_bytes", [(1, 0), (2, 0), (2, 8 * 150000), (3, 200000)])
-def test_ordered_map_order_and_transport(workers, slot_bytes):
+@pytest.mark.parametrize("workers,item_bytes", [(1, 0), (2, 0), (2, 2 * 150000), (3, 50000)])
+def test_ordered_map_order_and_transport(workers, item_bytes):
     """Results come back in order and intact through pipes, shared memory,
     and (slot too small for a chunk) both."""
     from racnn.pmap import ordered_map
     f = _Payload()
-    got = list(ordered_map(f, range(45), workers, chunk=4, inflight=2, slot_bytes=slot_bytes))
+    got = list(ordered_map(f, range(45), workers, chunk=4, inflight=2, item_bytes=item_bytes))
     assert got == [f(i) for i in range(45)]
