@@ -18,6 +18,7 @@ bench/out/build_lmdb/ and reused.
 import os, sys; sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # noqa: E401,E702
 
 import argparse
+import collections
 import json
 import resource
 import shutil
@@ -82,18 +83,23 @@ def make_images(n, w, h, classes=10, seed=0, vary=False):
 
 # ------------------------------------------------------------- measuring ---
 
-def _children(pid):
-    kids = []
+def _tree(root):
+    """``root`` and its descendants, from one pass over /proc."""
+    kids = collections.defaultdict(list)
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 with open("/proc/%s/stat" % entry) as fh:
                     fields = fh.read().rsplit(")", 1)[1].split()
-                if int(fields[1]) == pid:
-                    kids.append(int(entry))
+                kids[int(fields[1])].append(int(entry))
             except (OSError, IndexError, ValueError):
                 continue
-    return kids
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(kids[pid])
+    return tree
 
 
 def _memory(pid):
@@ -146,12 +152,7 @@ def run_watched(cmd, env=None):
 
     def sample():
         while not done.is_set():
-            tree, todo = [], [proc.pid]
-            while todo:
-                p = todo.pop()
-                tree.append(p)
-                todo.extend(_children(p))
-            mem = [_memory(p) for p in tree]
+            mem = [_memory(p) for p in _tree(proc.pid)]
             pss, rss = (sum(v) for v in zip(*mem))
             peak[:] = max(peak[0], pss), max(peak[1], rss), max([peak[2]] + [m[1] for m in mem])
             done.wait(0.05)
