@@ -73,6 +73,8 @@ def test_registry_is_well_formed():
     for name in list(specs.DATASETS) + ["bvlc_alexnet", "vgg16", "bvlc_googlenet",
                                         "rsrcnn_authors"]:
         assert fetch.resource(name).name == name
+    for alias, name in specs.DATASET_ALIASES.items():
+        assert fetch.resource(alias).name == name
     with pytest.raises(RacnnError, match="unknown resource"):
         fetch.resource("imagenet")
 
