@@ -251,6 +251,18 @@ def test_tools_build_lmdb_build_sr_patches_degrade(repo, shared, tmp_path):
     assert r.returncode == 0 and "--kernel" in r.stdout
 
 
+@pytest.mark.parametrize("encoded,label", [("png", 0), ("jpg", 7), ("png", 70000)])
+def test_encoded_datum_bytes_are_exactly_caffes(encoded, label):
+    import cv2
+    from caffe.proto import caffe_pb2
+    img = np.random.RandomState(1).randint(0, 256, (23, 31, 3)).astype(np.uint8)
+    d = caffe_pb2.Datum()
+    d.label = label
+    d.data = cv2.imencode("." + encoded, img)[1].tobytes()
+    d.encoded = True
+    assert db.datum_bytes(img, label, encoded) == d.SerializeToString()
+
+
 @pytest.mark.parametrize("shape,label", [((3, 227, 227), 0), ((6, 51, 51), 0), ((3, 2, 5), 199),
                                          ((1, 1, 1), 300), ((3, 300, 500), 70000)])
 def test_raw_datum_bytes_are_exactly_caffes(shape, label):
