@@ -21,6 +21,7 @@ import tarfile
 import urllib.request
 
 from . import paths, specs
+from .atomic import atomic_path
 from .errors import RacnnError
 from .progress import progress
 
@@ -255,10 +256,8 @@ def fetch(name, data_dir=None, force=False, say=print):
             say("%s: extracting %s into %s" % (res.name, spec.filename, dest))
             extract(archive, dest)
         else:
-            os.makedirs(dest, exist_ok=True)
-            tmp = os.path.join(dest, "." + spec.filename + ".partial")
-            shutil.copyfile(archive, tmp)
-            os.replace(tmp, os.path.join(dest, spec.filename))
+            with atomic_path(os.path.join(dest, spec.filename)) as tmp:
+                shutil.copyfile(archive, tmp)
         with open(stamp, "w") as fh:
             fh.write("%s %s %s\n" % (spec.filename, spec.algo or "sha256",
                                      spec.checksum or _recorded(archive)))

@@ -113,6 +113,24 @@ def test_dataset_fetch_extract_idempotent(tmp_path):
     assert not any("downloading" in m for m in log2) and any("downloading" in m for m in log)
 
 
+def test_failed_copy_leaves_no_partial_file(tmp_path, monkeypatch):
+    src = tmp_path / "server"
+    src.mkdir()
+    res = _dataset_resource(str(src))
+    data = str(tmp_path / "data")
+
+    def broken_copy(source, target):
+        with open(target, "wb") as fh:
+            fh.write(b"lab")
+        raise OSError("disk full")
+    monkeypatch.setattr(fetch.shutil, "copyfile", broken_copy)
+    with pytest.raises(OSError, match="disk full"):
+        fetch.fetch(res, data, say=lambda m: None)
+    dest = os.path.join(data, "datasets", "toy")
+    assert sorted(f for f in os.listdir(dest) if not os.path.isdir(os.path.join(dest, f))) == \
+        [".fetched-toy.tgz"]                 # no labels.mat, no .partial, no stamp for it
+
+
 def test_checksum_mismatch_leaves_nothing(tmp_path):
     src = tmp_path / "server"
     src.mkdir()
