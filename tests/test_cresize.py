@@ -115,6 +115,11 @@ def random_image(rng, shape):
     return rng.randint(0, 256, shape).astype(np.uint8)
 
 
+#: 30x40 0/255 checkerboard: its resized values are exact rounding ties, where
+#: the compiled engine (double) and the numpy one (float32) part
+CHECKER = (np.indices((30, 40)).sum(0) % 2 * 255).astype(np.uint8)
+
+
 # -------------------------------------------------- portable vs AVX2 path ---
 
 def test_portable_and_avx2_paths_agree_bit_for_bit(lib, engine_env):
@@ -279,32 +284,44 @@ def assert_same(got, want, what):
                        want[tuple(where[0])]))
 
 
-def test_engine_equals_matlab_rules_exactly(lib, engine_env):
-    """Enlarging and shrinking down to a scale of 0.8 (at most 7 taps):
-    the engine equals the rules worked one number at a time, bit for bit,
-    on random and tie-prone images."""
-    engine_env("c")
-    rng = np.random.RandomState(7)
-    for i, (img, out) in enumerate(small_cases(rng, 400, 0.8)):
-        assert_same(imresize(img, out), reference(img, out, matlab_weights),
-                    "case %d: %s -> %s" % (i, img.shape, out))
-    for n in (4, 5, 10, 17):              # imresize(A, scale): the weights use that scale
+def scale_085_cases(rng):
+    """imresize(A, 0.85): the weights use that scale, not out/in."""
+    for n in (4, 5, 10, 17):
         img = random_image(rng, (n, n + 1, 3))
         hw = (int(math.ceil(n * 0.85)), int(math.ceil((n + 1) * 0.85)))
-        assert_same(imresize(img, 0.85), reference(img, hw, matlab_weights, 0.85), "scale 0.85")
+        yield img, 0.85, hw, 0.85
 
 
-def test_engine_equals_matlab_rules_exactly_when_shrinking_strongly(lib, engine_env):
-    """Below a scale of 0.8 (8 taps or more): exact too, the weights being
-    normalised by a sum in tap order (numpy's pairwise row sum flipped the
-    tie below: 128 instead of 127)."""
+def column_tie_case(rng):
+    """A 6x1 column shrunk to 1x1, an exact tie: normalising the weights by
+    numpy's pairwise row sum instead of a sum in tap order flipped it (128
+    instead of 127)."""
+    yield np.array([255, 255, 255, 0, 0, 0], np.uint8).reshape(6, 1), (1, 1), (1, 1), None
+
+
+@pytest.mark.parametrize("seed,count,min_scale,extra", [
+    # enlarging and shrinking down to a scale of 0.8 (at most 7 taps)
+    pytest.param(7, 400, 0.8, scale_085_cases, id="down-to-0.8-and-scale-0.85"),
+    # below a scale of 0.8 (8 taps or more)
+    pytest.param(8, 200, 0.05, column_tie_case, id="below-0.8-and-6x1-column"),
+])
+def test_engine_equals_matlab_rules_exactly(lib, engine_env, seed, count, min_scale, extra):
+    """The engine equals the rules worked one number at a time, bit for bit,
+    on random and tie-prone images, the weights being normalised by a sum in
+    tap order; ``extra`` cases are (image, imresize's argument, output size,
+    scale for the weights)."""
     engine_env("c")
-    column = np.array([255, 255, 255, 0, 0, 0], np.uint8).reshape(6, 1)
+    rng = np.random.RandomState(seed)
+    cases = [(img, out, out, None) for img, out in small_cases(rng, count, min_scale)]
+    cases += list(extra(rng))                 # drawn after the small cases, from the same rng
     failures = []
-    cases = [(column, (1, 1))] + list(small_cases(np.random.RandomState(8), 200, 0.05))
-    for i, (img, out) in enumerate(cases):
-        if not np.array_equal(imresize(img, out), reference(img, out, matlab_weights)):
-            failures.append("%s -> %s" % (img.shape, out))
+    for i, (img, arg, hw, scale) in enumerate(cases):
+        got, want = imresize(img, arg), reference(img, hw, matlab_weights, scale)
+        if not np.array_equal(got, want):
+            where = np.argwhere(got != want)
+            failures.append("case %d: %s -> %r: %d value(s) differ, first at %s: engine %s, "
+                            "reference %s" % (i, img.shape, arg, len(where), where[0].tolist(),
+                                              got[tuple(where[0])], want[tuple(where[0])]))
     assert not failures, "%d of %d cases differ: %s" % (len(failures), len(cases), failures[:5])
 
 
@@ -339,7 +356,7 @@ def test_numpy_engine_within_one_level_of_the_compiled_one(lib, engine_env):
         total, differ = total + d.size, differ + int((d > 0).sum())
     assert differ <= 1e-3 * total, "%d of %d values differ" % (differ, total)
     # the switch is real: on an exact-tie image the engines part
-    checker = np.dstack([(np.indices((30, 40)).sum(0) % 2 * 255).astype(np.uint8)] * 3)
+    checker = np.dstack([CHECKER] * 3)
     engine_env("c")
     a = degrade(checker, 7, 21)
     engine_env("numpy")
@@ -364,19 +381,27 @@ def test_racnn_resize_numpy_and_bogus(lib, engine_env):
         imresize(np.zeros((4, 4), np.uint8), 2)
 
 
-def _python(code, env_extra, cwd=REPO, prefix=()):
+def _unchosen_env(**extra):
+    """os.environ without what chooses the engine and where it is built
+    (RACNN_RESIZE, RACNN_EXT_DIR, CC), plus ``extra``."""
     env = {k: v for k, v in os.environ.items() if k not in ("RACNN_RESIZE", "RACNN_EXT_DIR", "CC")}
-    env.update(env_extra)
-    return subprocess.run(list(prefix) + [sys.executable, "-c", code], cwd=cwd, env=env,
+    env.update(extra)
+    return env
+
+
+def _python(code, env_extra, cwd=REPO, prefix=(), args=()):
+    """``python -c code args`` in a fresh process under _unchosen_env(**env_extra)."""
+    return subprocess.run(list(prefix) + [sys.executable, "-c", code] + list(args), cwd=cwd,
+                          env=_unchosen_env(**env_extra),
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           universal_newlines=True, timeout=120)
 
 
 _NO_COMPILER = """
-import json, os, warnings
+import json, os, sys, warnings
 import numpy as np
 from racnn.degrade import degrade, resize_engine
-img = (np.indices((30, 40)).sum(0) % 2 * 255).astype(np.uint8)     # exact ties: engines part
+img = np.load(sys.argv[1])                                         # CHECKER
 out = {}
 with warnings.catch_warnings(record=True) as rec:
     warnings.simplefilter("always")
@@ -395,7 +420,9 @@ def test_no_compiler_c_is_an_error_auto_falls_back_once(lib, tmp_path, engine_en
     ext = tmp_path / "ext"
     ext.mkdir()
     cc = str(tmp_path / "no" / "such-cc")
-    res = _python(_NO_COMPILER, {"CC": cc, "RACNN_EXT_DIR": str(ext)})
+    np.save(str(tmp_path / "checker.npy"), CHECKER)
+    res = _python(_NO_COMPILER, {"CC": cc, "RACNN_EXT_DIR": str(ext)},
+                  args=[str(tmp_path / "checker.npy")])
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout)
     # numpy asked for: no compiler needed, no warning
@@ -410,11 +437,10 @@ def test_no_compiler_c_is_an_error_auto_falls_back_once(lib, tmp_path, engine_en
     assert len(warns) == 1 and warns[0][0] == "RacnnWarning", warns
     assert "no C compiler" in warns[0][1] and cc in warns[0][1] and "numpy" in warns[0][1]
     # and its pixels are the numpy engine's, not the compiled one's
-    img = (np.indices((30, 40)).sum(0) % 2 * 255).astype(np.uint8)
     engine_env("numpy")
-    assert out["auto"][0][0] == out["numpy"][0][0] == degrade(img, 7, 21).tolist()
+    assert out["auto"][0][0] == out["numpy"][0][0] == degrade(CHECKER, 7, 21).tolist()
     engine_env("c")
-    assert out["auto"][0][0] != degrade(img, 7, 21).tolist()
+    assert out["auto"][0][0] != degrade(CHECKER, 7, 21).tolist()
     assert os.listdir(str(ext)) == []
 
 
@@ -424,8 +450,8 @@ def test_tool_reports_an_unusable_engine_in_one_line(tmp_path):
     cv2.imwrite(photo, np.full((20, 30, 3), 90, np.uint8))
     tool = [sys.executable, os.path.join(REPO, "tools", "degrade.py"), photo, "--res", "4",
             "--size", "16", "--out", str(tmp_path / "out")]
-    env = dict({k: v for k, v in os.environ.items() if k not in ("RACNN_EXT_DIR", "CC")},
-               RACNN_RESIZE="c", CC=str(tmp_path / "nocc"), RACNN_EXT_DIR=str(tmp_path / "ext"))
+    env = _unchosen_env(RACNN_RESIZE="c", CC=str(tmp_path / "nocc"),
+                        RACNN_EXT_DIR=str(tmp_path / "ext"))
     res = subprocess.run(tool, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          universal_newlines=True, timeout=60)
     assert res.returncode == 2, res.stderr
@@ -475,8 +501,7 @@ def test_the_dockerfile_run_line_builds_the_library_under_its_hashed_name(tmp_pa
     folder = re.search(r"RACNN_EXT_DIR=(\S+)", run).group(1)
     ext = str(tmp_path / "racnn-ext")
     command = run[len("RUN "):].replace(folder, ext)
-    env = {k: v for k, v in os.environ.items() if k not in ("RACNN_RESIZE", "RACNN_EXT_DIR", "CC")}
-    res = subprocess.run(["sh", "-c", command], cwd=REPO, env=env, stdout=subprocess.PIPE,
+    res = subprocess.run(["sh", "-c", command], cwd=REPO, env=_unchosen_env(), stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, universal_newlines=True, timeout=120)
     assert res.returncode == 0, res.stdout + res.stderr
     name = cresize.library_name(shutil.which("gcc"))
@@ -550,7 +575,7 @@ def _folder_dataset(root):
     rng = np.random.RandomState(5)
     yy, xx = np.indices((30, 40))
     images = {
-        "a/checker.png": np.dstack([((yy + xx) % 2 * 255).astype(np.uint8)] * 3),
+        "a/checker.png": np.dstack([CHECKER] * 3),
         "a/grey.png": np.clip(100 + 50 * np.sin(xx / 3.0) + 20 * np.cos(yy / 4.0), 0, 255)
         .astype(np.uint8)[:, :, None],
         "b/noise.jpg": random_image(rng, (37, 52, 3)),
@@ -570,13 +595,12 @@ def test_databases_record_and_use_the_engine(lib, tmp_path, engine_env):
     stored = {}
     for engine in ("c", "numpy"):
         out = str(tmp_path / engine)
-        env = {k: v for k, v in os.environ.items() if k != "RACNN_RESIZE"}
-        env["RACNN_RESIZE"] = engine
         r = subprocess.run([sys.executable, os.path.join(REPO, "tools", "build_lmdb.py"),
                             "--dataset", "folder", "--root", ds.root, "--split", "train",
                             "--res", str(res), "--size", str(size), "--out", out,
                             "--workers", "2"],
-                           cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           cwd=REPO, env=dict(os.environ, RACNN_RESIZE=engine),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            universal_newlines=True, timeout=120)
         assert r.returncode == 0, r.stderr
         m = db.read_manifest(out)
