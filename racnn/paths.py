@@ -13,9 +13,6 @@ def _env_dir(var, default):
 DATA_DIR = _env_dir("RACNN_DATA", "data")
 #: one folder per experiment run (git-ignored)
 RUNS_DIR = _env_dir("RACNN_RUNS", "runs")
-#: committed generated nets and solvers
-PROTOTXT_DIR = os.path.join(REPO, "prototxt")
-SOLVERS_DIR = os.path.join(REPO, "solvers")
 
 
 def shared_dir():

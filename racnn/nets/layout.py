@@ -20,14 +20,6 @@ from . import presets
 VARIANTS = ("cnn", "racnn_g", "racnn_p")
 
 
-def variant_name(racnn, sr_init="g"):
-    """``cnn``, ``racnn_g`` or ``racnn_p``."""
-    if not racnn:
-        return "cnn"
-    presets.check("paper", "e2e", sr_init)
-    return "racnn_" + sr_init
-
-
 def parse_variant(variant):
     """(racnn, sr_init) of a variant name."""
     if variant not in VARIANTS:

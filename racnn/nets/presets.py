@@ -114,8 +114,5 @@ def check(mults, mode, sr_init):
 
 
 def param_blocks(pairs):
-    """Caffe ``param`` blocks (NetSpec form) of a role's two pairs; None
-    (no blocks, as in deploy nets) when ``pairs`` is None."""
-    if pairs is None:
-        return None
+    """Caffe ``param`` blocks (NetSpec form) of a role's two pairs."""
     return [dict(lr_mult=lr, decay_mult=decay) for lr, decay in pairs]
