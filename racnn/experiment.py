@@ -187,10 +187,8 @@ def summary_lines(record):
     """A few lines for the terminal: where things are and each network's
     mean class accuracy."""
     lines = ["run folder: %s" % record["run_dir"]]
-    from .runfolder import STAGE_ORDER
-    for name, res in sorted(record.get("results", {}).items(),
-                            key=lambda kv: STAGE_ORDER.index(kv[0]) if kv[0] in STAGE_ORDER
-                            else 9):
+    from .runfolder import stage_key
+    for name, res in sorted(record.get("results", {}).items(), key=lambda kv: stage_key(kv[0])):
         lines.append("  %-8s mean class accuracy %6.2f %%  (eval: %s)"
                      % (name, 100 * res["mean_class_accuracy"], res["eval_dir"]))
     if record.get("report"):

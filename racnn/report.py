@@ -18,8 +18,9 @@ import os
 
 from . import atomic, paper, specs
 from .errors import RacnnError
+from .experiment import VARIANTS
+from .stages import LOG
 
-CLASSIFIERS = ("cnn", "racnn_g", "racnn_p")
 CSV_COLUMNS = ("table", "row", "dataset", "backbone", "variant", "res", "mode", "paper",
                "ours", "diff", "runs", "run", "log", "config", "model", "eval")
 
@@ -47,11 +48,11 @@ def collect(run_dirs):
         cfg = run.config
         for st in run.stages:
             mpath = os.path.join(runfolder.eval_dir(run, st), "metrics.json")
-            if st.name not in CLASSIFIERS or not os.path.isfile(mpath):
+            if st.name not in VARIANTS or not os.path.isfile(mpath):
                 continue
             with open(mpath) as fh:
                 m = json.load(fh)
-            log = os.path.join(st.dir, "train.log")
+            log = os.path.join(st.dir, LOG)
             out.append({
                 "dataset": cfg.get("dataset"), "backbone": cfg.get("backbone"),
                 "variant": st.name, "res": cfg.get("res"), "mode": cfg.get("mode"),
@@ -187,7 +188,7 @@ def markdown(cells, others, base, timing_rows=()):
         out += ["## Other runs (no paper number: other settings, the tiny backbone, smoke "
                 "runs)", "", "| run | network | dataset | backbone | r | mode | mults | "
                 "mean class acc. | overall | images | iteration | links |", "|---" * 12 + "|"]
-        for r in sorted(others, key=lambda r: (r["run"], CLASSIFIERS.index(r["variant"]))):
+        for r in sorted(others, key=lambda r: (r["run"], VARIANTS.index(r["variant"]))):
             out.append("| %s%s | %s | %s | %s | %s | %s | %s | %.2f | %.2f | %d | %s | %s |" % (
                 os.path.basename(r["run"]), " (smoke)" if r["smoke"] else "",
                 r["variant"], r["dataset"], r["backbone"], r["res"], r["mode"], r["mults"],

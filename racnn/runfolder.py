@@ -23,6 +23,7 @@ import subprocess
 
 from . import __version__, atomic, protoio
 from .errors import RacnnError
+from .experiment import VARIANTS
 from .paths import REPO
 from .stages import snapshot_prefix
 from .transform import test_data_layer
@@ -168,7 +169,13 @@ Run = collections.namedtuple("Run", "dir config stages")
 
 #: stage folders in training order (backbone_hr only in runs without ImageNet
 #: weights, e.g. the demo's tiny backbone)
-STAGE_ORDER = ("backbone_hr", "stage1_sr", "cnn", "racnn_g", "racnn_p")
+STAGE_ORDER = ("backbone_hr", "stage1_sr") + VARIANTS
+
+
+def stage_key(name):
+    """Sort key of stage names: training order (STAGE_ORDER), other names
+    after them by name."""
+    return (STAGE_ORDER.index(name) if name in STAGE_ORDER else len(STAGE_ORDER), name)
 
 
 def _snapshots(stage_dir):
@@ -209,7 +216,7 @@ def read_run(path):
         raise RacnnError("%s: not a run folder (no config.json, no solver.prototxt)" % path)
     names = sorted((n for n in os.listdir(path)
                     if os.path.isfile(os.path.join(path, n, "solver.prototxt"))),
-                   key=lambda n: (STAGE_ORDER.index(n) if n in STAGE_ORDER else 99, n))
+                   key=stage_key)
     return Run(path, config, [read_stage(os.path.join(path, n)) for n in names])
 
 

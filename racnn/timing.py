@@ -90,13 +90,15 @@ def from_run(run_dir):
     images, seconds_per_epoch, log}] for each classification stage of a run
     with a train.log of at least two displayed iterations."""
     from . import caffelog, runfolder
+    from .experiment import VARIANTS
+    from .stages import LOG
     run = runfolder.read_run(run_dir)
     cfg = run.config
     rows = []
     for st in run.stages:
-        log = os.path.join(st.dir, "train.log")
+        log = os.path.join(st.dir, LOG)
         rec = (cfg.get("stages") or {}).get(st.name) or {}
-        if st.name not in ("cnn", "racnn_g", "racnn_p") or not os.path.isfile(log):
+        if st.name not in VARIANTS or not os.path.isfile(log):
             continue
         spi = caffelog.seconds_per_iteration(caffelog.parse_log(log))
         batch = rec.get("batch_size")

@@ -23,6 +23,7 @@ os.environ.setdefault("GLOG_minloglevel", "2")   # Caffe's INFO lines off
 from racnn.cli import tool_parser  # noqa: E402
 from racnn import atomic, evaluate as ev, plots, runfolder  # noqa: E402
 from racnn.errors import RacnnError, cli_main  # noqa: E402
+from racnn.experiment import VARIANTS  # noqa: E402
 
 
 def parse_args(argv):
@@ -86,10 +87,6 @@ def _from_scores(args):  # -> [([(iteration, metrics)], out)]
     return [([(meta.get("iteration"), metrics)], out)]
 
 
-#: stage folders evaluated in a run folder (racnn.experiment.VARIANTS)
-CLASSIFIER_STAGES = ("cnn", "racnn_g", "racnn_p")
-
-
 def _stage_job(args, run, stage, out):
     if not stage.deploy:
         raise RacnnError("%s: no deploy.prototxt" % stage.dir)
@@ -114,7 +111,7 @@ def _jobs(args):
     model, each into <stage>/eval; a stage folder: that stage."""
     if args.run:
         run = runfolder.read_run(args.run)
-        stages = [s for s in run.stages if s.name in CLASSIFIER_STAGES and
+        stages = [s for s in run.stages if s.name in VARIANTS and
                   (s.done or s.snapshots)] or [runfolder.final_stage(run)]
         if args.out and len(stages) > 1:
             raise RacnnError("%s has %d stages to evaluate; --out needs a single stage "

@@ -18,6 +18,7 @@ os.environ.setdefault("GLOG_minloglevel", "2")   # Caffe's INFO lines off
 from racnn.cli import tool_parser  # noqa: E402
 from racnn import caffelog, plots, runfolder  # noqa: E402
 from racnn.errors import RacnnError, cli_main  # noqa: E402
+from racnn.stages import LOG  # noqa: E402
 
 
 def parse_args(argv):
@@ -33,8 +34,8 @@ def _logs(paths):
         if os.path.isdir(path):
             run = runfolder.read_run(path)
             name = os.path.basename(run.dir)
-            logs = [(os.path.join(st.dir, "train.log"), "%s_%s" % (name, st.name))
-                    for st in run.stages if os.path.isfile(os.path.join(st.dir, "train.log"))]
+            logs = [(os.path.join(st.dir, LOG), "%s_%s" % (name, st.name))
+                    for st in run.stages if os.path.isfile(os.path.join(st.dir, LOG))]
             if not logs:
                 raise RacnnError("%s: no stage folder has a train.log" % path)
             for log, label in logs:
