@@ -1,6 +1,7 @@
 """Shared test fixtures.  The suite runs inside the Caffe environment
 (``make test`` enters it through docker/run)."""
 import os
+import subprocess
 import sys
 
 import pytest
@@ -35,3 +36,37 @@ def authors_sr_weights(shared):
     if not os.path.isfile(path):
         pytest.skip("authors' SR weights not in ../shared/models")
     return path
+
+
+# ------------------------------------------- fresh processes, resize engine ---
+
+def _unchosen_env(**extra):
+    """os.environ without what chooses the resize engine and where it is
+    built (RACNN_RESIZE, RACNN_EXT_DIR, CC), plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if k not in ("RACNN_RESIZE", "RACNN_EXT_DIR", "CC")}
+    env.update(extra)
+    return env
+
+
+def _fresh_python(code, env_extra, cwd=REPO, prefix=(), args=()):
+    """``prefix python -c code args`` in a fresh process under
+    ``_unchosen_env(**env_extra)``; the CompletedProcess, text output."""
+    return subprocess.run(list(prefix) + [sys.executable, "-c", code] + list(args), cwd=cwd,
+                          env=_unchosen_env(**env_extra),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True, timeout=120)
+
+
+@pytest.fixture(scope="session")
+def unchosen_env():
+    """``unchosen_env(**extra)``: os.environ without RACNN_RESIZE,
+    RACNN_EXT_DIR and CC, plus ``extra`` (for a subprocess)."""
+    return _unchosen_env
+
+
+@pytest.fixture(scope="session")
+def fresh_python():
+    """``fresh_python(code, env_extra, cwd=REPO, prefix=(), args=())``: run
+    ``python -c code`` in a fresh process without the caller's engine choice
+    (unchosen_env) plus ``env_extra``."""
+    return _fresh_python

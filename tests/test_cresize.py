@@ -3,7 +3,8 @@ racnn/cresize.py): its portable and AVX2 paths agree bit for bit; it equals a
 double-precision reference of MATLAB's rules summed in tap order; the numpy
 engine stays within one gray level of it; RACNN_RESIZE, the compiler and the
 cache folder behave as documented; databases record the engine and hold
-exactly what degrade() gives with it."""
+exactly what degrade() gives with it.  (The Dockerfiles' kernel build:
+tests/test_env.py.)"""
 import contextlib
 import json
 import math
@@ -381,22 +382,6 @@ def test_racnn_resize_numpy_and_bogus(lib, engine_env):
         imresize(np.zeros((4, 4), np.uint8), 2)
 
 
-def _unchosen_env(**extra):
-    """os.environ without what chooses the engine and where it is built
-    (RACNN_RESIZE, RACNN_EXT_DIR, CC), plus ``extra``."""
-    env = {k: v for k, v in os.environ.items() if k not in ("RACNN_RESIZE", "RACNN_EXT_DIR", "CC")}
-    env.update(extra)
-    return env
-
-
-def _python(code, env_extra, cwd=REPO, prefix=(), args=()):
-    """``python -c code args`` in a fresh process under _unchosen_env(**env_extra)."""
-    return subprocess.run(list(prefix) + [sys.executable, "-c", code] + list(args), cwd=cwd,
-                          env=_unchosen_env(**env_extra),
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          universal_newlines=True, timeout=120)
-
-
 _NO_COMPILER = """
 import json, os, sys, warnings
 import numpy as np
@@ -416,13 +401,13 @@ print(json.dumps(out))
 """
 
 
-def test_no_compiler_c_is_an_error_auto_falls_back_once(lib, tmp_path, engine_env):
+def test_no_compiler_c_is_an_error_auto_falls_back_once(lib, tmp_path, engine_env, fresh_python):
     ext = tmp_path / "ext"
     ext.mkdir()
     cc = str(tmp_path / "no" / "such-cc")
     np.save(str(tmp_path / "checker.npy"), CHECKER)
-    res = _python(_NO_COMPILER, {"CC": cc, "RACNN_EXT_DIR": str(ext)},
-                  args=[str(tmp_path / "checker.npy")])
+    res = fresh_python(_NO_COMPILER, {"CC": cc, "RACNN_EXT_DIR": str(ext)},
+                       args=[str(tmp_path / "checker.npy")])
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout)
     # numpy asked for: no compiler needed, no warning
@@ -444,14 +429,14 @@ def test_no_compiler_c_is_an_error_auto_falls_back_once(lib, tmp_path, engine_en
     assert os.listdir(str(ext)) == []
 
 
-def test_tool_reports_an_unusable_engine_in_one_line(tmp_path):
+def test_tool_reports_an_unusable_engine_in_one_line(tmp_path, unchosen_env):
     import cv2
     photo = str(tmp_path / "p.png")
     cv2.imwrite(photo, np.full((20, 30, 3), 90, np.uint8))
     tool = [sys.executable, os.path.join(REPO, "tools", "degrade.py"), photo, "--res", "4",
             "--size", "16", "--out", str(tmp_path / "out")]
-    env = _unchosen_env(RACNN_RESIZE="c", CC=str(tmp_path / "nocc"),
-                        RACNN_EXT_DIR=str(tmp_path / "ext"))
+    env = unchosen_env(RACNN_RESIZE="c", CC=str(tmp_path / "nocc"),
+                       RACNN_EXT_DIR=str(tmp_path / "ext"))
     res = subprocess.run(tool, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          universal_newlines=True, timeout=60)
     assert res.returncode == 2, res.stderr
@@ -460,69 +445,9 @@ def test_tool_reports_an_unusable_engine_in_one_line(tmp_path):
     assert not os.path.exists(str(tmp_path / "out" / "p_lr4.png"))
 
 
-# ----------------------------------------------- cache folder, Dockerfiles ---
+# --------------------------------------------------------- cache folder ---
 
-def _dockerfile(name):
-    text = open(os.path.join(REPO, "docker", name)).read().replace("\\\n", " ")
-    return [line.strip() for line in text.splitlines()
-            if line.strip() and not line.strip().startswith("#")]
-
-
-def _kernel_run(lines):
-    runs = [line for line in lines if line.startswith("RUN ") and "RACNN_EXT_DIR=" in line]
-    assert len(runs) == 1, runs
-    return runs[0]
-
-
-def test_dockerfiles_compile_the_kernel_into_the_image():
-    """Both images compile the kernel after the package is in place, into
-    the folder their RACNN_EXT_DIR names, so `docker run` finds it."""
-    runs = []
-    for name in ("Dockerfile", "Dockerfile.gpu"):
-        lines = _dockerfile(name)
-        run = _kernel_run(lines)
-        folder = re.search(r"RACNN_EXT_DIR=(\S+)", run).group(1)
-        env = [line for line in lines if line.startswith("ENV ") and "RACNN_EXT_DIR=" in line]
-        assert len(env) == 1 and re.search(r"RACNN_EXT_DIR=%s(\s|$)" % re.escape(folder), env[0])
-        at = lines.index(run)
-        assert lines.index("COPY . /racnn") < at and lines.index("WORKDIR /racnn") < at, name
-        assert lines.index(env[0]) > at, "%s: ENV before the RUN that fills the folder" % name
-        assert "RACNN_RESIZE=c" in run        # a failed compile fails the build, loudly
-        runs.append(run)
-    assert runs[0] == runs[1]
-
-
-def test_the_dockerfile_run_line_builds_the_library_under_its_hashed_name(tmp_path):
-    """The RUN line of the Dockerfile, executed here with its folder moved
-    to a temporary one: the library lands there under its hashed name,
-    nothing half-written remains, the folder lets `docker run -u` users in,
-    and a later process loads it without compiling again."""
-    run = _kernel_run(_dockerfile("Dockerfile"))
-    folder = re.search(r"RACNN_EXT_DIR=(\S+)", run).group(1)
-    ext = str(tmp_path / "racnn-ext")
-    command = run[len("RUN "):].replace(folder, ext)
-    res = subprocess.run(["sh", "-c", command], cwd=REPO, env=_unchosen_env(), stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, universal_newlines=True, timeout=120)
-    assert res.returncode == 0, res.stdout + res.stderr
-    name = cresize.library_name(shutil.which("gcc"))
-    assert re.fullmatch(r"resize-[0-9a-f]{16}\.so", name)
-    assert os.listdir(ext) == [name]                          # no *.partial left behind
-    lib_path = os.path.join(ext, name)
-    assert os.stat(ext).st_mode & 0o1777 == 0o1777           # any uid may add a library
-    assert os.stat(lib_path).st_mode & 0o555 == 0o555
-    before = os.stat(lib_path)
-    res = _python("from racnn import cresize, degrade; lib = cresize.load(); "
-                  "print(lib._name, lib.racnn_resize_path(), degrade.resize_engine())",
-                  {"RACNN_EXT_DIR": ext, "RACNN_RESIZE": "c"})
-    assert res.returncode == 0, res.stderr
-    path, _, engine = res.stdout.split()
-    assert path == lib_path and engine == "c"
-    after = os.stat(lib_path)
-    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
-    assert os.listdir(ext) == [name]
-
-
-def test_unwritable_first_folder_falls_through_to_the_next():
+def test_unwritable_first_folder_falls_through_to_the_next(fresh_python):
     """Without RACNN_EXT_DIR the library goes to <repo>/build/ext, else
     ~/.cache/racnn/ext: with the first read-only, it lands in the second.
     Run from a copy of the package (so <repo> is ours to lock), as an
@@ -548,9 +473,9 @@ def test_unwritable_first_folder_falls_through_to_the_next():
             os.chmod(locked, 0o555)
             if os.access(locked, os.W_OK):
                 pytest.skip("permissions do not bite for this user")
-        res = _python("from racnn import cresize; print(cresize.__file__, cresize.load()._name)",
-                      {"RACNN_RESIZE": "c", "HOME": home, "PYTHONDONTWRITEBYTECODE": "1",
-                       "PYTHONPATH": ""}, cwd=repo, prefix=prefix)
+        res = fresh_python("from racnn import cresize; print(cresize.__file__, cresize.load()._name)",
+                           {"RACNN_RESIZE": "c", "HOME": home, "PYTHONDONTWRITEBYTECODE": "1",
+                            "PYTHONPATH": ""}, cwd=repo, prefix=prefix)
         assert res.returncode == 0, res.stderr
         module, loaded = res.stdout.split()
         assert module == os.path.join(repo, "racnn", "cresize.py")

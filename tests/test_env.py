@@ -1,7 +1,10 @@
-"""The environment itself: Debian's BVLC Caffe 1.0, OpenBLAS, and a real
-`caffe train` run with snapshot and resume.  Runs inside the environment."""
+"""The environment itself: Debian's BVLC Caffe 1.0, OpenBLAS, a real
+`caffe train` run with snapshot and resume, and the Dockerfiles (pinned,
+built from the repository root, compiling the resize kernel into the image).
+Runs inside the environment."""
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -12,6 +15,7 @@ import pytest
 import caffe
 from caffe.proto import caffe_pb2
 
+from racnn import cresize
 from racnn.paths import REPO
 
 
@@ -164,6 +168,62 @@ def test_dockerfiles_are_built_with_the_repository_root_as_context():
     assert re.search(r'docker build -t "\$image" -f "\$repo/docker/Dockerfile" "\$repo"\n', run)
     makefile = open(os.path.join(REPO, "Makefile")).read()
     assert re.search(r"docker build -t racnn-caffe -f docker/Dockerfile \.\n", makefile)
+
+
+def _kernel_run(lines):
+    runs = [line for line in lines if line.startswith("RUN ") and "RACNN_EXT_DIR=" in line]
+    assert len(runs) == 1, runs
+    return runs[0]
+
+
+def test_dockerfiles_compile_the_kernel_into_the_image():
+    """Both images compile the kernel after the package is in place, into
+    the folder their RACNN_EXT_DIR names, so `docker run` finds it."""
+    runs = []
+    for name in ("Dockerfile", "Dockerfile.gpu"):
+        lines = _dockerfile_instructions(os.path.join(REPO, "docker", name))
+        run = _kernel_run(lines)
+        folder = re.search(r"RACNN_EXT_DIR=(\S+)", run).group(1)
+        env = [line for line in lines if line.startswith("ENV ") and "RACNN_EXT_DIR=" in line]
+        assert len(env) == 1 and re.search(r"RACNN_EXT_DIR=%s(\s|$)" % re.escape(folder), env[0])
+        at = lines.index(run)
+        assert lines.index("COPY . /racnn") < at and lines.index("WORKDIR /racnn") < at, name
+        assert lines.index(env[0]) > at, "%s: ENV before the RUN that fills the folder" % name
+        assert "RACNN_RESIZE=c" in run        # a failed compile fails the build, loudly
+        runs.append(run)
+    assert runs[0] == runs[1]
+
+
+def test_the_dockerfile_run_line_builds_the_library_under_its_hashed_name(
+        tmp_path, unchosen_env, fresh_python):
+    """The RUN line of the Dockerfile, executed here with its folder moved
+    to a temporary one: the library lands there under its hashed name,
+    nothing half-written remains, the folder lets `docker run -u` users in,
+    and a later process loads it without compiling again."""
+    run = _kernel_run(_dockerfile_instructions(os.path.join(REPO, "docker", "Dockerfile")))
+    folder = re.search(r"RACNN_EXT_DIR=(\S+)", run).group(1)
+    ext = str(tmp_path / "racnn-ext")
+    command = run[len("RUN "):].replace(folder, ext)
+    res = subprocess.run(["sh", "-c", command], cwd=REPO, env=unchosen_env(),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         universal_newlines=True, timeout=120)
+    assert res.returncode == 0, res.stdout + res.stderr
+    name = cresize.library_name(shutil.which("gcc"))
+    assert re.fullmatch(r"resize-[0-9a-f]{16}\.so", name)
+    assert os.listdir(ext) == [name]                          # no *.partial left behind
+    lib_path = os.path.join(ext, name)
+    assert os.stat(ext).st_mode & 0o1777 == 0o1777           # any uid may add a library
+    assert os.stat(lib_path).st_mode & 0o555 == 0o555
+    before = os.stat(lib_path)
+    res = fresh_python("from racnn import cresize, degrade; lib = cresize.load(); "
+                       "print(lib._name, lib.racnn_resize_path(), degrade.resize_engine())",
+                       {"RACNN_EXT_DIR": ext, "RACNN_RESIZE": "c"})
+    assert res.returncode == 0, res.stderr
+    path, _, engine = res.stdout.split()
+    assert path == lib_path and engine == "c"
+    after = os.stat(lib_path)
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert os.listdir(ext) == [name]
 
 
 def test_provisioned_packages_match_the_provision_script():
