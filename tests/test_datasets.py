@@ -164,6 +164,8 @@ def test_flowers_fixture(shared):
         assert s.label == labels[int(s.id) - 1] - 1 and s.box is None
         assert os.path.basename(s.path) == "image_%05d.jpg" % int(s.id)
     assert train.label_range() == (0, 4)
+    # use_boxes is accepted (and ignored: no boxes) like cars' and cub's
+    assert datasets.load("flowers", root, "test", use_boxes=False).samples == test.samples
 
 
 def test_flowers_classes_txt(shared, tmp_path):
@@ -236,6 +238,8 @@ def test_folder_split_folders_and_plain_tree(tmp_path):
         datasets.load("folder", root, "val")
     plain = datasets.load("folder", os.path.join(root, "train"), "all")
     assert plain.class_names == ["a", "b", "c"] and len(plain) == 6
+    # use_boxes is accepted (and ignored: no boxes) like cars' and cub's
+    assert datasets.load("folder", root, "test", use_boxes=False).samples == test.samples
 
 
 def test_folder_reads_synthetic_dataset(tmp_path):

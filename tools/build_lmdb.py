@@ -52,15 +52,13 @@ def parser():
 def main(argv=None):
     args = parser().parse_args(argv)
     from racnn import datasets
-    opts = {"use_boxes": False} if args.no_boxes and datasets.canonical_format(
-        args.dataset) in ("cars", "cub") else {}
-    ds = datasets.load(args.dataset, args.root, args.split, **opts)
-    m = db.build_classification_db(ds, args.split, args.res, args.out, size=args.size,
+    ds = datasets.load(args.dataset, args.root, args.split, use_boxes=not args.no_boxes)
+    out = args.out or specs.db_path(ds.name, args.split, args.res, args.size, args.kernel)
+    m = db.build_classification_db(ds, args.split, args.res, out, size=args.size,
                                    kernel=args.kernel, skip_bad=args.skip_bad, seed=args.seed,
                                    encoded=False if args.encoded == "none" else args.encoded,
                                    limit=args.limit, workers=args.workers,
                                    overwrite=args.overwrite)
-    out = args.out or specs.db_path(ds.name, args.split, args.res, args.size, args.kernel)
     print("%s: %d images, %d classes (labels %d..%d), r%d s%d %s%s%s"
           % (out, m["count"], m["num_classes"], m["label_min"], m["label_max"], m["res"],
              m["size"], m["kernel"],

@@ -143,7 +143,9 @@ def load(fmt, root, split, check_files=True, **opts):
     """Load ``split`` of the dataset in format ``fmt`` found at ``root``.
 
     With ``check_files`` (default) every image must exist; otherwise only
-    the metadata files are read.  Extra ``opts`` go to the adapter."""
+    the metadata files are read.  Extra ``opts`` go to the adapter; every
+    adapter takes ``use_boxes`` (default True: crop to the official boxes;
+    ignored by ``flowers`` and ``folder``, which have none)."""
     import importlib
     key = canonical_format(fmt)
     if not os.path.isdir(root):

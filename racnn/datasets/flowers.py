@@ -24,7 +24,9 @@ SPLITS = {"train": ("trnid", "valid"), "trainonly": ("trnid",), "val": ("valid",
           "test": ("tstid",), "all": ("trnid", "valid", "tstid")}
 
 
-def load(root, split):
+def load(root, split, use_boxes=True):
+    """``use_boxes`` is accepted like the other adapters' and ignored: there
+    are no boxes."""
     check_split(split, tuple(SPLITS), "flowers")
     labels_path = require_file(root, "imagelabels.mat", "flowers", LAYOUT)
     setid_path = require_file(root, "setid.mat", "flowers", LAYOUT)

@@ -26,7 +26,9 @@ def _class_dirs(folder):
                   if os.path.isdir(os.path.join(folder, d)) and not d.startswith("."))
 
 
-def load(root, split):
+def load(root, split, use_boxes=True):
+    """``use_boxes`` is accepted like the other adapters' and ignored: there
+    are no boxes."""
     root = os.path.abspath(root)
     names_file, names = read_class_names(root)
     if names is not None and len(set(names)) != len(names):
