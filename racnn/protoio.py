@@ -1,4 +1,5 @@
-"""Reading Caffe's text prototxt files (nets and solvers) with one clear error."""
+"""Caffe's text prototxt files (nets and solvers): reading them with one clear
+error, and the text they are written as."""
 import os
 
 from .errors import RacnnError
@@ -30,3 +31,14 @@ def read_solver(path):
     """The SolverParameter of a solver prototxt."""
     from caffe.proto import caffe_pb2
     return read_prototxt(path, caffe_pb2.SolverParameter())
+
+
+def proto_text(message, header=()):
+    """Text of a protobuf message (net or solver) with ``# `` header lines
+    (Caffe's text parser accepts comments).  Floats are printed with 7
+    significant digits, so float32 values such as 0.1 read as written instead
+    of 0.10000000149011612."""
+    from google.protobuf import text_format
+    lines = ["# " + line if line else "#" for line in header]
+    body = text_format.MessageToString(message, float_format=".7g")
+    return "".join(line + "\n" for line in lines) + body

@@ -10,7 +10,7 @@ from caffe.proto import caffe_pb2
 
 from .atomic import write_text
 from .errors import RacnnError
-from .nets.build import proto_text
+from .protoio import proto_text
 
 #: stage 1, RSRCNN_train/RSRCNN_solver.prototxt of the release (PAPER.md)
 STAGE1 = (

@@ -13,7 +13,8 @@ from google.protobuf import text_format
 from racnn import specs
 from racnn.errors import RacnnError
 from racnn.nets import build_net, build_sr_deploy, build_sr_pretrain, last_layer_name, layout
-from racnn.nets import net_text, new_layers, param_layer_names
+from racnn.nets import new_layers, param_layer_names
+from racnn.protoio import proto_text
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -261,6 +262,6 @@ def test_written_text_reads_back_to_the_same_net():
             proto = build_net(backbone, 10, dataset="x", racnn=True, mults=mults, mean=True,
                               train_source="a", test_source="b")
             back = caffe_pb2.NetParameter()
-            text_format.Merge(net_text(proto, ["header"]), back)
+            text_format.Merge(proto_text(proto, ["header"]), back)
             assert back == proto
-            assert "0.10000000149011612" not in net_text(proto)
+            assert "0.10000000149011612" not in proto_text(proto)

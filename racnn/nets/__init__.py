@@ -12,11 +12,11 @@ Main entry points::
 """
 from . import layout, presets
 from .build import (BACKBONE_MODULES, DEFAULT_BATCH, IMAGENET_MEAN_BGR, build_net,
-                    build_sr_deploy, build_sr_pretrain, last_layer_name, net_text,
-                    new_layers, param_layer_names, write_net)
+                    build_sr_deploy, build_sr_pretrain, last_layer_name, new_layers,
+                    param_layer_names, write_net)
 from .sr_front import OUTPUT as SR_OUTPUT
 from .sr_front import SR_NAMES
 
 __all__ = ["layout", "presets", "build_net", "build_sr_pretrain", "build_sr_deploy",
-           "last_layer_name", "new_layers", "param_layer_names", "net_text", "write_net",
+           "last_layer_name", "new_layers", "param_layer_names", "write_net",
            "BACKBONE_MODULES", "DEFAULT_BATCH", "IMAGENET_MEAN_BGR", "SR_NAMES", "SR_OUTPUT"]

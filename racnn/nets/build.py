@@ -8,11 +8,11 @@ import caffe
 from caffe import layers as L
 from caffe import params as P
 from caffe.proto import caffe_pb2
-from google.protobuf import text_format
 
 from .. import specs
 from ..atomic import write_text
 from ..errors import RacnnError
+from ..protoio import proto_text
 from . import alexnet, googlenet, presets, tiny, vgg16
 from .sr_front import SR_NAMES, add_sr_front
 
@@ -211,23 +211,8 @@ def new_layers(backbone, dataset=None, *, racnn=False, sr_init="g", aux_heads=Fa
     return tuple(new)
 
 
-def proto_text(message, header=()):
-    """Text of a protobuf message (net or solver) with ``# `` header lines
-    (Caffe's text parser accepts comments).  Floats are printed with 7
-    significant digits, so float32 values such as 0.1 read as written instead
-    of 0.10000000149011612."""
-    lines = ["# " + line if line else "#" for line in header]
-    body = text_format.MessageToString(message, float_format=".7g")
-    return "".join(line + "\n" for line in lines) + body
-
-
-def net_text(proto, header=()):
-    """Text of a NetParameter with a header comment."""
-    return proto_text(proto, header)
-
-
 def write_net(proto, path, header=()):
     """Atomically write ``proto`` as text to ``path`` with a header comment."""
-    write_text(path, net_text(proto, header))
+    write_text(path, proto_text(proto, header))
     return path
 
