@@ -80,14 +80,14 @@ def shuffled(samples, seed, limit=None):
     return out
 
 
-def _as_dataset(dataset, split, root, check_files=True):
+def _as_dataset(dataset, split, root):
     if isinstance(dataset, datasets_mod.Dataset):
         if split is not None and split != dataset.split:
             raise RacnnError("dataset object is the %r split, not %r" % (dataset.split, split))
         return dataset
     if root is None:
         raise RacnnError("building a %s database needs the dataset's root folder" % dataset)
-    return datasets_mod.load(dataset, root, split, check_files=check_files)
+    return datasets_mod.load(dataset, root, split)
 
 
 def build_classification_db(dataset, split=None, res=specs.DEFAULT_RES, out=None,
@@ -99,7 +99,7 @@ def build_classification_db(dataset, split=None, res=specs.DEFAULT_RES, out=None
 
     ``out`` defaults to ``specs.db_path(dataset.name, split, res, size,
     kernel)``.  Returns the manifest."""
-    from .db import base_manifest, write_datums
+    from .db import write_datums
     check_kernel(kernel)
     res, size = int(res), int(size)
     if not (1 <= res <= size):
@@ -117,8 +117,8 @@ def build_classification_db(dataset, split=None, res=specs.DEFAULT_RES, out=None
                                            encoded=encoded, skip_bad=skip_bad),
                          samples, workers, item_bytes=3 * size * size + 64)  # raw; encoded: less
 
-    manifest = base_manifest(
-        "classification", dataset=ds.name, format=ds.fmt, split=split, res=res, size=size,
+    manifest = dict(       # write_datums adds the DESIGN.md keys left unset
+        kind="classification", dataset=ds.name, format=ds.fmt, split=split, res=res, size=size,
         kernel=kernel, resize_engine=engine, num_classes=ds.num_classes,
         class_names=ds.class_names,
         source_root=ds.root, source_hash=ds.source_hash(), source_count=len(ds.samples),

@@ -91,7 +91,7 @@ def build_sr_patch_db(images, out=None, res=specs.SR_LR_RES, size=specs.SR_HR_SI
     Dataset); ``max_images`` takes a seeded sample of that many images (the
     released script samples 500).  ``out`` defaults to ``specs.sr_db_path``.
     Returns the manifest."""
-    from .db import base_manifest, write_datums
+    from .db import write_datums
     check_kernel(kernel)
     res, size, patch, stride = int(res), int(size), int(patch), int(stride)
     if not 1 <= res <= size or stride < 1:
@@ -121,8 +121,8 @@ def build_sr_patch_db(images, out=None, res=specs.SR_LR_RES, size=specs.SR_HR_SI
 
     is_ds = isinstance(images, datasets_mod.Dataset)
     base = images.root if is_ds else (images if isinstance(images, str) else "/")
-    manifest = base_manifest(
-        "sr_patches", dataset=images.name if is_ds else os.path.basename(str(base).rstrip("/")),
+    manifest = dict(       # write_datums adds the DESIGN.md keys left unset
+        kind="sr_patches", dataset=images.name if is_ds else os.path.basename(str(base).rstrip("/")),
         split=images.split if is_ds else None, res=res, size=size,
         patch=patch, stride=stride, kernel=kernel, resize_engine=engine, num_classes=None,
         class_names=None,
