@@ -79,7 +79,7 @@ class Audit(object):
     __str__ = format
 
 
-def _blob_shape(blob):
+def blob_shape(blob):
     """Shape of a BlobProto: ``shape`` when present, else the legacy 4-D
     num/channels/height/width."""
     if blob.HasField("shape"):
@@ -131,8 +131,8 @@ def _shapes_match(target, blob):
     """Caffe's Blob::ShapeEquals: exact shape, or legacy 4-D dims equal to
     the target padded with leading 1s."""
     if blob.HasField("shape"):
-        return tuple(target) == _blob_shape(blob)
-    return len(target) <= 4 and (1,) * (4 - len(target)) + tuple(target) == _blob_shape(blob)
+        return tuple(target) == blob_shape(blob)
+    return len(target) <= 4 and (1,) * (4 - len(target)) + tuple(target) == blob_shape(blob)
 
 
 def read_caffemodel(path):
@@ -174,7 +174,7 @@ def _plan(net, caffemodels):
                 if not _shapes_match(target.data.shape, blob):
                     raise RacnnError(
                         "shape mismatch in layer %r blob %d: %s has %s, the net expects %s"
-                        % (name, index, path, "x".join(map(str, _blob_shape(blob))),
+                        % (name, index, path, "x".join(map(str, blob_shape(blob))),
                            "x".join(map(str, target.data.shape))))
                 plan[(name, index)] = (path, blob)
     return plan, ignored
