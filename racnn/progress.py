@@ -4,17 +4,12 @@ RACNN_PROGRESS is not set."""
 import os
 import sys
 
-try:
-    from tqdm import tqdm as _tqdm
-except ImportError:  # pragma: no cover - tqdm is part of the environment
-    _tqdm = None
+from tqdm import tqdm
 
 
 def progress(iterable=None, total=None, desc=None, unit="it", **kwargs):
     """Wrap ``iterable`` in a progress bar showing rate and ETA."""
     disable = bool(os.environ.get("RACNN_NO_PROGRESS")) or (
         not sys.stderr.isatty() and not os.environ.get("RACNN_PROGRESS"))
-    if _tqdm is None:
-        return iterable
-    return _tqdm(iterable, total=total, desc=desc, unit=unit, disable=disable,
-                 file=sys.stderr, dynamic_ncols=True, mininterval=0.5, **kwargs)
+    return tqdm(iterable, total=total, desc=desc, unit=unit, disable=disable,
+                file=sys.stderr, dynamic_ncols=True, mininterval=0.5, **kwargs)
