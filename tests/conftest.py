@@ -38,7 +38,42 @@ def authors_sr_weights(shared):
     return path
 
 
-# ------------------------------------------- fresh processes, resize engine ---
+# ---------------------------------------------------------- resize engine ---
+
+@pytest.fixture(scope="module")
+def lib():
+    """The compiled resize library as this process loads it
+    (RACNN_RESIZE=auto).  The environment has gcc: a missing library is a
+    failure, not a skip."""
+    from racnn import cresize
+    saved = os.environ.pop("RACNN_RESIZE", None)
+    try:
+        lib = cresize.load()
+    finally:
+        if saved is not None:
+            os.environ["RACNN_RESIZE"] = saved
+    assert lib is not None, "the compiled resize kernel did not load (see the RacnnWarning)"
+    return lib
+
+
+@pytest.fixture
+def engine_env(monkeypatch):
+    """``engine_env(name)`` sets RACNN_RESIZE for the rest of the test."""
+    return lambda name: monkeypatch.setenv("RACNN_RESIZE", name)
+
+
+@pytest.fixture(scope="session")
+def checker():
+    """A 30x40 0/255 checkerboard (uint8, read-only): its resized values are
+    exact rounding ties, where the compiled engine (double) and the numpy one
+    (float32) part."""
+    import numpy as np
+    board = (np.indices((30, 40)).sum(0) % 2 * 255).astype(np.uint8)
+    board.flags.writeable = False
+    return board
+
+
+# ------------------------------------------------------- fresh processes ---
 
 def _unchosen_env(**extra):
     """os.environ without what chooses the resize engine and where it is
