@@ -147,14 +147,20 @@ def custom_files(out_dir, backbone, num_classes, name, train_lmdb, test_lmdb,
     return out
 
 
+def _on_disk(path):
+    """The text of ``path``, or None when there is no such file."""
+    if not os.path.isfile(path):
+        return None
+    with open(path) as fh:
+        return fh.read()
+
+
 def write_files(files):
     """Write files whose content differs; return the paths written."""
     written = []
     for path, text in sorted(files.items()):
-        if os.path.isfile(path):
-            with open(path) as fh:
-                if fh.read() == text:
-                    continue
+        if _on_disk(path) == text:
+            continue
         write_text(path, text)
         written.append(path)
     return written
@@ -167,12 +173,11 @@ def check(root=None):
     base = paths.REPO if root is None else root
     bad = []
     for path, text in sorted(files.items()):
-        if not os.path.isfile(path):
+        old = _on_disk(path)
+        if old is None:
             bad.append(path + " (missing)")
-            continue
-        with open(path) as fh:
-            if fh.read() != text:
-                bad.append(path + " (differs)")
+        elif old != text:
+            bad.append(path + " (differs)")
     for top in ("prototxt", "solvers"):
         for dirpath, _, names in os.walk(os.path.join(base, top)):
             for fname in names:
