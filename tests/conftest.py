@@ -1,8 +1,11 @@
 """Shared test fixtures.  The suite runs inside the Caffe environment
 (``make test`` enters it through docker/run)."""
+import collections
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -14,6 +17,37 @@ os.environ.setdefault("GLOG_minloglevel", "2")   # keep pycaffe quiet
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 from racnn.paths import REPO, shared_dir  # noqa: E402
+
+
+Unprivileged = collections.namedtuple("Unprivileged", "top prefix uid")
+
+
+@pytest.fixture
+def unprivileged():
+    """``(top, prefix, uid)`` for running a program as an unprivileged user:
+    ``top`` a fresh folder under /tmp that every user may enter (the
+    checkout and pytest's tmp_path may be private to root); ``prefix`` the
+    command prefix that drops to uid/gid 65534 when we are root (root writes
+    anywhere), with ``uid`` 65534, or ``[]`` and None when we are not root.
+    Skips when we are root without setpriv.  Afterwards every folder under
+    ``top`` is made writable again, then ``top`` is deleted."""
+    prefix, uid = [], None
+    if os.geteuid() == 0:
+        if shutil.which("setpriv") is None:
+            pytest.skip("root, and no setpriv to drop privileges: permissions do not bite")
+        uid = 65534
+        prefix = ["setpriv", "--reuid", str(uid), "--regid", str(uid), "--clear-groups"]
+    top = tempfile.mkdtemp(prefix="racnn-unprivileged-", dir="/tmp")
+    try:
+        os.chmod(top, 0o755)
+        yield Unprivileged(top, prefix, uid)
+    finally:
+        for folder, subfolders, _ in os.walk(top):      # top-down: fixed before entered
+            for name in subfolders:
+                path = os.path.join(folder, name)
+                if not os.path.islink(path):
+                    os.chmod(path, os.stat(path).st_mode | 0o700)
+        shutil.rmtree(top, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

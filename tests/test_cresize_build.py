@@ -8,7 +8,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 
 import numpy as np
 import pytest
@@ -101,48 +100,36 @@ def test_tool_reports_an_unusable_engine_in_one_line(tmp_path, unchosen_env):
 
 # --------------------------------------------------------- cache folder ---
 
-def test_unwritable_first_folder_falls_through_to_the_next(fresh_python):
+def test_unwritable_first_folder_falls_through_to_the_next(fresh_python, unprivileged):
     """Without RACNN_EXT_DIR the library goes to <repo>/build/ext, else
     ~/.cache/racnn/ext: with the first read-only, it lands in the second.
     Run from a copy of the package (so <repo> is ours to lock), as an
     unprivileged user when we are root (root writes anywhere)."""
-    prefix = []
-    if os.geteuid() == 0:
-        if shutil.which("setpriv") is None:
-            pytest.skip("root, and no setpriv to drop privileges: permissions do not bite")
-        prefix = ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"]
-    top = tempfile.mkdtemp(prefix="racnn-ext-test-", dir="/tmp")
-    try:
-        os.chmod(top, 0o755)
-        repo = os.path.join(top, "repo")
-        shutil.copytree(os.path.join(REPO, "racnn"), os.path.join(repo, "racnn"),
-                        ignore=shutil.ignore_patterns("__pycache__"))
-        locked = os.path.join(repo, "build", "ext")
-        os.makedirs(locked)
-        home = os.path.join(top, "home")
-        os.makedirs(home)
-        if prefix:
-            os.chown(home, 65534, 65534)
-        else:
-            os.chmod(locked, 0o555)
-            if os.access(locked, os.W_OK):
-                pytest.skip("permissions do not bite for this user")
-        res = fresh_python("from racnn import cresize; print(cresize.__file__, cresize.load()._name)",
-                           {"RACNN_RESIZE": "c", "HOME": home, "PYTHONDONTWRITEBYTECODE": "1",
-                            "PYTHONPATH": ""}, cwd=repo, prefix=prefix)
-        assert res.returncode == 0, res.stderr
-        module, loaded = res.stdout.split()
-        assert module == os.path.join(repo, "racnn", "cresize.py")
-        want = os.path.join(home, ".cache", "racnn", "ext",
-                            cresize.library_name(shutil.which("gcc")))
-        assert loaded == want
-        assert os.listdir(locked) == []
-        assert os.listdir(os.path.dirname(want)) == [os.path.basename(want)]
-    finally:
-        locked = os.path.join(top, "repo", "build", "ext")
-        if os.path.isdir(locked):
-            os.chmod(locked, 0o755)
-        shutil.rmtree(top, ignore_errors=True)
+    top = unprivileged.top
+    repo = os.path.join(top, "repo")
+    shutil.copytree(os.path.join(REPO, "racnn"), os.path.join(repo, "racnn"),
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    locked = os.path.join(repo, "build", "ext")
+    os.makedirs(locked)
+    home = os.path.join(top, "home")
+    os.makedirs(home)
+    if unprivileged.uid is not None:
+        os.chown(home, unprivileged.uid, unprivileged.uid)
+    else:
+        os.chmod(locked, 0o555)
+        if os.access(locked, os.W_OK):
+            pytest.skip("permissions do not bite for this user")
+    res = fresh_python("from racnn import cresize; print(cresize.__file__, cresize.load()._name)",
+                       {"RACNN_RESIZE": "c", "HOME": home, "PYTHONDONTWRITEBYTECODE": "1",
+                        "PYTHONPATH": ""}, cwd=repo, prefix=unprivileged.prefix)
+    assert res.returncode == 0, res.stderr
+    module, loaded = res.stdout.split()
+    assert module == os.path.join(repo, "racnn", "cresize.py")
+    want = os.path.join(home, ".cache", "racnn", "ext",
+                        cresize.library_name(shutil.which("gcc")))
+    assert loaded == want
+    assert os.listdir(locked) == []
+    assert os.listdir(os.path.dirname(want)) == [os.path.basename(want)]
 
 
 # ------------------------------------------------------------- databases ---

@@ -4,7 +4,6 @@ exercised by every `make test` on a fresh machine.)"""
 import os
 import shutil
 import subprocess
-import tempfile
 
 from racnn.paths import REPO
 
@@ -46,24 +45,18 @@ def test_unknown_backend_is_named(tmp_path):
     assert "RACNN_BACKEND must be docker or rootfs, not 'podman'" in res.stderr
 
 
-def test_rootfs_without_root_says_what_to_do():
-    # A copy of docker/run in a folder an unprivileged user can reach (the
-    # checkout and pytest's tmp_path may be private to root).
-    top = tempfile.mkdtemp(prefix="racnn-nonroot-", dir="/tmp")
-    try:
-        os.chmod(top, 0o755)
-        os.makedirs(os.path.join(top, "repo", "docker"))
-        for name in ("run", "provision.sh"):
-            shutil.copy2(os.path.join(REPO, "docker", name), os.path.join(top, "repo", "docker", name))
-        env = {"RACNN_ENV_MARKER": os.path.join(top, "no-marker"), "RACNN_BACKEND": "rootfs",
-               "RACNN_CACHE": os.path.join(top, "cache")}
-        res = subprocess.run(
-            ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups",
-             os.path.join(top, "repo", "docker", "run"), "true"],
-            env=dict(env, PATH=os.environ["PATH"], HOME="/nonexistent"),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=60)
-    finally:
-        shutil.rmtree(top, ignore_errors=True)
+def test_rootfs_without_root_says_what_to_do(unprivileged):
+    # A copy of docker/run in a folder an unprivileged user can reach, run as one.
+    top = unprivileged.top
+    os.makedirs(os.path.join(top, "repo", "docker"))
+    for name in ("run", "provision.sh"):
+        shutil.copy2(os.path.join(REPO, "docker", name), os.path.join(top, "repo", "docker", name))
+    env = {"RACNN_ENV_MARKER": os.path.join(top, "no-marker"), "RACNN_BACKEND": "rootfs",
+           "RACNN_CACHE": os.path.join(top, "cache")}
+    res = subprocess.run(
+        unprivileged.prefix + [os.path.join(top, "repo", "docker", "run"), "true"],
+        env=dict(env, PATH=os.environ["PATH"], HOME="/nonexistent"),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=60)
     assert res.returncode == 2, res.stderr
     assert "needs root" in res.stderr and "sudo docker/run true" in res.stderr
     assert "Traceback" not in res.stderr and res.stderr.count("docker/run:") == 1
