@@ -43,13 +43,11 @@ class Audit(object):
         raise KeyError((layer, index))
 
     def loaded_from(self, path):
-        """Layers (at least one blob) loaded from ``path``."""
-        return sorted({r.layer for r in self.rows if r.source == path},
-                      key=[r.layer for r in self.rows].index)
+        """Layers (at least one blob) loaded from ``path``, in net order."""
+        return list(dict.fromkeys(r.layer for r in self.rows if r.source == path))
 
     def new_layers(self):
-        return sorted({r.layer for r in self.rows if r.source == NEW},
-                      key=[r.layer for r in self.rows].index)
+        return list(dict.fromkeys(r.layer for r in self.rows if r.source == NEW))
 
     def to_dict(self):
         """JSON-ready form (for a run folder)."""
