@@ -201,11 +201,12 @@ def new_layers(backbone, dataset=None, *, racnn=False, sr_init="g", aux_heads=Fa
                       phase="train_val", aux_heads=aux_heads, last_layer=last_layer,
                       train_source="unused", test_source="unused")
     names = param_layer_names(proto)
-    last = last_layer or last_layer_name(bname, dataset)
-    new = [name for name in names if name == last or
-           (aux_heads and name == googlenet.aux_classifier_name(name.split("/")[0], last))]
     if bname == "tiny":
         new = [name for name in names if name not in SR_NAMES]
+    else:
+        last = last_layer or last_layer_name(bname, dataset)
+        new = [name for name in names if name == last or
+               (aux_heads and name == googlenet.aux_classifier_name(name.split("/")[0], last))]
     if racnn and sr_init == "g":
         new = list(SR_NAMES) + new
     return tuple(new)
