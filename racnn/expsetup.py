@@ -162,26 +162,28 @@ class Experiment(object):
                     {"train": cfg["stage2_batch"], "test": cfg["test_batch"]},
                     cfg["stage2_epochs"], data["train_count"], "stage2", data["test_count"],
                     [(src["deploy"], "deploy.prototxt")])
-        weights = None
-        if stages.read_done(d) is None and stages.newest_solverstate(d) is None:
+
+        def init_weights():       # run_stage calls it only when starting afresh
             files = [w for w in [backbone] + ([sr] if variant == "racnn_p" else []) if w]
+            if not files:
+                return None
             train_val = os.path.join(d, "train_val.prototxt")
-            if files:
-                new = expdata.expected_new(cfg, variant, train_val, bool(backbone),
-                                           bool(sr and variant == "racnn_p"))
-                swap = variant == "racnn_p" and cfg["sr_weights"] == "authors"
-                weights = os.path.join(d, "init.caffemodel")
-                audit = init_caffemodel(train_val, files, weights, expected_new=new,
-                                        swap_sr_rgb_to_bgr=swap)
-                with open(os.path.join(d, "init_audit.txt"), "w") as fh:
-                    fh.write(audit.format() + "\n")
-                with open(os.path.join(d, "init_audit.json"), "w") as fh:
-                    json.dump(audit.to_dict(), fh, indent=1)
-                stages.log_line(os.path.join(d, stages.LOG), "%s: initialised from %s "
-                                "(audit: init_audit.txt; new: %s)" % (
-                                    variant, ", ".join(files), ", ".join(audit.new_layers())
-                                    or "nothing"), echo=self.echo)
-        return self._train(variant, weights)
+            new = expdata.expected_new(cfg, variant, train_val, bool(backbone),
+                                       bool(sr and variant == "racnn_p"))
+            swap = variant == "racnn_p" and cfg["sr_weights"] == "authors"
+            weights = os.path.join(d, "init.caffemodel")
+            audit = init_caffemodel(train_val, files, weights, expected_new=new,
+                                    swap_sr_rgb_to_bgr=swap)
+            with open(os.path.join(d, "init_audit.txt"), "w") as fh:
+                fh.write(audit.format() + "\n")
+            with open(os.path.join(d, "init_audit.json"), "w") as fh:
+                json.dump(audit.to_dict(), fh, indent=1)
+            stages.log_line(os.path.join(d, stages.LOG), "%s: initialised from %s "
+                            "(audit: init_audit.txt; new: %s)" % (
+                                variant, ", ".join(files), ", ".join(audit.new_layers())
+                                or "nothing"), echo=self.echo)
+            return weights
+        return self._train(variant, init_weights)
 
     # -------------------------------------------------------- evaluation
     def evaluate(self, name, db=None):

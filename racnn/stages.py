@@ -138,8 +138,9 @@ def run_stage(stage_dir, weights=None, gpu=None, echo=False, caffe="caffe"):
     """Train the stage in ``stage_dir`` (solver.prototxt + train_val.prototxt
     already there) to its ``max_iter``; return the final model's path.
 
-    ``weights``: a caffemodel to start from (``--weights``), ignored when
-    resuming.  ``gpu``: Caffe's ``--gpu`` value (``0``, ``0,1``, ``all``) or
+    ``weights``: a caffemodel to start from (``--weights``), or a function
+    returning one (or None), called only when the stage starts afresh;
+    ignored when resuming.  ``gpu``: Caffe's ``--gpu`` value (``0``, ``0,1``, ``all``) or
     None for CPU.  ``echo``: print Caffe's output as well (else a progress bar).
     """
     stage_dir = os.path.abspath(stage_dir)
@@ -166,11 +167,14 @@ def run_stage(stage_dir, weights=None, gpu=None, echo=False, caffe="caffe"):
         start_iter = resume[0]
         cmd += ["--snapshot", os.path.relpath(resume[1], stage_dir)]
         what = "resuming from iteration %d (%s)" % resume
-    elif weights:
-        cmd += ["--weights", os.path.abspath(weights)]
-        what = "starting from %s" % weights
     else:
-        what = "starting from the fillers"
+        if callable(weights):
+            weights = weights()
+        if weights:
+            cmd += ["--weights", os.path.abspath(weights)]
+            what = "starting from %s" % weights
+        else:
+            what = "starting from the fillers"
     if gpu not in (None, ""):
         cmd += ["--gpu", str(gpu)]
     log_line(log, "%s: %s; %d iterations in all" % (name, what, max_iter), echo=True)
