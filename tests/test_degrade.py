@@ -10,6 +10,8 @@ import pytest
 from racnn.degrade import degrade, imresize
 from racnn.errors import RacnnError
 
+from _matlab_rules import matlab_weights, mirror, reference
+
 
 @pytest.fixture(autouse=True, params=["c", "numpy"])
 def engine(request, monkeypatch):
@@ -30,15 +32,10 @@ def keys(t):
     return 0.0
 
 
-def mirror(j, n):
-    """Symmetric padding of a 1-based index by repeated reflection."""
-    while j < 1 or j > n:
-        j = 1 - j if j < 1 else 2 * n + 1 - j
-    return j
-
-
 def resize_1d_by_hand(values, out_len, scale=None):
-    """One dimension, floats, no rounding: the rules of issue 4 as loops."""
+    """One dimension, floats, no rounding: the rules of issue 4 as loops
+    (its own cubic, ``t ** 3``, and a wider tap range than MATLAB's, the
+    extra taps weighing 0; mirror from tests/_matlab_rules.py)."""
     n = len(values)
     s = out_len / n if scale is None else scale
     out = []
@@ -213,29 +210,15 @@ def test_bad_arguments():
 
 
 def test_real_photo_matches_double_precision_rules(shared):
-    """The whole degrade() chain on a real photo against the hand rules in
-    double precision (weight matrices built from resize_1d_by_hand, MATLAB
+    """The whole degrade() chain on a real photo against MATLAB's rules in
+    double precision (tests/_matlab_rules.reference: tap-order sums, MATLAB
     rounding after each dimension): the float32 engine may differ by one
     gray level where a value lies within ~1e-4 of a rounding tie, nowhere more."""
     from racnn import datasets
     ds = datasets.load("cub", os.path.join(shared, "data", "cub_mini"), "test")
     img = datasets.read_image(ds.samples[0].path)[40:190, 60:260]     # 150 x 200, real texture
-
-    def matrix(n_in, n_out):
-        return np.array([resize_1d_by_hand(list(np.eye(n_in)[j]), n_out)
-                         for j in range(n_in)]).T                      # n_out x n_in
-
-    def rnd(x):
-        return np.floor(np.clip(x, 0, 255) + 0.5)
-
-    def reference(a, h, w):
-        a = a.astype(np.float64)
-        rows = lambda a: rnd(np.einsum("oi,iwc->owc", matrix(a.shape[0], h), a))  # noqa: E731
-        cols = lambda a: rnd(np.einsum("oi,hic->hoc", matrix(a.shape[1], w), a))  # noqa: E731
-        return rows(cols(a)) if w / a.shape[1] < h / a.shape[0] else cols(rows(a))
-
-    hr = reference(img, 64, 64)
-    want = reference(reference(hr, 20, 20), 64, 64)
+    hr = reference(img, (64, 64), matlab_weights)
+    want = reference(reference(hr, (20, 20), matlab_weights), (64, 64), matlab_weights)
     lr_got, hr_got = degrade(img, 20, 64, return_hr=True)
     for got, ref in ((hr_got, hr), (lr_got, want)):
         diff = np.abs(got.astype(int) - ref.astype(int))
