@@ -14,7 +14,7 @@ import argparse
 
 from racnn.cli import tool_parser
 from racnn import paths, specs
-from racnn.errors import RacnnError, cli_main
+from racnn.errors import cli_main
 from racnn.nets import generate, layout, presets
 
 
@@ -82,8 +82,6 @@ def main(argv=None):
         print("prototxt/ and solvers/ are up to date")
         return
     if args.custom:
-        if args.num_classes < 2:
-            raise RacnnError("--num-classes must be at least 2")
         net_kw = {k: v for k, v in (("batch_size", args.batch_size),
                                     ("test_batch_size", args.test_batch_size),
                                     ("crop_size", args.crop_size)) if v}
