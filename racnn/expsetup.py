@@ -39,15 +39,12 @@ class Experiment(object):
         cfg = self.cfg
         plan = stage_plan(cfg)
         inputs = expdata.check_inputs(cfg, plan)          # fail fast, before any work
-        old = runfolder.load_config(self.run_dir)
-        if old:                                           # keep what earlier attempts recorded
-            for key in ("paths", "stages", "results"):
-                self.record[key].update(old.get(key) or {})
-        runfolder.prepare(self.run_dir, self.record,
-                          [k for k in DEFAULTS if k not in VOLATILE])
+        version = runfolder.prepare(self.run_dir, self.record,
+                                    [k for k in DEFAULTS if k not in VOLATILE],
+                                    keep=("paths", "stages", "results"))
         self.gpu = expdata.usable_gpu(cfg["gpu"])
         self.log("experiment %s: stages %s; code %s" % (
-            os.path.basename(self.run_dir), ", ".join(plan), runfolder.code_version()))
+            os.path.basename(self.run_dir), ", ".join(plan), version))
         with open(os.path.join(self.run_dir, "experiment.log"), "a") as fh:
             fh.write("configuration (config.json):\n%s\n" % json.dumps(
                 {k: cfg[k] for k in DEFAULTS}, indent=1, sort_keys=True))

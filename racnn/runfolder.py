@@ -137,10 +137,13 @@ def save_config(run_dir, config):
                       json.dumps(config, indent=1, sort_keys=True) + "\n")
 
 
-def prepare(run_dir, config, compare_keys):
+def prepare(run_dir, config, compare_keys, keep=()):
     """Create ``run_dir`` (or reuse it): write VERSION and config.json.  A
     folder made with another configuration (any of ``compare_keys``
-    differs) is an error naming the differences, never silently mixed."""
+    differs) is an error naming the differences, never silently mixed.
+    The dict entries ``keep`` of an earlier config.json (what earlier
+    attempts recorded) are merged into ``config`` first.  Returns the code
+    version."""
     os.makedirs(run_dir, exist_ok=True)
     old = load_config(run_dir)
     if old is not None:
@@ -149,15 +152,19 @@ def prepare(run_dir, config, compare_keys):
         if diff:
             raise RacnnError("%s was made with another configuration (%s); use another "
                              "--run-dir or delete that folder" % (run_dir, "; ".join(diff)))
+        for key in keep:
+            config[key].update(old.get(key) or {})
     version = code_version()
+    lines = [version]
     vpath = os.path.join(run_dir, "VERSION")
     if os.path.isfile(vpath):
         with open(vpath) as fh:
             previous = fh.read().strip().splitlines()
         if previous and previous[-1] != version:
-            version = "\n".join(previous + [version])   # a resumed run: every version used
-    atomic.write_text(vpath, version + "\n")
+            lines = previous + [version]        # a resumed run: every version used
+    atomic.write_text(vpath, "\n".join(lines) + "\n")
     save_config(run_dir, config)
+    return version
 
 
 # ------------------------------------------------------------ reading runs
