@@ -30,6 +30,7 @@ import numpy as np  # noqa: E402
 
 from racnn.cli import tool_parser  # noqa: E402
 from racnn.paths import REPO  # noqa: E402
+from racnn.stages import caffe_env  # noqa: E402
 
 
 def parse_args(argv):
@@ -77,11 +78,10 @@ def setup(work, backbone, n, batch, classes):
 
 
 def time_caffe_test(tv, weights, iterations):
-    env = dict(os.environ, GLOG_minloglevel="0", GLOG_logtostderr="1")
     t0 = time.time()
     p = subprocess.run(["caffe", "test", "-model", tv, "-weights", weights,
                         "-iterations", str(iterations)], stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, universal_newlines=True, env=env)
+                       stderr=subprocess.STDOUT, universal_newlines=True, env=caffe_env())
     dt = time.time() - t0
     if p.returncode:
         sys.exit("caffe test failed:\n" + p.stdout[-2000:])

@@ -23,6 +23,7 @@ import subprocess
 
 from . import paper, specs
 from .errors import RacnnError
+from .stages import LOG, caffe_env
 
 _AVG = re.compile(r"Average (Forward pass|Backward pass|Forward-Backward): ([0-9.eE+-]+) ms")
 
@@ -63,10 +64,9 @@ def time_net(backbone, racnn, mode="frozen", mults="paper", batch_size=None, ite
     cmd = ["caffe", "time", "-model", path, "-iterations", str(int(iterations))]
     if gpu is not None and str(gpu) != "":
         cmd += ["-gpu", str(gpu)]
-    env = dict(os.environ, GLOG_minloglevel="0", GLOG_logtostderr="1")
     try:
         proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              universal_newlines=True, env=env)
+                              universal_newlines=True, env=caffe_env())
     finally:
         os.unlink(path)
     if proc.returncode != 0:
@@ -91,7 +91,6 @@ def from_run(run_dir):
     with a train.log of at least two displayed iterations."""
     from . import caffelog, runfolder
     from .experiment import VARIANTS
-    from .stages import LOG
     run = runfolder.read_run(run_dir)
     cfg = run.config
     rows = []
