@@ -11,7 +11,7 @@ import sys
 
 from . import protoio, runfolder, specs, stages
 from .errors import RacnnError
-from .experiment import DEFAULTS, VARIANTS, VOLATILE, stage_plan
+from .experiment import DEFAULTS, VARIANTS, VOLATILE, dumps, stage_plan
 from .paths import REPO
 
 
@@ -46,8 +46,7 @@ class Experiment(object):
         self.log("experiment %s: stages %s; code %s" % (
             os.path.basename(self.run_dir), ", ".join(plan), version))
         with open(os.path.join(self.run_dir, "experiment.log"), "a") as fh:
-            fh.write("configuration (config.json):\n%s\n" % json.dumps(
-                {k: cfg[k] for k in DEFAULTS}, indent=1, sort_keys=True))
+            fh.write("configuration (config.json):\n%s\n" % dumps({k: cfg[k] for k in DEFAULTS}))
         self.data = expdata.databases(cfg, inputs, plan)
         self.record["paths"].update(self.data["paths"])
         self.save()
