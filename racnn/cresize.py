@@ -31,6 +31,7 @@ import warnings
 
 import numpy as np
 
+from .atomic import atomic_path
 from .errors import RacnnError, RacnnWarning
 from .paths import REPO
 
@@ -80,7 +81,6 @@ def library_name(cc):
 
 def _build(cc, folder):
     """Compile into ``folder`` (temporary name, then rename); the path."""
-    from .atomic import atomic_path
     path = os.path.join(folder, library_name(cc))
     if os.path.isfile(path):
         return path
