@@ -265,7 +265,7 @@ def write_eval_files(folder, scores, labels, metrics, extra=None):
         fh.write("class,name,images,correct,accuracy\n")
         for row in metrics["per_class"]:
             fh.write("%d,%s,%d,%d,%s\n" % (
-                row["class"], _csv_field(row["name"]), row["images"], row["correct"],
+                row["class"], csv_field(row["name"]), row["images"], row["correct"],
                 "" if row["accuracy"] is None else "%.6f" % row["accuracy"]))
     plots.confusion_matrix(metrics["confusion"], os.path.join(folder, "confusion.png"),
                            class_names=[r["name"] for r in metrics["per_class"]],
@@ -273,7 +273,9 @@ def write_eval_files(folder, scores, labels, metrics, extra=None):
                            % (100 * metrics["mean_class_accuracy"]))
 
 
-def _csv_field(text):
+def csv_field(text):
+    """``text`` as one CSV field: quoted (quotes doubled) when it holds a
+    comma, a quote or a newline."""
     text = str(text)
     return '"%s"' % text.replace('"', '""') if any(ch in text for ch in ',"\n') else text
 

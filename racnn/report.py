@@ -229,8 +229,8 @@ def _csv(v):
         return ""
     if isinstance(v, float):
         return "%.4f" % v
-    s = str(v)
-    return '"%s"' % s.replace('"', '""') if any(ch in s for ch in ',"\n') else s
+    from .evaluate import csv_field
+    return csv_field(v)
 
 
 def write_report(run_dirs, out_dir):
