@@ -93,36 +93,34 @@ def paper_rows(results):
     real = [r for r in results if not r["smoke"]]
     cells, used = [], set()
 
-    def place(table, row, paper_value, want, setting):
-        r, n = _pick(real, **want)
-        if r is not None:
-            used.add(id(r))
-        cells.append(_cell(table, row, r, n, paper_value, **setting))
+    def place(table, row, paper_value, *candidates):
+        """The cell of the first candidate setting with a result (else an
+        empty cell of the first)."""
+        for want in candidates:
+            r, n = _pick(real, **want)
+            if r is not None:
+                used.add(id(r))
+                break
+        else:
+            want = candidates[0]
+        cells.append(_cell(table, row, r, n, paper_value, **want))
+        return cells[-1]
 
     for (bb, var), per_ds in paper.TABLE_II.items():
         for ds, value in per_ds.items():
-            want = dict(paper.TABLE_II_SETTING, backbone=bb, variant=var, dataset=ds)
-            place("Table II", paper.title(bb, var), value, want, want)
+            place("Table II", paper.title(bb, var), value,
+                  dict(paper.TABLE_II_SETTING, backbone=bb, variant=var, dataset=ds))
     for var, per_res in paper.TABLE_III.items():
         for res, value in per_res.items():
-            want = dict(paper.TABLE_III_SETTING, variant=var, res=res)
-            place("Table III", paper.title("alexnet", var), value, want, want)
+            place("Table III", paper.title("alexnet", var), value,
+                  dict(paper.TABLE_III_SETTING, variant=var, res=res))
     for var, per_ds in paper.FIG_4.items():
         for ds, value in per_ds.items():
             variants = paper.FIG_4_RACNN_VARIANTS if var == "racnn" else (var,)
-            base = dict(paper.FIG_4_SETTING, dataset=ds)
-            r, n = None, 0
-            for v in variants:
-                r, n = _pick(real, variant=v, **base)
-                if r is not None:
-                    break
-            if r is not None:
-                used.add(id(r))
-            title = paper.title("alexnet", var)
-            if r is not None and var == "racnn":
-                title += " (ours: %s)" % paper.title("alexnet", v)
-            cells.append(_cell("Fig. 4", title, r, n, value, variant=v if r else variants[0],
-                               **base))
+            cell = place("Fig. 4", paper.title("alexnet", var), value,
+                         *[dict(paper.FIG_4_SETTING, dataset=ds, variant=v) for v in variants])
+            if var == "racnn" and cell["ours"] is not None:
+                cell["row"] += " (ours: %s)" % paper.title("alexnet", cell["variant"])
     for c in cells:        # every setting key present, for the CSV
         for k in ("dataset", "backbone", "variant", "res", "mode"):
             c.setdefault(k, None)
