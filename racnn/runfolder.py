@@ -114,10 +114,9 @@ def scaled_solver(src, max_iter, test_iter=None, snapshots=10, tests=5, gpu=Fals
     if test_iter:
         msg.test_iter.append(int(test_iter))
         msg.test_interval = max(1, int(math.ceil(max_iter / float(max(1, tests)))))
-        msg.test_initialization = False
     else:
         msg.test_interval = max_iter + 1        # no in-solver test (eval/ is exact)
-        msg.test_initialization = False
+    msg.test_initialization = False
     msg.solver_mode = caffe_pb2.SolverParameter.GPU if gpu else caffe_pb2.SolverParameter.CPU
     if seed is not None:
         msg.random_seed = int(seed)
