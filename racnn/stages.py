@@ -22,6 +22,7 @@ as SIGINT, which makes Caffe snapshot the current iteration and stop: the next
 run continues exactly there.  After a hard kill (SIGKILL, power loss) the
 iterations since the last snapshot are run again, nothing earlier.
 """
+import collections
 import datetime
 import glob
 import json
@@ -40,7 +41,7 @@ DONE = "DONE"
 LOG = "train.log"
 SNAPSHOT_DIR = "snapshots"
 _ITER_RE = re.compile(r"\] Iteration (\d+)")
-_NAN_RE = re.compile(r"\] Iteration (\d+).*loss = -?nan|\] Iteration (\d+).*loss = -?inf")
+_NAN_RE = re.compile(r"\] Iteration (\d+).*loss = -?(?:nan|inf)")
 _SNAP_RE = re.compile(r"_iter_(\d+)\.solverstate$")
 
 
@@ -196,7 +197,7 @@ def run_stage(stage_dir, weights=None, gpu=None, echo=False, caffe="caffe"):
     if rc != 0 or not os.path.isfile(final):
         log_line(log, "%s: caffe train ended with status %s at iteration %s" % (name, rc, last_iter))
         raise RacnnError("caffe train failed for stage %s (exit status %s); last lines of "
-                         "%s:\n%s" % (name, rc, log, "".join(tail[-25:])))
+                         "%s:\n%s" % (name, rc, log, "".join(tail)))
     _write_done(stage_dir, max_iter, seconds)
     log_line(log, "%s: done in %.0f s, final model %s" % (name, seconds, final))
     return final
@@ -218,17 +219,18 @@ def _run_logged(cmd, cwd, log, echo, start_iter, max_iter, name):
 
     old = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
     bar = progress(total=max_iter, desc=name, unit="iter", initial=start_iter)
-    last_iter, tail, diverged = start_iter, [], None
+    last_iter, tail, diverged = start_iter, collections.deque(maxlen=25), None
     try:
         with open(log, "a") as fh:
             for line in proc.stdout:
                 fh.write(line)
                 fh.flush()
-                tail = (tail + [line])[-40:]
+                tail.append(line)
                 if echo:
                     sys.stdout.write(line)
-                if diverged is None and _NAN_RE.search(line):
-                    diverged = int(next(g for g in _NAN_RE.search(line).groups() if g))
+                nan = diverged is None and _NAN_RE.search(line)
+                if nan:
+                    diverged = int(nan.group(1))
                 m = _ITER_RE.search(line)
                 if m:
                     it = int(m.group(1))
