@@ -21,6 +21,7 @@ import json  # noqa: E402
 from racnn.cli import tool_parser  # noqa: E402
 from racnn import atomic, specs, timing  # noqa: E402
 from racnn.errors import cli_main  # noqa: E402
+from racnn.nets import presets  # noqa: E402
 from racnn.paths import RUNS_DIR  # noqa: E402
 from racnn.progress import progress  # noqa: E402
 
@@ -29,9 +30,9 @@ def parse_args(argv):
     p = tool_parser(__doc__)
     p.add_argument("--backbones", nargs="+", default=list(specs.PAPER_BACKBONES),
                    help="backbones to time (default: %(default)s; tiny is the CPU demo's)")
-    p.add_argument("--mode", default="frozen", choices=("frozen", "e2e"),
+    p.add_argument("--mode", default="frozen", choices=presets.MODES,
                    help="multiplier setting (default frozen: the release, Table II)")
-    p.add_argument("--mults", default="paper", choices=("paper", "release"))
+    p.add_argument("--mults", default="paper", choices=presets.MULTS)
     p.add_argument("--iterations", type=int, default=5, help="caffe time -iterations")
     p.add_argument("--batch-size", type=int, help="training batch (default: the "
                    "release's, racnn.nets.DEFAULT_BATCH)")
