@@ -98,7 +98,8 @@ def _records(db_dir):
 
 
 # ---------------------------------------------------------------- the pass
-def _set_mode(gpu):
+def set_mode(gpu):
+    """Caffe on the CPU (``gpu`` None or negative) or on GPU ``gpu``."""
     import caffe
     if gpu is None or int(gpu) < 0:
         caffe.set_mode_cpu()
@@ -113,13 +114,20 @@ def load_net(deploy, weights):
     import caffe
     from .weights import load_weights
     protoio.read_net(deploy)                 # clear error before Caffe aborts
+    weights = caffemodels(weights)
+    net = caffe.Net(deploy, caffe.TEST)
+    audit = load_weights(net, weights, expected_new=())
+    return net, audit
+
+
+def caffemodels(weights):
+    """``weights`` (a path or a list of paths) as a list; a RacnnError names
+    a file that does not exist."""
     weights = [weights] if isinstance(weights, str) else list(weights)
     for w in weights:
         if not os.path.isfile(w):
             raise RacnnError("%s: no such caffemodel" % w)
-    net = caffe.Net(deploy, caffe.TEST)
-    audit = load_weights(net, weights, expected_new=())
-    return net, audit
+    return weights
 
 
 def output_blob(net):
@@ -132,7 +140,7 @@ def evaluate(deploy, weights, db_dir, *, train_val=None, transform=None, batch_s
     """Score every image of ``db_dir`` once; see the module docstring."""
     if transform is None:
         transform = transform_from_train_val(train_val) if train_val else DEFAULT_TRANSFORM
-    _set_mode(gpu)
+    set_mode(gpu)
     net, audit = load_net(deploy, weights)
     in_name, out_name = net.inputs[0], output_blob(net)
     in_shape = tuple(net.blobs[in_name].data.shape)

@@ -37,32 +37,22 @@ def sr_net(weights, size, rgb_weights=False):
     """A caffe.Net of the SR front at ``size`` x ``size`` with its sconv
     layers loaded from ``weights`` (path or list); (net, audit)."""
     import caffe
+    from .evaluate import caffemodels
     from .nets import build_sr_deploy
-    from .nets.dummy import write_temp_net
+    from .nets.dummy import instantiate
     from .weights import load_weights
-    weights = [weights] if isinstance(weights, str) else list(weights)
-    for w in weights:
-        if not os.path.isfile(w):
-            raise RacnnError("%s: no such caffemodel" % w)
-    path = write_temp_net(build_sr_deploy(size, size, batch=1))
-    try:
-        net = caffe.Net(path, caffe.TEST)
-    finally:
-        os.unlink(path)
+    weights = caffemodels(weights)
+    net = instantiate(build_sr_deploy(size, size, batch=1), caffe.TEST)
     audit = load_weights(net, weights, expected_new=(), swap_sr_rgb_to_bgr=rgb_weights)
     return net, audit
 
 
 def sr_views(weights, images, res=50, size=227, kernel="matlab", rgb_weights=False, gpu=None):
     """[SRView] for ``images``: [(name, HxWx3 uint8 BGR)]."""
-    import caffe
     from .degrade import degrade
+    from .evaluate import set_mode
     from .nets import SR_OUTPUT
-    if gpu is None:
-        caffe.set_mode_cpu()
-    else:
-        caffe.set_mode_gpu()
-        caffe.set_device(int(gpu))
+    set_mode(gpu)
     net, _ = sr_net(weights, size, rgb_weights)
     views = []
     for name, img in images:
