@@ -80,9 +80,8 @@ def _load_mean_file(path):
             blob.ParseFromString(fh.read())
     except (OSError, Exception) as exc:  # protobuf raises DecodeError
         raise RacnnError("%s: cannot read mean file (%s)" % (path, exc))
-    shape = tuple(blob.shape.dim) if blob.HasField("shape") else (
-        blob.num, blob.channels, blob.height, blob.width)
-    return np.array(blob.data, dtype=np.float32).reshape(shape[-3:])
+    from .weights import blob_shape
+    return np.array(blob.data, dtype=np.float32).reshape(blob_shape(blob)[-3:])
 
 
 class Preprocessor(object):
