@@ -1,8 +1,8 @@
 # Thin aliases over tools/ and docker/run; the logic lives in racnn/ and tools/.
-# Targets that need Caffe re-enter the environment through docker/run when
-# called from outside it, and run directly inside it (docker run racnn-caffe make ...).
-IN_ENV := $(wildcard /etc/racnn-caffe-env)
-RUN    := $(if $(IN_ENV),,docker/run)
+# Targets that need Caffe go through docker/run, which enters the environment
+# from outside it and runs the command directly inside it (docker run
+# racnn-caffe make ...; ~7 ms there).
+RUN    := docker/run
 PY     := $(RUN) python3
 
 # Experiment settings (README: "Experiments"); empty = the tool's default.

@@ -29,8 +29,4 @@ else
     echo "docker/run true, warm (best of 5): ${best} s"
 fi
 echo
-if [ -f /etc/racnn-caffe-env ]; then
-    python3 bench/blas_time.py "$@"
-else
-    docker/run python3 bench/blas_time.py "$@"
-fi
+docker/run python3 bench/blas_time.py "$@"      # inside the environment: run directly
