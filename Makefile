@@ -34,8 +34,13 @@ help:
 	@echo "make image         docker build the CPU image (make image-gpu: the CUDA one)"
 	@echo "make bench         all benchmarks (bench-env, bench-data, bench-eval)"
 
+# The suite runs in the rootfs by default, also where a Docker engine answers
+# (docker/run alone would pick Docker): as root with unshare, RACNN_BACKEND=rootfs
+# unless set. The image is checked by tests/test_docker_image.py.
+TEST_BACKEND = $(if $(RACNN_BACKEND),,$(if $(and $(filter 0,$(shell id -u)),$(shell command -v unshare)),rootfs))
+
 test:
-	$(PY) -m pytest tests $(PYTEST_ARGS)
+	$(if $(TEST_BACKEND),RACNN_BACKEND=$(TEST_BACKEND) )$(PY) -m pytest tests $(PYTEST_ARGS)
 
 shell:
 	$(RUN) bash
