@@ -172,9 +172,9 @@ def breakdown(root, n=60):
     set up as a builder's worker; and the matlab kernel's engine."""
     import glob
     from racnn.datasets import read_image
-    from racnn.degrade import degrade, prepare
-    from racnn.npresize import single_blas_thread
-    from racnn.pmap import tune_malloc
+    from racnn.resize.degrade import degrade, prepare
+    from racnn.resize.numpy_engine import single_blas_thread
+    from racnn.db.pool import tune_malloc
     tune_malloc()
     engine = prepare("matlab")
     files = sorted(glob.glob(os.path.join(root, "*", "*.jpg")))[:n]

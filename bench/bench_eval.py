@@ -2,7 +2,7 @@
 """Benchmark: throughput of tools/eval_per_class.py against Caffe's own
 `caffe test` on the same net, weights and database, in one run.
 
-Builds a synthetic database (racnn.db) of N images at the release's stored
+Builds a synthetic database (racnn.db.lmdbio) of N images at the release's stored
 size (227) and the backbone's train_val and deploy nets (racnn.nets) with
 filler weights; then times, alternately and ``--repeat`` times each, the
 whole processes ``caffe test -iterations N/B`` and ``eval_per_class.py``
@@ -30,7 +30,7 @@ import numpy as np  # noqa: E402
 
 from racnn.cli import tool_parser  # noqa: E402
 from racnn.paths import REPO  # noqa: E402
-from racnn.stages import caffe_env  # noqa: E402
+from racnn.experiment.caffe_train import caffe_env
 
 
 def parse_args(argv):
@@ -51,7 +51,8 @@ def setup(work, backbone, n, batch, classes):
     """Two databases (n and 2n images), their train_val nets, the deploy net
     and filler weights: {"n": (db, train_val), "2n": (...)}, deploy, weights."""
     import caffe
-    from racnn import db, specs
+    from racnn import specs
+    from racnn.db import lmdbio as db
     from racnn.nets import build_net, write_net
     rng = np.random.RandomState(0)
     size = max(specs.DEFAULT_DB_SIZE, specs.backbone_spec(backbone).input_size)

@@ -11,7 +11,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from racnn import paper  # noqa: E402
-from racnn.timing import time_net  # noqa: E402
+from racnn.report.timing import time_net
 
 REFERENCE_BLAS_DIR = "/usr/lib/x86_64-linux-gnu/blas"   # Debian's libblas3
 

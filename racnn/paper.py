@@ -8,6 +8,7 @@ Fig. 4's "Staged-Training AlexNet"); accuracies in percent (mean per-class
 accuracy); times in seconds per epoch on one GTX-980.
 """
 import collections
+from .specs import backbone_spec
 
 DATASETS = ("cars", "birds", "flowers")
 VARIANT_TITLES = collections.OrderedDict([
@@ -60,7 +61,6 @@ TABLE_I = collections.OrderedDict([
 
 def title(backbone, variant):
     """Row title in the paper's words, e.g. ``p-RACNN AlexNet``."""
-    from .specs import backbone_spec
     return VARIANT_TITLES.get(variant, variant + " %s") % backbone_spec(backbone).title
 
 

@@ -23,6 +23,7 @@ from caffe.proto import caffe_pb2
 
 from .atomic import atomic_path
 from .errors import RacnnError
+from .nets.dummy import instantiate
 
 AuditRow = collections.namedtuple("AuditRow", "layer index shape source note")
 NEW = "new"
@@ -249,7 +250,6 @@ def init_caffemodel(model_prototxt, caffemodels, out_path, expected_new=(),
     caffemodels with the audit, and save the merged weights atomically to
     ``out_path`` -- the file ``caffe train --weights`` gets.  Returns the Audit."""
     import caffe
-    from .nets.dummy import instantiate
     net = instantiate(model_prototxt, caffe.TEST)
     audit = load_weights(net, caffemodels, expected_new, swap_sr_rgb_to_bgr)
     # Caffe writes the file itself, so it gets a path rather than a handle

@@ -20,9 +20,9 @@ PROTOS = np.array([[40, 40, 200], [40, 200, 40], [200, 40, 40], [128, 128, 128],
 
 
 def write_db(db_dir, images, labels, class_names=None, manifest=True, extra=None):
-    """A classification database of CHW uint8 images through racnn.db
+    """A classification database of CHW uint8 images through racnn.db.lmdbio
     (LMDB + manifest.json); ``manifest=False`` removes the manifest."""
-    from racnn import db
+    from racnn.db import lmdbio as db
     names = list(class_names or CLASS_NAMES)
     fields = {"kind": "classification", "dataset": "synthetic", "split": "test", "res": 16,
               "size": int(images[0].shape[1]), "kernel": "matlab"}
@@ -139,7 +139,7 @@ def caffe_train(workdir, train_val, max_iter=30, snapshot=10, test_interval=10,
 
 def make_run(root, name, config, stages=("cnn",), counts=(6, 5, 4, 3, 6), max_iter=30,
              seed=0):
-    """A run folder as racnn.experiment lays it out (config.json, one stage
+    """A run folder as racnn.experiment.config lays it out (config.json, one stage
     folder per network with train_val/deploy/solver, train.log and snapshots
     from a real `caffe train`), test database inside the run."""
     run = os.path.join(str(root), name)

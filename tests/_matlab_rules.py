@@ -1,5 +1,5 @@
-"""MATLAB's bicubic imresize rules (racnn.degrade's docstring) written one
-number at a time, independent of racnn.degrade's vectorised code, for the
+"""MATLAB's bicubic imresize rules (racnn.resize.degrade's docstring) written one
+number at a time, independent of racnn.resize.degrade's vectorised code, for the
 tests to compare the engines against (test_cresize, test_degrade)."""
 import math
 
@@ -8,7 +8,7 @@ import numpy as np
 
 def cubic(t):
     """MATLAB's ``cubic`` (Keys, a = -0.5) on one number; ``absx.^3`` written
-    as a*a*a (as racnn.degrade.cubic)."""
+    as a*a*a (as racnn.resize.degrade.cubic)."""
     a = abs(t)
     a2, a3 = a * a, a * a * a
     return ((1.5 * a3 - 2.5 * a2 + 1.0) * (a <= 1)
@@ -24,7 +24,7 @@ def mirror(j, n):
 
 def matlab_weights(in_len, out_len, scale=None):
     """One dimension's weights and 0-based indices, from the rules in
-    racnn.degrade's docstring (MATLAB's ``contributions``), one number at a
+    racnn.resize.degrade's docstring (MATLAB's ``contributions``), one number at a
     time; the weights are normalised by their sum taken in tap order."""
     s = out_len / in_len if scale is None else scale
     width = 4.0 / s if s < 1 else 4.0

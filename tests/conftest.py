@@ -79,7 +79,7 @@ def lib():
     """The compiled resize library as this process loads it
     (RACNN_RESIZE=auto).  The environment has gcc: a missing library is a
     failure, not a skip."""
-    from racnn import cresize
+    from racnn.resize import compiled as cresize
     saved = os.environ.pop("RACNN_RESIZE", None)
     try:
         lib = cresize.load()

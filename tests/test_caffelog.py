@@ -7,7 +7,7 @@ import os
 import pytest
 
 import _evalkit as kit
-from racnn import caffelog
+from racnn.eval import caffelog
 from racnn.errors import RacnnError
 
 MAX_ITER, DISPLAY, TEST_INTERVAL, STEP, BASE_LR = 30, 5, 10, 20, 0.001

@@ -1,7 +1,7 @@
 """The arithmetic of the compiled engine of the matlab resize kernel
 (racnn/_resize.c, built by racnn/cresize.py): it compiles without a warning;
 its portable and AVX2 paths agree bit for bit; its weights are
-racnn.degrade.contributions'; it equals a double-precision reference of
+racnn.resize.degrade.contributions'; it equals a double-precision reference of
 MATLAB's rules summed in tap order; the numpy engine stays within one gray
 level of it.  (Choosing and building the engine: tests/test_cresize_build.py;
 the Dockerfiles' kernel build: tests/test_env.py.)"""
@@ -14,8 +14,9 @@ import subprocess
 import numpy as np
 import pytest
 
-from racnn import cresize
-from racnn.degrade import contributions, degrade, imresize, resize_engine
+from racnn.resize import compiled as cresize
+from racnn.resize.matlab_rules import contributions
+from racnn.resize.degrade import degrade, imresize, resize_engine
 
 from _matlab_rules import matlab_weights, reference
 
@@ -136,7 +137,7 @@ def test_the_source_compiles_without_a_single_warning(tmp_path):
 
 def test_compiled_weights_are_contributions_bit_for_bit(lib):
     """The library's weights and indices (racnn_contributions, used by the
-    compiled engine) are racnn.degrade.contributions' exactly: shrinking,
+    compiled engine) are racnn.resize.degrade.contributions' exactly: shrinking,
     enlarging, identity, 1-pixel sides, given scales."""
     rng = np.random.RandomState(11)
     cases = [(1, 1, None), (1, 7, None), (7, 1, None), (500, 227, None), (375, 227, None),
@@ -167,7 +168,7 @@ def test_force_path_reports_and_resets(lib):
 # (matlab_weights and reference: tests/_matlab_rules.py)
 
 def numpy_weights(in_len, out_len, scale=None):
-    """The weights the engine is given (racnn.degrade.contributions)."""
+    """The weights the engine is given (racnn.resize.degrade.contributions)."""
     w, m = contributions(in_len, out_len, scale)
     return w.tolist(), m.tolist()
 

@@ -12,8 +12,11 @@ import sys
 import numpy as np
 import pytest
 
-from racnn import cresize, datasets, db
-from racnn.degrade import degrade, imresize, prepare, resize_engine
+from racnn import datasets
+from racnn.resize import compiled as cresize
+from racnn.db import lmdbio as db, manifest
+from racnn.db.classification import build_classification_db
+from racnn.resize.degrade import degrade, imresize, prepare, resize_engine
 from racnn.errors import RacnnError
 from racnn.paths import REPO
 
@@ -37,7 +40,7 @@ def test_racnn_resize_numpy_and_bogus(lib, engine_env):
 _NO_COMPILER = """
 import json, os, sys, warnings
 import numpy as np
-from racnn.degrade import degrade, resize_engine
+from racnn.resize.degrade import degrade, resize_engine
 img = np.load(sys.argv[1])                    # the checker fixture: engines part
 out = {}
 with warnings.catch_warnings(record=True) as rec:
@@ -119,12 +122,12 @@ def test_unwritable_first_folder_falls_through_to_the_next(fresh_python, unprivi
         os.chmod(locked, 0o555)
         if os.access(locked, os.W_OK):
             pytest.skip("permissions do not bite for this user")
-    res = fresh_python("from racnn import cresize; print(cresize.__file__, cresize.load()._name)",
+    res = fresh_python("from racnn.resize import compiled; print(compiled.__file__, compiled.load()._name)",
                        {"RACNN_RESIZE": "c", "HOME": home, "PYTHONDONTWRITEBYTECODE": "1",
                         "PYTHONPATH": ""}, cwd=repo, prefix=unprivileged.prefix)
     assert res.returncode == 0, res.stderr
     module, loaded = res.stdout.split()
-    assert module == os.path.join(repo, "racnn", "cresize.py")
+    assert module == os.path.join(repo, "racnn", "resize", "compiled.py")
     want = os.path.join(home, ".cache", "racnn", "ext",
                         cresize.library_name(shutil.which("gcc")))
     assert loaded == want
@@ -169,7 +172,7 @@ def test_databases_record_and_use_the_engine(lib, tmp_path, engine_env, checker)
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            universal_newlines=True, timeout=120)
         assert r.returncode == 0, r.stderr
-        m = db.read_manifest(out)
+        m = manifest.read_manifest(out)
         assert m["resize_engine"] == engine and m["kernel"] == "matlab" and m["count"] == 4
         engine_env(engine)
         by_id = {s.id: s for s in ds.samples}
@@ -188,6 +191,6 @@ def test_databases_record_and_use_the_engine(lib, tmp_path, engine_env, checker)
                                                                       stored["numpy", p])]
     assert "checker.png" in [os.path.basename(p) for p in parted]
     # other kernels have no engine to record
-    m = db.build_classification_db(ds, "train", res, str(tmp_path / "cv"), size=size,
+    m = build_classification_db(ds, "train", res, str(tmp_path / "cv"), size=size,
                                    kernel="opencv", workers=1)
     assert "resize_engine" in m and m["resize_engine"] is None

@@ -1,4 +1,4 @@
-"""Datum LMDBs: writing, reading back through racnn.db and through Caffe's
+"""Datum LMDBs: writing, reading back through racnn.db.lmdbio and through Caffe's
 own Data layer, manifests, atomic builds, classification and SR patch
 databases, the command-line tools."""
 import json
@@ -9,10 +9,17 @@ import sys
 import numpy as np
 import pytest
 
-from racnn import datasets, db
-from racnn.degrade import degrade
+from racnn import datasets
+from racnn.db import lmdbio as db
+from racnn.resize.degrade import degrade
 from racnn.errors import RacnnError
-from racnn.sr_patches import sr_pair
+from racnn.db.sr_patches import sr_pair
+from racnn.db.classification import build_classification_db, ensure_classification_db
+from racnn.db.datum import datum_bytes_chw
+from racnn.db.manifest import MANIFEST_KEYS, check_manifest
+from racnn.db.sr_patches import build_sr_patch_db
+from racnn.db import manifest
+from racnn.db import datum
 
 
 def _images(n, shape=(12, 10, 3), seed=0):
@@ -46,9 +53,9 @@ def test_write_read_roundtrip_map_growth_and_caffe(tmp_path):
                         {"kind": "classification", "num_classes": 4, "size": 16},
                         map_size=1 << 15)      # 32 KiB: the map has to grow many times
     assert m["count"] == 40 and (m["label_min"], m["label_max"]) == (0, 3)
-    assert set(db.MANIFEST_KEYS) <= set(m)
+    assert set(MANIFEST_KEYS) <= set(m)
     assert m["channel_order"] == "BGR" and m["encoded"] is False
-    assert db.read_manifest(out) == json.loads(json.dumps(m))
+    assert manifest.read_manifest(out) == json.loads(json.dumps(m))
     got = list(db.iter_datums(out))
     assert [k for k, _, _ in got] == ["%08d_img%d" % (i, i) for i in range(40)]
     for (key, label, chw), im, lab in zip(got, imgs, labels):
@@ -66,7 +73,7 @@ def test_encoded_png_datums_equal_raw(tmp_path):
     imgs = _images(3, (9, 7, 3), seed=1)
     db.write_datums(str(tmp_path / "png"), ((im, 0) for im in imgs), {"num_classes": 1},
                     encoded="png")
-    assert db.read_manifest(str(tmp_path / "png"))["encoded"] == "png"
+    assert manifest.read_manifest(str(tmp_path / "png"))["encoded"] == "png"
     for (_, _, chw), im in zip(db.iter_datums(str(tmp_path / "png")), imgs):
         np.testing.assert_array_equal(chw, im.transpose(2, 0, 1))
     with pytest.raises(RacnnError, match="encoded must be"):
@@ -94,24 +101,24 @@ def test_interrupted_write_leaves_nothing_that_looks_finished(tmp_path):
 
 def test_manifest_errors_and_checks(tmp_path):
     with pytest.raises(RacnnError, match="does not exist"):
-        db.read_manifest(str(tmp_path / "nope"))
+        manifest.read_manifest(str(tmp_path / "nope"))
     out = str(tmp_path / "db")
     db.write_datums(out, [(im, 1) for im in _images(2)],
                     {"kind": "classification", "num_classes": 10, "size": 227, "res": 50})
-    m = db.check_manifest(out, size=227, num_classes=10, kind="classification", res=50)
+    m = check_manifest(out, size=227, num_classes=10, kind="classification", res=50)
     assert m["count"] == 2
     with pytest.raises(RacnnError) as err:
-        db.check_manifest(out, size=224, num_classes=200, kind="sr_patches", res=25)
+        check_manifest(out, size=224, num_classes=200, kind="sr_patches", res=25)
     msg = str(err.value)
     assert out in msg and "224" in msg and "200" in msg and "sr_patches" in msg and "25" in msg
-    assert db.check_manifest(out, min_size=224)["size"] == 227
+    assert check_manifest(out, min_size=224)["size"] == 227
     with open(os.path.join(out, "manifest.json"), "w") as fh:
         fh.write("{not json")
     with pytest.raises(RacnnError, match="corrupt manifest.json"):
-        db.read_manifest(out)
+        manifest.read_manifest(out)
     os.remove(os.path.join(out, "manifest.json"))
     with pytest.raises(RacnnError, match="no manifest.json"):
-        db.check_manifest(out)
+        check_manifest(out)
 
 
 # ------------------------------------------------------- classification ---
@@ -119,7 +126,7 @@ def test_manifest_errors_and_checks(tmp_path):
 def test_build_classification_db_cub(shared, tmp_path):
     ds = datasets.load("cub", os.path.join(shared, "data", "cub_mini"), "test")
     out = str(tmp_path / "cub_test")
-    m = db.build_classification_db(ds, "test", 25, out, size=64, seed=3, limit=20, workers=2)
+    m = build_classification_db(ds, "test", 25, out, size=64, seed=3, limit=20, workers=2)
     assert m["count"] == 20 and m["num_classes"] == 10 and m["class_names"] == ds.class_names
     assert (m["dataset"], m["split"], m["res"], m["size"], m["kernel"]) == (
         "birds", "test", 25, 64, "matlab")
@@ -135,10 +142,10 @@ def test_build_classification_db_cub(shared, tmp_path):
         np.testing.assert_array_equal(chw, degrade(img, 25, 64).transpose(2, 0, 1))
     # a fixed seed fixes the order; another seed changes it
     order = [k for k, _, _ in rows]
-    db.build_classification_db(ds, "test", 25, out, size=64, seed=3, limit=20, workers=1,
+    build_classification_db(ds, "test", 25, out, size=64, seed=3, limit=20, workers=1,
                                overwrite=True)
     assert [k for k, _, _ in db.iter_datums(out)] == order
-    db.build_classification_db(ds, "test", 25, out, size=64, seed=4, limit=20, workers=2,
+    build_classification_db(ds, "test", 25, out, size=64, seed=4, limit=20, workers=2,
                                overwrite=True)
     assert [k for k, _, _ in db.iter_datums(out)] != order
     data, labels = caffe_read(out, 2, 3, 64)
@@ -158,27 +165,27 @@ def test_bad_images_boxes_and_skip(tmp_path):
         fh.write(b"garbage")
     ds = datasets.load("folder", root, "train")
     with pytest.raises(RacnnError, match="cannot decode image .*b/1.jpg"):
-        db.build_classification_db(ds, "train", 8, str(tmp_path / "db"), size=16, workers=2)
+        build_classification_db(ds, "train", 8, str(tmp_path / "db"), size=16, workers=2)
     assert not os.path.exists(str(tmp_path / "db"))
-    m = db.build_classification_db(ds, "train", 8, str(tmp_path / "db"), size=16, workers=2,
+    m = build_classification_db(ds, "train", 8, str(tmp_path / "db"), size=16, workers=2,
                                    skip_bad=True)
     assert m["count"] == 5 and m["skipped_bad"] == 1 and "b/1.jpg" in m["skipped_files"][0]
     # boxes reaching outside the image are clipped and counted
     samples = [s._replace(box=(-5, 0, 20, 50)) if i < 2 else s._replace(box=(0, 0, 10, 10))
                for i, s in enumerate(ds.samples) if "b/1" not in s.path]
     boxed = datasets.Dataset("boxed", "folder", root, "train", samples, ds.class_names)
-    m = db.build_classification_db(boxed, "train", 8, str(tmp_path / "db2"), size=16, workers=1)
+    m = build_classification_db(boxed, "train", 8, str(tmp_path / "db2"), size=16, workers=1)
     assert m["clipped_boxes"] == 2 and m["count"] == 5
 
 
 def test_ensure_classification_db_reuses_and_rebuilds(shared, tmp_path):
     root = os.path.join(shared, "data", "flowers_mini")
     out = str(tmp_path / "fl")
-    m1 = db.ensure_classification_db("flowers", root, "train", out, res=10, size=24, limit=6)
-    m2 = db.ensure_classification_db("flowers", root, "train", out, res=10, size=24, limit=6)
+    m1 = ensure_classification_db("flowers", root, "train", out, res=10, size=24, limit=6)
+    m2 = ensure_classification_db("flowers", root, "train", out, res=10, size=24, limit=6)
     assert m1["created"] == m2["created"] and os.path.getmtime(os.path.join(out, "data.mdb"))
-    m3 = db.ensure_classification_db("flowers", root, "train", out, res=12, size=24, limit=6)
-    assert m3["res"] == 12 and db.read_manifest(out)["res"] == 12
+    m3 = ensure_classification_db("flowers", root, "train", out, res=12, size=24, limit=6)
+    assert m3["res"] == 12 and manifest.read_manifest(out)["res"] == 12
 
 
 # ----------------------------------------------------------- SR patches ---
@@ -191,7 +198,7 @@ def test_sr_patch_db(tmp_path):
     for i, im in enumerate(imgs):
         cv2.imwrite(str(folder / ("%d.png" % i)), im)
     out = str(tmp_path / "sr")
-    m = db.build_sr_patch_db(str(folder), out, res=10, size=40, patch=16, stride=8, workers=2)
+    m = build_sr_patch_db(str(folder), out, res=10, size=40, patch=16, stride=8, workers=2)
     per = len(range(0, 40 - 16 + 1, 8)) ** 2
     assert m["count"] == 2 * per and m["channels"] == 6 and m["kind"] == "sr_patches"
     assert (m["patch"], m["stride"], m["res"], m["size"]) == (16, 8, 10, 40)
@@ -213,7 +220,7 @@ def test_sr_patch_db(tmp_path):
     data, _ = caffe_read(out, 1, 6, 16)
     np.testing.assert_array_equal(data[0], rows[0][2].astype(np.float32))
     with pytest.raises(RacnnError, match="already exists"):
-        db.build_sr_patch_db(str(folder), out, res=10, size=40, patch=16, stride=8)
+        build_sr_patch_db(str(folder), out, res=10, size=40, patch=16, stride=8)
 
 
 # ---------------------------------------------------------------- tools ---
@@ -231,7 +238,7 @@ def test_tools_build_lmdb_build_sr_patches_degrade(repo, shared, tmp_path):
               "--res", "12", "--size", "32", "--limit", "10", "--out", out, "--workers", "2")
     assert r.returncode == 0, r.stderr
     assert "10 images, 102 classes" in r.stdout
-    assert db.check_manifest(out, size=32, num_classes=102)["res"] == 12
+    assert check_manifest(out, size=32, num_classes=102)["res"] == 12
     r = _tool(repo, "build_lmdb.py", "--dataset", "flowers", "--root", root, "--split", "test",
               "--res", "12", "--size", "32", "--out", out)
     assert r.returncode == 2 and "already exists" in r.stderr and "Traceback" not in r.stderr
@@ -242,7 +249,7 @@ def test_tools_build_lmdb_build_sr_patches_degrade(repo, shared, tmp_path):
               "--max-images", "2", "--size", "40", "--res", "10", "--patch", "20",
               "--stride", "20", "--out", str(tmp_path / "sr"))
     assert r.returncode == 0, r.stderr
-    assert db.read_manifest(str(tmp_path / "sr"))["count"] == 8
+    assert manifest.read_manifest(str(tmp_path / "sr"))["count"] == 8
     r = _tool(repo, "degrade.py", os.path.join(root, "jpg", "image_06734.jpg"), "--out",
               str(tmp_path / "lr"), "--res", "16", "--save-hr")
     assert r.returncode == 0, r.stderr
@@ -260,7 +267,7 @@ def test_encoded_datum_bytes_are_exactly_caffes(encoded, label):
     d.label = label
     d.data = cv2.imencode("." + encoded, img)[1].tobytes()
     d.encoded = True
-    assert db.datum_bytes(img, label, encoded) == d.SerializeToString()
+    assert datum.datum_bytes(img, label, encoded) == d.SerializeToString()
 
 
 @pytest.mark.parametrize("shape,label", [((3, 227, 227), 0), ((6, 51, 51), 0), ((3, 2, 5), 199),
@@ -272,9 +279,9 @@ def test_raw_datum_bytes_are_exactly_caffes(shape, label):
     d.channels, d.height, d.width = shape
     d.data = arr.tobytes()
     d.label = label
-    assert db.datum_bytes_chw(arr, label) == d.SerializeToString()
-    assert db.datum_bytes(arr.transpose(1, 2, 0), label) == d.SerializeToString()
-    back_label, back = db.parse_datum(db.datum_bytes_chw(arr, label))
+    assert datum_bytes_chw(arr, label) == d.SerializeToString()
+    assert datum.datum_bytes(arr.transpose(1, 2, 0), label) == d.SerializeToString()
+    back_label, back = datum.parse_datum(datum_bytes_chw(arr, label))
     assert back_label == label
     np.testing.assert_array_equal(back, arr)
 
@@ -291,7 +298,7 @@ class _Payload(object):
 def test_ordered_map_order_and_transport(workers, item_bytes):
     """Results come back in order and intact through pipes, shared memory,
     and (slot too small for a chunk) both."""
-    from racnn.pmap import ordered_map
+    from racnn.db.pool import ordered_map
     f = _Payload()
     got = list(ordered_map(f, range(45), workers, chunk=4, inflight=2, item_bytes=item_bytes))
     assert got == [f(i) for i in range(45)]

@@ -1,13 +1,13 @@
 """The matlab kernel against values worked out by hand from MATLAB's
 imresize rules (issue 4), written here as plain loops independent of
-racnn.degrade's vectorised code path; plus the other kernels and degrade()."""
+racnn.resize.degrade's vectorised code path; plus the other kernels and degrade()."""
 import math
 import os
 
 import numpy as np
 import pytest
 
-from racnn.degrade import degrade, imresize
+from racnn.resize.degrade import degrade, imresize
 from racnn.errors import RacnnError
 
 from _matlab_rules import matlab_weights, mirror, reference
@@ -231,7 +231,7 @@ def test_result_does_not_depend_on_the_blas_thread_count(shared, engine):
     the numpy engine runs single-threaded so databases are reproducible
     anywhere."""
     from racnn import datasets
-    from racnn.npresize import _openblas, set_blas_threads
+    from racnn.resize.numpy_engine import _openblas, set_blas_threads
     if engine != "numpy":
         pytest.skip("only the numpy engine uses BLAS")
     if _openblas() is None:

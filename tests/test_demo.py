@@ -9,7 +9,9 @@ import time
 
 import pytest
 
-from racnn import stages
+from racnn.experiment import caffe_train as stages
+from racnn.experiment.stage_files import final_model
+from racnn.experiment import stage_files
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STAGES = ("backbone_hr", "stage1_sr", "cnn", "racnn_g", "racnn_p")
@@ -47,7 +49,7 @@ def test_demo_smoke_runs_every_stage_and_evaluates(smoke):
     assert cfg["dataset"] == "synthetic" and cfg["backbone"] == "tiny" and cfg["smoke"]
     assert "racnn" in (run / "VERSION").read_text()
     for name in STAGES:
-        done = stages.read_done(str(run / name))
+        done = stage_files.read_done(str(run / name))
         assert done and done["iteration"] == cfg["iters"] == cfg["stages"][name]["max_iter"]
         log = (run / name / "train.log").read_text()
         assert "Optimization Done" in log and "[racnn " in log
@@ -56,18 +58,18 @@ def test_demo_smoke_runs_every_stage_and_evaluates(smoke):
     for name in ("backbone_hr", "cnn", "racnn_g", "racnn_p"):
         metrics = load(run / name / "eval" / "metrics.json")
         assert metrics["num_images"] == 16 and metrics["num_classes"] == 4   # 4 classes x 4
-        assert metrics["snapshot"] == stages.final_model(str(run / name))
+        assert metrics["snapshot"] == final_model(str(run / name))
         assert 0 <= metrics["mean_class_accuracy"] <= 1
         assert cfg["results"][name]["mean_class_accuracy"] == metrics["mean_class_accuracy"]
     table = (run / "report" / "per_class.md").read_text()
     assert "| 3 c3_diamond_p1.0 |" in table and "p-RACNN" in table
-    assert (run / "report" / "report.md").is_file()          # racnn.report's table
+    assert (run / "report" / "report.md").is_file()          # racnn.report.tables's table
 
 
 def test_demo_hands_each_final_model_to_the_next_stage(smoke):
     _, run, _, _ = smoke
-    backbone = stages.final_model(str(run / "backbone_hr"))
-    sr = stages.final_model(str(run / "stage1_sr"))
+    backbone = final_model(str(run / "backbone_hr"))
+    sr = final_model(str(run / "stage1_sr"))
 
     def sources(name):
         audit = load(run / name / "init_audit.json")

@@ -15,7 +15,7 @@ import pytest
 import caffe
 from caffe.proto import caffe_pb2
 
-from racnn import cresize
+from racnn.resize import compiled as cresize
 from racnn.paths import REPO
 
 
@@ -215,7 +215,7 @@ def test_the_dockerfile_run_line_builds_the_library_under_its_hashed_name(
     assert os.stat(ext).st_mode & 0o1777 == 0o1777           # any uid may add a library
     assert os.stat(lib_path).st_mode & 0o555 == 0o555
     before = os.stat(lib_path)
-    res = fresh_python("from racnn import cresize, degrade; lib = cresize.load(); "
+    res = fresh_python("from racnn.resize import compiled, degrade; lib = compiled.load(); "
                        "print(lib._name, lib.racnn_resize_path(), degrade.resize_engine())",
                        {"RACNN_EXT_DIR": ext, "RACNN_RESIZE": "c"})
     assert res.returncode == 0, res.stderr

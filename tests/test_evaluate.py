@@ -12,7 +12,7 @@ import pytest
 
 import caffe
 import _evalkit as kit
-from racnn import evaluate as ev
+from racnn.eval import evaluate as ev
 from racnn.errors import RacnnError, RacnnWarning
 
 COUNTS = [15, 9, 2, 0, 11]          # imbalanced; class 3 has no test image
@@ -212,7 +212,7 @@ def test_mean_file_loads_both_blob_shapes(tmp_path, legacy):
     """A binaryproto mean file, with the legacy num/channels/height/width or
     with ``shape``, loads as its CxHxW array."""
     from caffe.proto import caffe_pb2
-    from racnn.transform import _load_mean_file
+    from racnn.eval.transform import _load_mean_file
     mean = np.arange(2 * 3 * 4, dtype=np.float32).reshape(1, 2, 3, 4) / 7
     blob = caffe_pb2.BlobProto()
     if legacy:

@@ -1,6 +1,6 @@
 """The experiment driver's configuration, run folders, stage-file rewriting
-and fail-fast messages (tools/experiment.py, racnn.experiment,
-racnn.runfolder, racnn.expsetup)."""
+and fail-fast messages (tools/experiment.py, racnn.experiment.config,
+racnn.experiment.runfolder, racnn.experiment.driver)."""
 import json
 import os
 import subprocess
@@ -9,9 +9,13 @@ import warnings
 
 import pytest
 
-from racnn import experiment, expdata, protoio, runfolder, specs
+from racnn import protoio, specs
+from racnn.experiment import config as experiment
+from racnn.experiment import inputs as expdata
+from racnn.experiment import runfolder
 from racnn.errors import RacnnError
-from racnn.expsetup import Experiment
+from racnn.experiment.driver import Experiment
+from racnn.experiment.net_sources import classifier_sources
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -133,7 +137,7 @@ def test_run_folder_refuses_another_configuration(tmp_path):
 
 def _committed(variant="racnn_p"):
     cfg = experiment.make_config("birds", "alexnet")
-    return cfg, expdata.classifier_sources(cfg, variant, None, None)
+    return cfg, classifier_sources(cfg, variant, None, None)
 
 
 def test_committed_net_copied_with_only_the_databases_rewritten(tmp_path):

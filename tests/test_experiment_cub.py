@@ -9,7 +9,9 @@ import sys
 
 import pytest
 
-from racnn import stages
+from racnn.experiment import caffe_train as stages
+from racnn.experiment.stage_files import final_model
+from racnn.experiment import stage_files
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -51,7 +53,7 @@ def test_cub_fixture_runs_both_stages_and_evaluation(cub_run):
     cfg = load(run / "config.json")
     assert not (run / "backbone_hr").exists()              # weights were given
     for name in ("stage1_sr", "cnn", "racnn_g", "racnn_p"):
-        assert stages.read_done(str(run / name)), name
+        assert stage_files.read_done(str(run / name)), name
     for name in ("cnn", "racnn_g", "racnn_p"):
         m = load(run / name / "eval" / "metrics.json")
         assert m["num_classes"] == 10                      # classes 1-10 of the fixture
@@ -67,7 +69,7 @@ def test_cub_fixture_runs_both_stages_and_evaluation(cub_run):
 @pytest.mark.shared
 def test_cub_stage2_initialised_from_the_standin_through_the_audit(cub_run):
     run, weights, _, _ = cub_run
-    sr = stages.final_model(str(run / "stage1_sr"))
+    sr = final_model(str(run / "stage1_sr"))
     for name in ("cnn", "racnn_g", "racnn_p"):
         audit = load(run / name / "init_audit.json")
         src = {(b["layer"], b["index"]): b["source"] for b in audit["blobs"]}

@@ -11,7 +11,8 @@ import cv2
 import numpy as np
 import pytest
 
-from racnn import datasets, degrade
+from racnn import datasets
+from racnn.resize import degrade
 from racnn.datasets import synthetic
 from racnn.errors import RacnnError
 

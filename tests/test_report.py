@@ -9,7 +9,8 @@ import sys
 import pytest
 
 import _evalkit as kit
-from racnn import paper, report
+from racnn import paper
+from racnn.report import tables as report
 
 STAGE_REC = {"cnn": {"batch_size": 4, "images": 24}, "racnn_p": {"batch_size": 4, "images": 24}}
 

@@ -1,4 +1,4 @@
-"""Resumable stages (racnn.stages) with the real `caffe train`: a stage
+"""Resumable stages (racnn.experiment.caffe_train) with the real `caffe train`: a stage
 interrupted mid-way continues from its snapshot without running an iteration
 twice, a hard-killed one from its newest complete snapshot, and a finished
 stage is not run again."""
@@ -16,7 +16,9 @@ import pytest
 import caffe
 from caffe.proto import caffe_pb2
 
-from racnn import stages
+from racnn.experiment import caffe_train as stages
+from racnn.experiment import stage_files
+from racnn.experiment.stage_files import DONE, solverstates
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MAX_ITER = 200
@@ -48,7 +50,8 @@ random_seed: 1
 # run_stage in its own process, as the driver does (Ctrl-C -> exit 130, RacnnError -> 2)
 RUNNER = """import sys
 sys.path.insert(0, %r)
-from racnn import errors, stages
+from racnn import errors
+from racnn.experiment import caffe_train as stages
 errors.cli_main(lambda: stages.run_stage(sys.argv[1]))()
 """ % REPO
 
@@ -114,8 +117,8 @@ def test_interrupted_stage_resumes_without_repeating_an_iteration(db, tmp_path):
     proc.send_signal(signal.SIGINT)               # Ctrl-C to the driver only
     out = proc.communicate(timeout=120)[0]
     assert proc.returncode == 130, out
-    assert stages.read_done(d) is None            # not finished, no DONE marker
-    state = stages.newest_solverstate(d)
+    assert stage_files.read_done(d) is None            # not finished, no DONE marker
+    state = stage_files.newest_solverstate(d)
     assert state is not None and SNAPSHOT <= state[0] < MAX_ITER, (state, out)
     stopped_at = state[0]
     first = read(os.path.join(d, "train.log"))
@@ -128,7 +131,7 @@ def test_interrupted_stage_resumes_without_repeating_an_iteration(db, tmp_path):
     iters = logged_iterations(log)
     assert sorted(iters) == list(range(MAX_ITER)), "an iteration ran twice or was skipped"
     assert final == os.path.join(d, "snapshots", "stage_iter_%d.caffemodel" % MAX_ITER)
-    done = stages.read_done(d)
+    done = stage_files.read_done(d)
     assert done["iteration"] == MAX_ITER and done["final_model"] == final
 
 
@@ -139,13 +142,13 @@ def test_hard_killed_stage_resumes_from_newest_complete_snapshot(db, tmp_path):
     os.kill(caffe_child(proc.pid), signal.SIGKILL)
     out = proc.communicate(timeout=60)[0]
     assert proc.returncode == 2 and "caffe train failed for stage stage" in out, out
-    newest = stages.newest_solverstate(d)[0]
+    newest = stage_files.newest_solverstate(d)[0]
     assert newest >= 2 * SNAPSHOT
     # a snapshot cut short by the kill is skipped: truncate the newest one
     path = os.path.join(d, "snapshots", "stage_iter_%d.solverstate" % newest)
     with open(path, "r+b") as fh:
         fh.truncate(max(1, os.path.getsize(path) // 2))
-    restored = stages.newest_solverstate(d)[0]
+    restored = stage_files.newest_solverstate(d)[0]
     assert restored < newest and restored % SNAPSHOT == 0
 
     before = len(read(os.path.join(d, "train.log")))
@@ -154,7 +157,7 @@ def test_hard_killed_stage_resumes_from_newest_complete_snapshot(db, tmp_path):
     assert "Resuming from snapshots/stage_iter_%d.solverstate" % restored in second
     iters = logged_iterations(second)
     assert min(iters) == restored and max(iters) == MAX_ITER - 1   # nothing earlier re-ran
-    assert stages.read_done(d)["iteration"] == MAX_ITER
+    assert stage_files.read_done(d)["iteration"] == MAX_ITER
 
 
 def test_finished_stage_is_not_run_again(db, tmp_path, capsys):
@@ -168,11 +171,11 @@ def test_finished_stage_is_not_run_again(db, tmp_path, capsys):
     assert "finished before" in capsys.readouterr().out
     # without the DONE marker the stage is not finished; the final snapshot is
     # recognised and only the marker is written, no iteration runs
-    os.unlink(os.path.join(d, stages.DONE))
+    os.unlink(os.path.join(d, DONE))
     assert stages.run_stage(d) == final
     assert logged_iterations(read(os.path.join(d, "train.log"))) == logged_iterations(log)
     # only the two newest solverstates are kept; every caffemodel stays
-    assert [it for it, _ in stages.solverstates(d)] == [2 * SNAPSHOT, SNAPSHOT]
+    assert [it for it, _ in solverstates(d)] == [2 * SNAPSHOT, SNAPSHOT]
 
 
 def test_diverging_stage_stops_with_a_clear_message(db, tmp_path):
@@ -185,13 +188,13 @@ def test_diverging_stage_stops_with_a_clear_message(db, tmp_path):
     from racnn.errors import RacnnError
     with pytest.raises(RacnnError, match="diverged.*NaN/inf.*base_lr"):
         stages.run_stage(d)
-    assert stages.read_done(d) is None
+    assert stage_files.read_done(d) is None
 
 
 def test_solverstate_check_reads_caffes_own_file(db, tmp_path):
     d = make_stage(tmp_path, db, max_iter=SNAPSHOT)
     stages.run_stage(d)
-    it, path = stages.newest_solverstate(d)
+    it, path = stage_files.newest_solverstate(d)
     state = caffe_pb2.SolverState()
     with open(path, "rb") as fh:
         state.ParseFromString(fh.read())

@@ -14,7 +14,7 @@ from google.protobuf import text_format
 
 from racnn.errors import RacnnError
 from racnn.nets import build_net, write_net
-from racnn.solvers import solver_text, stage1_solver, stage2_solver, write_solver
+from racnn.nets.solvers import solver_text, stage1_solver, stage2_solver, write_solver
 
 caffe.set_mode_cpu()
 

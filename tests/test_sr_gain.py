@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from racnn import datasets
-from racnn.srview import sr_net, sr_views
+from racnn.report.srview import sr_net, sr_views
 
 N_IMAGES = 12       # every 5th of the 60 test images: all 10 classes, ~1 s each on CPU
 
@@ -17,7 +17,7 @@ N_IMAGES = 12       # every 5th of the 60 test images: all 10 classes, ~1 s each
 @pytest.fixture(scope="module")
 def authors_weights(authors_sr_weights):
     """The authors' SR weights, checked to be theirs (not fillers) as
-    racnn.srview loads them: sconv1 is 64x3x9x9 and non-trivial."""
+    racnn.report.srview loads them: sconv1 is 64x3x9x9 and non-trivial."""
     net, _ = sr_net(authors_sr_weights, 227, rgb_weights=True)
     assert net.params["sconv1"][0].data.shape == (64, 3, 9, 9)
     assert np.abs(net.params["sconv1"][0].data).max() > 0.01
@@ -26,7 +26,7 @@ def authors_weights(authors_sr_weights):
 
 def gains(weights, samples, kernel):
     """PSNR of the SR output minus that of the degraded image, per sample
-    (racnn.srview: the weights were trained on RGB, so ``rgb_weights``)."""
+    (racnn.report.srview: the weights were trained on RGB, so ``rgb_weights``)."""
     images = [(s.id, datasets.read_sample(s)[0]) for s in samples]
     views = sr_views(weights, images, 50, 227, kernel, rgb_weights=True)
     return np.array([v.psnr_sr - v.psnr_lr for v in views])

@@ -10,7 +10,7 @@ import pytest
 
 import caffe
 import _evalkit as kit
-from racnn import srview
+from racnn.report import srview
 from racnn.errors import RacnnError
 from racnn.nets import build_sr_deploy
 from racnn.nets.dummy import write_temp_net

@@ -6,7 +6,8 @@ import os
 import pytest
 
 import _evalkit as kit
-from racnn import paper, timing
+from racnn import paper
+from racnn.report import timing
 from racnn.errors import RacnnError
 
 

@@ -12,9 +12,10 @@ import os, sys; sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspa
 
 
 from racnn.cli import tool_parser
-from racnn import db, specs
+from racnn import specs
 from racnn.datasets import FORMAT_ALIASES, FORMATS
 from racnn.errors import cli_main
+from racnn.db.classification import build_classification_db
 
 
 def parser():
@@ -54,7 +55,7 @@ def main(argv=None):
     from racnn import datasets
     ds = datasets.load(args.dataset, args.root, args.split, use_boxes=not args.no_boxes)
     out = args.out or specs.db_path(ds.name, args.split, args.res, args.size, args.kernel)
-    m = db.build_classification_db(ds, args.split, args.res, out, size=args.size,
+    m = build_classification_db(ds, args.split, args.res, out, size=args.size,
                                    kernel=args.kernel, skip_bad=args.skip_bad, seed=args.seed,
                                    encoded=False if args.encoded == "none" else args.encoded,
                                    limit=args.limit, workers=args.workers,

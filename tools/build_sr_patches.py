@@ -12,8 +12,9 @@ import os, sys; sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspa
 
 
 from racnn.cli import tool_parser
-from racnn import db, specs
+from racnn import specs
 from racnn.errors import RacnnError, cli_main
+from racnn.db.sr_patches import build_sr_patch_db
 
 
 def parser():
@@ -56,7 +57,7 @@ def main(argv=None):
     else:
         images = args.images
     out = args.out or specs.sr_db_path(args.res, args.size, args.patch, args.stride, args.kernel)
-    m = db.build_sr_patch_db(images, out, res=args.res, size=args.size, patch=args.patch,
+    m = build_sr_patch_db(images, out, res=args.res, size=args.size, patch=args.patch,
                              stride=args.stride, kernel=args.kernel, max_images=args.max_images,
                              seed=args.seed, skip_bad=args.skip_bad, workers=args.workers,
                              overwrite=args.overwrite)

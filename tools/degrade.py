@@ -34,7 +34,7 @@ def main(argv=None):
     import cv2
     from racnn.atomic import atomic_file
     from racnn.datasets import expand_images, read_image
-    from racnn.degrade import degrade
+    from racnn.resize.degrade import degrade
     files = expand_images(args.inputs)
     os.makedirs(args.out, exist_ok=True)
     for path in progress(files, total=len(files), desc="degrade", unit="img"):

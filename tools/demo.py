@@ -25,11 +25,13 @@ import csv  # noqa: E402
 import time  # noqa: E402
 
 from racnn.cli import tool_parser  # noqa: E402
-from racnn import atomic, experiment  # noqa: E402
+from racnn import atomic
+from racnn.experiment import config as experiment
 from racnn.datasets import synthetic  # noqa: E402
 from racnn.errors import RacnnError, cli_main  # noqa: E402
 from racnn.paths import DATA_DIR  # noqa: E402
 from racnn.progress import progress  # noqa: E402
+from racnn.experiment import driver
 
 #: the demo's dataset (8 classes: 4 texture patterns x 2 periods)
 DATASET = dict(num_classes=8, train_per_class=60, test_per_class=30, seed=0)
@@ -69,9 +71,9 @@ def parse_args(argv):
 
 
 def demo_config(data_dir, smoke=False, gpu=None):
-    """The demo's resolved configuration (racnn.experiment)."""
+    """The demo's resolved configuration (racnn.experiment.config)."""
     kw = dict(CONFIG, data_format="folder", data_root=data_dir, gpu=gpu)
-    if smoke:       # the smoke settings of racnn.experiment win over the demo's schedule
+    if smoke:       # the smoke settings of racnn.experiment.config win over the demo's schedule
         kw = {k: v for k, v in kw.items() if k not in experiment.SMOKE}
     return experiment.make_config("synthetic", "tiny", smoke=smoke, **kw)
 
@@ -126,14 +128,14 @@ def main(argv=None):
           flush=True)
     cfg = demo_config(data_dir, smoke=args.smoke, gpu=args.gpu)
     run_dir = args.run_dir or experiment.default_run_dir(cfg)
-    record = experiment.run(cfg, run_dir, echo=args.verbose)
+    record = driver.run(cfg, run_dir, echo=args.verbose)
     if not record.get("results"):
         raise RacnnError("the demo produced no evaluation (see %s)" % run_dir)
     md, md_path = per_class_table(run_dir, record)
     print("\nPer-class accuracy (%%) on the %d test images, degraded to %dx%d "
           "(HR column: undegraded):\n" % (info["test_count"], cfg["res"], cfg["res"]))
     print(md)
-    print("\n".join(experiment.summary_lines(record)))
+    print("\n".join(driver.summary_lines(record)))
     print("per-class table: %s" % md_path)
     print("demo finished in %.0f s" % (time.time() - t0))
     return record

@@ -21,9 +21,11 @@ os.environ.setdefault("GLOG_minloglevel", "2")   # Caffe's INFO lines off
 
 
 from racnn.cli import tool_parser  # noqa: E402
-from racnn import atomic, evaluate as ev, plots, runfolder  # noqa: E402
+from racnn import atomic, plots
+from racnn.eval import evaluate as ev
+from racnn.experiment import runfolder
 from racnn.errors import RacnnError, cli_main  # noqa: E402
-from racnn.experiment import VARIANTS  # noqa: E402
+from racnn.experiment.config import VARIANTS
 
 
 def parse_args(argv):
@@ -122,7 +124,7 @@ def _jobs(args):
         if not args.train_val:
             raise RacnnError("no --lmdb given and no --train-val net to read the test "
                              "database from")
-        from racnn.transform import test_data_layer
+        from racnn.eval.transform import test_data_layer
         db = test_data_layer(args.train_val).data_param.source
     if not args.out:
         raise RacnnError("--out is required without a run folder")

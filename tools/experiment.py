@@ -11,7 +11,7 @@ Re-running the same command skips finished stages and resumes an interrupted
 one from its newest snapshot.  Everything goes into one run folder,
 runs/<dataset>-<backbone>-r<res>-<mode>-<mults>[-srauthors][-smoke]/
 (racnn/experiment.py documents its layout).  Any configuration key of
-racnn.experiment.DEFAULTS can be set with --set KEY=VALUE (VALUE as JSON,
+racnn.experiment.config.DEFAULTS can be set with --set KEY=VALUE (VALUE as JSON,
 e.g. --set stage2_epochs=30 --set 'solver={"stage2": {"base_lr": 1e-5}}').
 """
 import os
@@ -22,8 +22,10 @@ os.environ.setdefault("GLOG_minloglevel", "2")     # quiet pycaffe in this proce
 import json  # noqa: E402
 
 from racnn.cli import tool_parser  # noqa: E402
-from racnn import experiment, specs  # noqa: E402
+from racnn import specs
+from racnn.experiment import config as experiment
 from racnn.errors import RacnnError, cli_main  # noqa: E402
+from racnn.experiment import driver
 
 
 def parse_set(items):
@@ -86,8 +88,8 @@ def main(argv=None):
         print("stages: %s" % ", ".join(experiment.stage_plan(cfg)))
         print("run folder: %s" % run_dir)
         return cfg
-    record = experiment.run(cfg, run_dir, echo=args.verbose)
-    print("\n".join(experiment.summary_lines(record)))
+    record = driver.run(cfg, run_dir, echo=args.verbose)
+    print("\n".join(driver.summary_lines(record)))
     return record
 
 

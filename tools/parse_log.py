@@ -16,9 +16,11 @@ os.environ.setdefault("GLOG_minloglevel", "2")   # Caffe's INFO lines off
 
 
 from racnn.cli import tool_parser  # noqa: E402
-from racnn import caffelog, plots, runfolder  # noqa: E402
+from racnn import plots
+from racnn.eval import caffelog
+from racnn.experiment import runfolder
 from racnn.errors import RacnnError, cli_main  # noqa: E402
-from racnn.stages import LOG  # noqa: E402
+from racnn.experiment.stage_files import LOG
 
 
 def parse_args(argv):

@@ -17,7 +17,7 @@ os.environ.setdefault("GLOG_minloglevel", "2")   # Caffe's INFO lines off
 
 
 from racnn.cli import tool_parser  # noqa: E402
-from racnn import report  # noqa: E402
+from racnn.report import tables as report
 from racnn.errors import cli_main  # noqa: E402
 from racnn.paths import RUNS_DIR  # noqa: E402
 

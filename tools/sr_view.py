@@ -19,7 +19,8 @@ os.environ.setdefault("GLOG_minloglevel", "2")   # Caffe's INFO lines off
 import json  # noqa: E402
 
 from racnn.cli import tool_parser  # noqa: E402
-from racnn import atomic, specs, srview  # noqa: E402
+from racnn import atomic, specs
+from racnn.report import srview
 from racnn.errors import RacnnError, cli_main  # noqa: E402
 
 #: stages whose model carries SR layers, preferred first
@@ -52,7 +53,7 @@ def parse_args(argv):
 
 def from_run(run_dir):
     """(weights, config) of the first SR-carrying stage of a run."""
-    from racnn import runfolder
+    from racnn.experiment import runfolder
     run = runfolder.read_run(run_dir)
     by_name = {s.name: s for s in run.stages}
     for name in SR_STAGES:

@@ -19,7 +19,8 @@ os.environ.setdefault("GLOG_minloglevel", "2")   # Caffe's INFO lines off
 import json  # noqa: E402
 
 from racnn.cli import tool_parser  # noqa: E402
-from racnn import atomic, specs, timing  # noqa: E402
+from racnn import atomic, specs
+from racnn.report import timing
 from racnn.errors import cli_main  # noqa: E402
 from racnn.nets import presets  # noqa: E402
 from racnn.paths import RUNS_DIR  # noqa: E402
@@ -45,7 +46,7 @@ def parse_args(argv):
 
 
 def log_rows(runs_root):
-    from racnn.report import find_runs
+    from racnn.report.tables import find_runs
     rows = []
     for run in find_runs(runs_root):
         rows += timing.from_run(run)

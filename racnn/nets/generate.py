@@ -6,7 +6,8 @@ text, so ``check`` can compare it with what is on disk."""
 import math
 import os
 
-from .. import paths, solvers, specs
+from .. import paths, specs
+from . import solvers
 from ..atomic import write_text
 from . import layout, presets
 from ..protoio import proto_text

@@ -16,12 +16,15 @@ import os
 
 import numpy as np
 
-from . import datasets as datasets_mod
-from . import specs
-from .dbbuild import Tally, matches
-from .pmap import ordered_map
-from .degrade import check_kernel, imresize, prepare
-from .errors import RacnnError
+from .. import datasets as datasets_mod
+from .. import specs
+from .classification import Tally
+from .datum import datum_bytes
+from .lmdbio import write_datums
+from .manifest import existing_manifest, matches
+from .pool import ordered_map
+from ..resize.degrade import check_kernel, imresize, prepare
+from ..errors import RacnnError
 
 
 def patch_positions(size, patch, stride):
@@ -49,7 +52,6 @@ def image_patches(img, res, size, patch, stride, kernel):
 def process_source(source, res, size, patch, stride, kernel, skip_bad=False):
     """The serialised 6-channel patch Datums of one ``(path, box)``:
     ``("ok", [bytes], clipped)``, or with ``skip_bad`` ``("bad", message)``."""
-    from .db import datum_bytes
     path, box = source
     try:
         img, clipped = datasets_mod.crop(datasets_mod.read_image(path), box, path)
@@ -91,7 +93,6 @@ def build_sr_patch_db(images, out=None, res=specs.SR_LR_RES, size=specs.SR_HR_SI
     Dataset); ``max_images`` takes a seeded sample of that many images (the
     released script samples 500).  ``out`` defaults to ``specs.sr_db_path``.
     Returns the manifest."""
-    from .db import write_datums
     check_kernel(kernel)
     res, size, patch, stride = int(res), int(size), int(patch), int(stride)
     if not 1 <= res <= size or stride < 1:
@@ -145,7 +146,6 @@ def ensure_sr_patch_db(path=None, images=None, fmt=None, root=None, res=specs.SR
     """The manifest of the SR patch database at ``path``, (re)built when it
     is missing or stale.  Source: the folder ``images`` if given, else the
     training split of dataset ``fmt`` at ``root`` (cropped to its boxes)."""
-    from .db import existing_manifest
     if images is None:
         if fmt is None or root is None:
             raise RacnnError("SR patches need an image folder or a dataset (format and root)")

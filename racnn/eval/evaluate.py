@@ -52,11 +52,14 @@ import warnings
 
 import numpy as np
 
-from . import atomic, db, protoio
-from .errors import RacnnError, RacnnWarning
-from .progress import progress
-from .transform import (DEFAULT_TRANSFORM, Preprocessor, Transform,  # noqa: F401
-                        transform_from_train_val)
+from .. import atomic, protoio
+from ..db import lmdbio as db
+from ..errors import RacnnError, RacnnWarning
+from ..progress import progress
+from .transform import DEFAULT_TRANSFORM, Preprocessor, Transform, transform_from_train_val
+from ..db.manifest import check_manifest
+from .. import plots
+from ..db import datum
 
 EvalResult = collections.namedtuple(
     "EvalResult", "scores labels keys metrics info")
@@ -72,7 +75,7 @@ def _manifest(db_dir, num_classes):
         warnings.warn("%s: no manifest.json; class names, image count and class count "
                       "cannot be checked" % db_dir, RacnnWarning)
         return None
-    return db.check_manifest(db_dir, num_classes=num_classes, kind="classification")
+    return check_manifest(db_dir, num_classes=num_classes, kind="classification")
 
 
 def _records(db_dir):
@@ -90,7 +93,7 @@ def _records(db_dir):
         try:
             with env.begin() as txn:
                 for key, value in txn.cursor():
-                    label, arr = db.parse_datum(value)
+                    label, arr = datum.parse_datum(value)
                     yield key.decode("utf-8", "replace"), label, arr
         finally:
             env.close()
@@ -112,7 +115,7 @@ def load_net(deploy, weights):
     """A TEST-phase caffe.Net of ``deploy`` with every parameter blob loaded
     from ``weights`` (a path or a list), audited; returns (net, audit)."""
     import caffe
-    from .weights import load_weights
+    from ..weights import load_weights
     protoio.read_net(deploy)                 # clear error before Caffe aborts
     weights = caffemodels(weights)
     net = caffe.Net(deploy, caffe.TEST)
@@ -261,7 +264,6 @@ SUMMARY_KEYS = ("mean_class_accuracy", "overall_accuracy", "top5_accuracy", "num
 
 def write_eval_files(folder, scores, labels, metrics, extra=None):
     """Write the five files of an evaluation into an existing ``folder``."""
-    from . import plots
     np.save(os.path.join(folder, "scores.npy"), np.asarray(scores, np.float32))
     np.save(os.path.join(folder, "labels.npy"), np.asarray(labels, np.int64))
     doc = {k: metrics[k] for k in SUMMARY_KEYS}

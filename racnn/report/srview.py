@@ -19,7 +19,11 @@ import os
 
 import numpy as np
 
-from .errors import RacnnError
+from ..errors import RacnnError
+from ..datasets import expand_images, read_image
+from ..eval.evaluate import caffemodels, set_mode
+from ..plots import pyplot, save
+from ..resize.degrade import degrade
 
 SRView = collections.namedtuple("SRView", "name lr sr hr psnr_lr psnr_sr")
 
@@ -37,10 +41,9 @@ def sr_net(weights, size, rgb_weights=False):
     """A caffe.Net of the SR front at ``size`` x ``size`` with its sconv
     layers loaded from ``weights`` (path or list); (net, audit)."""
     import caffe
-    from .evaluate import caffemodels
-    from .nets import build_sr_deploy
-    from .nets.dummy import instantiate
-    from .weights import load_weights
+    from ..nets import build_sr_deploy
+    from ..nets.dummy import instantiate
+    from ..weights import load_weights
     weights = caffemodels(weights)
     net = instantiate(build_sr_deploy(size, size, batch=1), caffe.TEST)
     audit = load_weights(net, weights, expected_new=(), swap_sr_rgb_to_bgr=rgb_weights)
@@ -49,9 +52,7 @@ def sr_net(weights, size, rgb_weights=False):
 
 def sr_views(weights, images, res=50, size=227, kernel="matlab", rgb_weights=False, gpu=None):
     """[SRView] for ``images``: [(name, HxWx3 uint8 BGR)]."""
-    from .degrade import degrade
-    from .evaluate import set_mode
-    from .nets import SR_OUTPUT
+    from ..nets import SR_OUTPUT
     set_mode(gpu)
     net, _ = sr_net(weights, size, rgb_weights)
     views = []
@@ -72,14 +73,12 @@ def read_images(paths, limit=None):
     """[(name, BGR uint8)] of image files and of the images in folders
     (sorted), at most ``limit``; decoded by datasets.read_image, as the
     databases' images are."""
-    from .datasets import expand_images, read_image
     files = sorted(expand_images(paths))
     return [(os.path.basename(f), read_image(f)) for f in (files[:limit] if limit else files)]
 
 
 def write_strip(views, path, title=None):
     """PNG with one row per view: LR-upscaled | SR | HR, PSNR in the titles."""
-    from .plots import pyplot, save
     plt = pyplot()
     fig, axes = plt.subplots(len(views), 3, figsize=(9, 3.1 * len(views)), squeeze=False)
     for row, v in zip(axes, views):

@@ -13,18 +13,20 @@ import os
 
 import numpy as np
 
-from . import datasets as datasets_mod
-from . import specs
-from .degrade import channel_order_free, check_kernel, degrade, prepare
-from .errors import RacnnError
-from .pmap import ordered_map
+from .. import datasets as datasets_mod
+from .. import specs
+from ..resize.degrade import channel_order_free, check_kernel, degrade, prepare
+from ..errors import RacnnError
+from .datum import datum_bytes
+from .lmdbio import write_datums
+from .manifest import existing_manifest, matches
+from .pool import ordered_map
 
 # ----------------------------------------------------- classification items --
 
 def process_sample(sample, res, size, kernel, encoded=False, skip_bad=False):
     """The serialised Datum of one sample: ``("ok", bytes, label, id, clipped)``
     or, with ``skip_bad``, ``("bad", message)`` for an unreadable image."""
-    from .db import datum_bytes
     # decoded as RGB and reversed at the end (saves a colour conversion)
     # when the kernel is channel-order free; BGR otherwise (float32 BLAS
     # rounds a value near a tie according to its place in memory, and the
@@ -99,7 +101,6 @@ def build_classification_db(dataset, split=None, res=specs.DEFAULT_RES, out=None
 
     ``out`` defaults to ``specs.db_path(dataset.name, split, res, size,
     kernel)``.  Returns the manifest."""
-    from .db import write_datums
     check_kernel(kernel)
     res, size = int(res), int(size)
     if not (1 <= res <= size):
@@ -130,17 +131,11 @@ def build_classification_db(dataset, split=None, res=specs.DEFAULT_RES, out=None
                         desc=desc or "%s %s r%d" % (ds.name, split, res))
 
 
-def matches(manifest, **want):
-    """True when every ``want`` key equals the manifest's value."""
-    return all(manifest.get(k) == v for k, v in want.items())
-
-
 def ensure_classification_db(fmt, root, split, path=None, res=specs.DEFAULT_RES,
                              size=specs.DEFAULT_DB_SIZE, kernel=specs.DEFAULT_KERNEL,
                              limit=None, seed=0, encoded=False, skip_bad=False, workers=None):
     """The manifest of the database at ``path``, (re)built when it is
     missing or was made from other data or settings."""
-    from .db import existing_manifest
     ds = datasets_mod.load(fmt, root, split)
     path = path or specs.db_path(ds.name, split, res, size, kernel)
     if os.path.isdir(path):

@@ -21,9 +21,14 @@ import os
 import re
 import subprocess
 
-from . import paper, specs
-from .errors import RacnnError
-from .stages import LOG, caffe_env
+from .. import paper, specs
+from ..errors import RacnnError
+from ..experiment.stage_files import LOG
+from ..experiment.caffe_train import caffe_env
+from ..atomic import write_text
+from ..eval import caffelog
+from ..experiment import runfolder
+from ..experiment.config import VARIANTS
 
 _AVG = re.compile(r"Average (Forward pass|Backward pass|Forward-Backward): ([0-9.eE+-]+) ms")
 
@@ -45,8 +50,8 @@ def timing_net(backbone, racnn, mode="frozen", mults="paper", batch_size=None,
                num_classes=200):
     """The TRAIN-phase net that ``caffe time`` runs: build_net's train_val
     with DummyData instead of the databases."""
-    from .nets import DEFAULT_BATCH, build_net
-    from .nets.dummy import with_dummy_data
+    from ..nets import DEFAULT_BATCH, build_net
+    from ..nets.dummy import with_dummy_data
     batch = int(batch_size or DEFAULT_BATCH[specs.backbone_spec(backbone).name][0])
     proto = build_net(backbone, num_classes, racnn=racnn, mode=mode, mults=mults,
                       phase="train_val", train_source="dummy", test_source="dummy",
@@ -58,7 +63,7 @@ def time_net(backbone, racnn, mode="frozen", mults="paper", batch_size=None, ite
              gpu=None, num_classes=200):
     """Run ``caffe time`` on the training net; returns a dict with the
     averages in ms, ``batch_size``, ``iterations``, ``device``."""
-    from .nets.dummy import write_temp_net
+    from ..nets.dummy import write_temp_net
     proto, batch = timing_net(backbone, racnn, mode, mults, batch_size, num_classes)
     path = write_temp_net(proto)
     cmd = ["caffe", "time", "-model", path, "-iterations", str(int(iterations))]
@@ -89,8 +94,6 @@ def from_run(run_dir):
     """[{backbone, dataset, racnn, variant, seconds_per_iteration, batch_size,
     images, seconds_per_epoch, log}] for each classification stage of a run
     with a train.log of at least two displayed iterations."""
-    from . import caffelog, runfolder
-    from .experiment import VARIANTS
     run = runfolder.read_run(run_dir)
     cfg = run.config
     rows = []
@@ -117,7 +120,6 @@ LOG_COLUMNS = ("dataset", "backbone", "variant", "mode", "seconds_per_iteration"
 
 def write_log_rows(rows, path):
     """CSV of ``from_run`` rows."""
-    from .atomic import write_text
     write_text(path, "\n".join([",".join(LOG_COLUMNS)] + [
         ",".join("%.6g" % r[c] if isinstance(r[c], float) else str(r[c])
                  for c in LOG_COLUMNS) for r in rows]) + "\n")

@@ -8,9 +8,9 @@ the value.  Snapshots (``.caffemodel`` + ``.solverstate``) go to
 """
 from caffe.proto import caffe_pb2
 
-from .atomic import write_text
-from .errors import RacnnError
-from .protoio import proto_text
+from ..atomic import write_text
+from ..errors import RacnnError
+from ..protoio import proto_text
 
 #: stage 1, RSRCNN_train/RSRCNN_solver.prototxt of the release (PAPER.md)
 STAGE1 = (

@@ -9,10 +9,34 @@ import os
 import subprocess
 import sys
 
-from . import protoio, runfolder, specs, stages
-from .errors import RacnnError
-from .experiment import DEFAULTS, VARIANTS, VOLATILE, dumps, stage_plan
-from .paths import REPO
+from .. import protoio
+from . import runfolder
+from . import caffe_train as stages
+from ..errors import RacnnError
+from .config import DEFAULTS, VARIANTS, VOLATILE, default_run_dir, dumps, stage_plan
+from ..paths import REPO
+from .net_sources import classifier_sources, expected_new, generated_classifier, sr_sources
+from .stage_files import final_model
+from . import inputs as expdata
+from . import stage_files
+
+
+def run(cfg, run_dir=None, echo=False):
+    """Run (or resume) the experiment ``cfg``; return the run folder's
+    ``config.json`` content, whose ``results`` holds each network's metrics."""
+    return Experiment(cfg, run_dir or default_run_dir(cfg), echo=echo).run()
+
+
+def summary_lines(record):
+    """A few lines for the terminal: where things are and each network's
+    mean class accuracy."""
+    lines = ["run folder: %s" % record["run_dir"]]
+    for name, res in sorted(record.get("results", {}).items(), key=lambda kv: runfolder.stage_key(kv[0])):
+        lines.append("  %-8s mean class accuracy %6.2f %%  (eval: %s)"
+                     % (name, 100 * res["mean_class_accuracy"], res["eval_dir"]))
+    if record.get("report"):
+        lines.append("results table: %s" % record["report"])
+    return lines
 
 
 class Experiment(object):
@@ -25,7 +49,7 @@ class Experiment(object):
 
     # ------------------------------------------------------------ helpers
     def log(self, text, echo=True):
-        stages.log_line(os.path.join(self.run_dir, "experiment.log"), text, echo=echo)
+        stage_files.log_line(os.path.join(self.run_dir, "experiment.log"), text, echo=echo)
 
     def save(self):
         runfolder.save_config(self.run_dir, self.record)
@@ -35,7 +59,6 @@ class Experiment(object):
 
     # ------------------------------------------------------------- main
     def run(self):
-        from . import expdata
         cfg = self.cfg
         plan = stage_plan(cfg)
         inputs = expdata.check_inputs(cfg, plan)          # fail fast, before any work
@@ -116,7 +139,7 @@ class Experiment(object):
         return rec
 
     def _train(self, name, weights=None):
-        self.log("%s: training (log: %s)" % (name, os.path.join(name, stages.LOG)), echo=False)
+        self.log("%s: training (log: %s)" % (name, os.path.join(name, stage_files.LOG)), echo=False)
         final = stages.run_stage(self.stage_dir(name), weights=weights, gpu=self.gpu,
                                  echo=self.echo)
         self.log("%s: final model %s" % (name, os.path.relpath(final, self.run_dir)), echo=False)
@@ -128,9 +151,8 @@ class Experiment(object):
     def train_backbone_hr(self):
         """The backbone trained on the undegraded images: the stand-in for
         ImageNet pre-training when a backbone has no ImageNet weights."""
-        from . import expdata
         name, cfg, data = "backbone_hr", self.cfg, self.data
-        src = expdata.generated_classifier(cfg, "backbone_hr", data, self.stage_dir(name))
+        src = generated_classifier(cfg, "backbone_hr", data, self.stage_dir(name))
         self._setup(name, src, {"train": data["hr_train_db"], "test": data["hr_test_db"]},
                     {"train": cfg["stage2_batch"], "test": cfg["test_batch"]},
                     cfg["backbone_hr_epochs"], data["train_count"], "backbone_hr",
@@ -140,20 +162,18 @@ class Experiment(object):
         return final
 
     def train_stage1(self):
-        from . import expdata
         name, cfg, data = "stage1_sr", self.cfg, self.data
-        src = expdata.sr_sources(cfg, data, self.stage_dir(name))
+        src = sr_sources(cfg, data, self.stage_dir(name))
         self._setup(name, src, {"train": data["sr_db"]}, {"train": cfg["stage1_batch"]},
                     cfg["stage1_epochs"], data["sr_count"], "stage1", None,
                     [(src["sr_deploy"], "sr_deploy.prototxt")])
         return self._train(name)
 
     def train_classifier(self, variant, backbone, sr):
-        from . import expdata
-        from .weights import init_caffemodel
+        from ..weights import init_caffemodel
         cfg, data = self.cfg, self.data
         d = self.stage_dir(variant)
-        src = expdata.classifier_sources(cfg, variant, data, d)
+        src = classifier_sources(cfg, variant, data, d)
         self._setup(variant, src, {"train": data["train_db"], "test": data["test_db"]},
                     {"train": cfg["stage2_batch"], "test": cfg["test_batch"]},
                     cfg["stage2_epochs"], data["train_count"], "stage2", data["test_count"],
@@ -164,7 +184,7 @@ class Experiment(object):
             if not files:
                 return None
             train_val = os.path.join(d, "train_val.prototxt")
-            new = expdata.expected_new(cfg, variant, train_val, bool(backbone),
+            new = expected_new(cfg, variant, train_val, bool(backbone),
                                        bool(sr and variant == "racnn_p"))
             swap = variant == "racnn_p" and cfg["sr_weights"] == "authors"
             weights = os.path.join(d, "init.caffemodel")
@@ -174,7 +194,7 @@ class Experiment(object):
                 fh.write(audit.format() + "\n")
             with open(os.path.join(d, "init_audit.json"), "w") as fh:
                 json.dump(audit.to_dict(), fh, indent=1)
-            stages.log_line(os.path.join(d, stages.LOG), "%s: initialised from %s "
+            stage_files.log_line(os.path.join(d, stage_files.LOG), "%s: initialised from %s "
                             "(audit: init_audit.txt; new: %s)" % (
                                 variant, ", ".join(files), ", ".join(audit.new_layers())
                                 or "nothing"), echo=self.echo)
@@ -185,7 +205,7 @@ class Experiment(object):
     def evaluate(self, name, db=None):
         """tools/eval_per_class.py on the stage's final model -> <stage>/eval."""
         d = self.stage_dir(name)
-        final = stages.final_model(d)
+        final = final_model(d)
         out = os.path.join(d, "eval")
         metrics_path = os.path.join(out, "metrics.json")
         metrics = None

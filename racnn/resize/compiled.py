@@ -31,9 +31,10 @@ import warnings
 
 import numpy as np
 
-from .atomic import atomic_path
-from .errors import RacnnError, RacnnWarning
-from .paths import REPO
+from ..atomic import atomic_path
+from ..errors import RacnnError, RacnnWarning
+from ..paths import REPO
+from .matlab_rules import transpose_pixels
 
 SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_resize.c")
 #: no fused multiply-add: every machine and clone rounds the same; C11 for
@@ -214,7 +215,6 @@ class _Passes(object):
             out = resize_cols3(self.lib, np.ascontiguousarray(a), n_out, w, idx)
             if out is not None:
                 return out
-        from .degrade import transpose_pixels
         return transpose_pixels(self.rows(transpose_pixels(a), n_out, scale))
 
 

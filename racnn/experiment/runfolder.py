@@ -21,12 +21,13 @@ import os
 import re
 import subprocess
 
-from . import __version__, atomic, protoio
-from .errors import RacnnError
-from .experiment import VARIANTS
-from .paths import REPO
-from .stages import snapshot_prefix
-from .transform import test_data_layer
+from .. import __version__, atomic, protoio
+from ..errors import RacnnError
+from .config import VARIANTS
+from ..paths import REPO
+from .stage_files import snapshot_prefix
+from ..eval.transform import test_data_layer
+from .stage_files import read_done
 
 
 def code_version():
@@ -199,7 +200,6 @@ def _snapshots(stage_dir):
 
 def read_stage(stage_dir):
     """The Stage in ``stage_dir`` (paths absolute; deploy None when absent)."""
-    from .stages import read_done
     d = os.path.abspath(stage_dir)
 
     def opt(name):

@@ -15,7 +15,7 @@ import functools
 
 import numpy as np
 
-from .degrade import contributions, transpose_pixels
+from .matlab_rules import contributions, transpose_pixels
 
 
 #: candidate numbers of output rows per dense block of a weight matrix

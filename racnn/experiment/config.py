@@ -56,9 +56,9 @@ import copy
 import json
 import os
 
-from . import specs
-from .errors import RacnnError
-from .paths import RUNS_DIR
+from .. import specs
+from ..errors import RacnnError
+from ..paths import RUNS_DIR
 
 VARIANTS = ("cnn", "racnn_g", "racnn_p")
 MODES = ("e2e", "frozen")
@@ -174,26 +174,6 @@ def stage_plan(cfg):
     if "racnn_p" in cfg["variants"] and cfg["sr_weights"] == "pretrain":
         plan.append("stage1_sr")
     return plan + [v for v in VARIANTS if v in cfg["variants"]]
-
-
-def run(cfg, run_dir=None, echo=False):
-    """Run (or resume) the experiment ``cfg``; return the run folder's
-    ``config.json`` content, whose ``results`` holds each network's metrics."""
-    from . import expsetup
-    return expsetup.Experiment(cfg, run_dir or default_run_dir(cfg), echo=echo).run()
-
-
-def summary_lines(record):
-    """A few lines for the terminal: where things are and each network's
-    mean class accuracy."""
-    lines = ["run folder: %s" % record["run_dir"]]
-    from .runfolder import stage_key
-    for name, res in sorted(record.get("results", {}).items(), key=lambda kv: stage_key(kv[0])):
-        lines.append("  %-8s mean class accuracy %6.2f %%  (eval: %s)"
-                     % (name, 100 * res["mean_class_accuracy"], res["eval_dir"]))
-    if record.get("report"):
-        lines.append("results table: %s" % record["report"])
-    return lines
 
 
 def dumps(cfg):

@@ -43,56 +43,12 @@ import math
 
 import numpy as np
 
-from .errors import RacnnError
-from .specs import DEFAULT_DB_SIZE, DEFAULT_KERNEL, KERNELS
+from ..errors import RacnnError
+from ..specs import DEFAULT_DB_SIZE, DEFAULT_KERNEL, KERNELS
+from . import compiled, numpy_engine
 
 
 # ---------------------------------------------------------------- matlab ---
-
-def cubic(x):
-    """Keys' cubic convolution kernel with a = -0.5 (MATLAB's ``cubic``)."""
-    x = np.abs(np.asarray(x, dtype=np.float64))
-    x2, x3 = x * x, x * x * x
-    return ((1.5 * x3 - 2.5 * x2 + 1.0) * (x <= 1)
-            + (-0.5 * x3 + 2.5 * x2 - 4.0 * x + 2.0) * ((x > 1) & (x <= 2)))
-
-
-def contributions(in_len, out_len, scale=None):
-    """MATLAB's per-dimension ``(weights, indices)``: arrays of shape
-    ``(out_len, P)``, indices 0-based and already mirrored into
-    ``0..in_len-1``, weight columns that are zero everywhere removed."""
-    if scale is None:
-        scale = out_len / float(in_len)
-    width = 4.0 / scale if scale < 1 else 4.0
-    x = np.arange(1, out_len + 1, dtype=np.float64)
-    u = x / scale + 0.5 * (1.0 - 1.0 / scale)
-    left = np.floor(u - width / 2.0)
-    taps = int(math.ceil(width)) + 2
-    idx = left[:, None] + np.arange(taps)[None, :]            # 1-based
-    dist = u[:, None] - idx
-    w = scale * cubic(scale * dist) if scale < 1 else cubic(dist)
-    # normalised by a sum in tap order, as MATLAB's sum(weights, 2) adds the
-    # columns of its column-major matrix (numpy's w.sum(axis=1) adds 8 or
-    # more values pairwise: the last bit can differ and flip an exact tie)
-    total = w[:, 0].copy()
-    for k in range(1, w.shape[1]):
-        total += w[:, k]
-    w = w / total[:, None]
-    # symmetric padding: 1..n, n..1 repeated
-    period = 2 * in_len
-    m = np.mod(idx - 1, period).astype(np.int64)
-    m = np.where(m < in_len, m, period - 1 - m)
-    keep = np.any(w != 0, axis=0)
-    return w[:, keep], m[:, keep]
-
-
-def transpose_pixels(a):
-    """Swap the first two axes of an (H, W, C) array (a copy): OpenCV's
-    pixel transpose for uint8 images with 1-4 or 6 channels, numpy otherwise."""
-    if a.dtype == np.uint8 and a.shape[2] in (1, 2, 3, 4, 6):
-        import cv2
-        return cv2.transpose(a).reshape(a.shape[1], a.shape[0], a.shape[2])
-    return np.ascontiguousarray(a.transpose(1, 0, 2))
 
 
 def _resize_hwc(a, out_h, out_w, scales, engine):
@@ -111,9 +67,8 @@ def _resize_hwc(a, out_h, out_w, scales, engine):
 
 def resize_engine():
     """``c`` (compiled, double precision) or ``numpy`` (float32 BLAS): the
-    engine of the matlab kernel in this process (``racnn.cresize``)."""
-    from .cresize import engine
-    return engine()
+    engine of the matlab kernel in this process (``racnn.resize.compiled``)."""
+    return compiled.engine()
 
 
 def prepare(kernel=DEFAULT_KERNEL):
@@ -124,9 +79,8 @@ def prepare(kernel=DEFAULT_KERNEL):
     is 0.25 s of CPU).  Returns the matlab kernel's engine (``c`` or
     ``numpy``), or None for the other kernels."""
     from PIL import Image  # noqa: F401
-    from .cresize import resizes_colour_rows
     engine = resize_engine() if check_kernel(kernel) == "matlab" else None
-    if not (engine == "c" and resizes_colour_rows()):
+    if not (engine == "c" and compiled.resizes_colour_rows()):
         import cv2  # noqa: F401       transposes, colour conversion, the opencv kernel
     return engine
 
@@ -144,18 +98,17 @@ def imresize_matlab(img, out_hw, scale=None):
     """MATLAB bicubic ``imresize(img, [h w])`` (or ``imresize(img, scale)``
     when ``scale`` is given: the weights then use that scale, as MATLAB
     does, not out/in); uint8 in -> uint8 out, float in -> float64 out."""
-    from . import cresize, npresize
     img = np.asarray(img)
     if img.dtype != np.uint8:
         img = img.astype(np.float64)
     scales = (None, None) if scale is None else (float(scale), float(scale))
     a = img[:, :, None] if img.ndim == 2 else img
-    compiled = cresize.passes() if img.dtype == np.uint8 else None   # float: numpy, float64
-    if compiled is not None:
-        out = _resize_hwc(a, int(out_hw[0]), int(out_hw[1]), scales, compiled)
+    passes = compiled.passes() if img.dtype == np.uint8 else None   # float: numpy, float64
+    if passes is not None:
+        out = _resize_hwc(a, int(out_hw[0]), int(out_hw[1]), scales, passes)
     else:
-        with npresize.single_blas_thread():
-            out = _resize_hwc(a, int(out_hw[0]), int(out_hw[1]), scales, npresize)
+        with numpy_engine.single_blas_thread():
+            out = _resize_hwc(a, int(out_hw[0]), int(out_hw[1]), scales, numpy_engine)
     return out[:, :, 0] if img.ndim == 2 else out
 
 

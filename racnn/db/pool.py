@@ -19,6 +19,7 @@ import multiprocessing
 import os
 import sys
 import weakref
+from ..resize.numpy_engine import set_blas_threads, single_blas_thread
 
 CHUNK = 8           # items per task sent to a worker
 INFLIGHT = 4        # chunks in flight per worker
@@ -52,7 +53,6 @@ def tune_malloc():
 
 def _init_worker():
     """One thread per worker process: the workers are the parallelism."""
-    from .npresize import set_blas_threads
     tune_malloc()
     set_blas_threads(1)
     cv2 = sys.modules.get("cv2")        # imported by the parent when the work needs it
@@ -134,7 +134,6 @@ def _cleanup(pool, token, join=False):
 
 
 def _serial_map(func, items):
-    from .npresize import single_blas_thread
     with single_blas_thread():
         for item in items:
             yield func(item)

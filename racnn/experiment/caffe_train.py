@@ -23,9 +23,6 @@ run continues exactly there.  After a hard kill (SIGKILL, power loss) the
 iterations since the last snapshot are run again, nothing earlier.
 """
 import collections
-import datetime
-import glob
-import json
 import os
 import re
 import signal
@@ -33,101 +30,14 @@ import subprocess
 import sys
 import time
 
-from . import atomic, protoio
-from .errors import RacnnError
-from .progress import progress
+from .. import protoio
+from ..errors import RacnnError
+from ..progress import progress
+from .stage_files import (LOG, SNAPSHOT_DIR, log_line, model_path, newest_solverstate,
+                          prune_solverstates, read_done, write_done)
 
-DONE = "DONE"
-LOG = "train.log"
-SNAPSHOT_DIR = "snapshots"
 _ITER_RE = re.compile(r"\] Iteration (\d+)")
 _NAN_RE = re.compile(r"\] Iteration (\d+).*loss = -?(?:nan|inf)")
-_SNAP_RE = re.compile(r"_iter_(\d+)\.solverstate$")
-
-
-def now():
-    return datetime.datetime.now().isoformat(timespec="seconds")
-
-
-def log_line(log_path, text, echo=True):
-    """Append one driver line ``[racnn <time>] text`` to a log (and print it)."""
-    line = "[racnn %s] %s" % (now(), text)
-    with open(log_path, "a") as fh:
-        fh.write(line + "\n")
-    if echo:
-        print(line, flush=True)
-
-
-def snapshot_prefix(stage_dir):
-    return os.path.join(SNAPSHOT_DIR, os.path.basename(os.path.normpath(stage_dir)))
-
-
-def model_path(stage_dir, iteration):
-    return os.path.join(stage_dir, "%s_iter_%d.caffemodel" % (snapshot_prefix(stage_dir), iteration))
-
-
-def _state_ok(path, stage_dir):
-    """True when ``path`` is a complete SolverState whose model exists."""
-    from caffe.proto import caffe_pb2
-    state = caffe_pb2.SolverState()
-    try:
-        with open(path, "rb") as fh:
-            state.ParseFromString(fh.read())
-    except Exception:       # truncated by a hard kill: protobuf's DecodeError
-        return False
-    m = _SNAP_RE.search(path)
-    learned = os.path.join(stage_dir, state.learned_net)
-    return bool(m) and state.iter == int(m.group(1)) and os.path.isfile(learned)
-
-
-def solverstates(stage_dir):
-    """``[(iteration, path)]`` of the stage's .solverstate files, newest first."""
-    found = []
-    for path in glob.glob(os.path.join(stage_dir, SNAPSHOT_DIR, "*.solverstate")):
-        m = _SNAP_RE.search(path)
-        if m:
-            found.append((int(m.group(1)), path))
-    return sorted(found, reverse=True)
-
-
-def newest_solverstate(stage_dir):
-    """(iteration, path) of the newest readable snapshot, or None."""
-    for it, path in solverstates(stage_dir):
-        if _state_ok(path, stage_dir):
-            return it, path
-    return None
-
-
-def prune_solverstates(stage_dir, keep=2):
-    """Delete all but the ``keep`` newest .solverstate files (the caffemodels
-    stay: evaluation over snapshots reads them)."""
-    for _, path in solverstates(stage_dir)[keep:]:
-        os.unlink(path)
-
-
-def read_done(stage_dir):
-    """The DONE record of a finished stage (final model path made absolute),
-    or None when the stage is not finished."""
-    path = os.path.join(stage_dir, DONE)
-    if not os.path.isfile(path):
-        return None
-    with open(path) as fh:
-        done = json.load(fh)
-    done["final_model"] = os.path.join(stage_dir, done["final_model"])
-    return done if os.path.isfile(done["final_model"]) else None
-
-
-def final_model(stage_dir):
-    """Absolute path of a finished stage's final caffemodel, else None."""
-    done = read_done(stage_dir)
-    return done and done["final_model"]
-
-
-def _write_done(stage_dir, iteration, seconds):
-    rel = os.path.relpath(model_path(stage_dir, iteration), stage_dir)
-    atomic.write_text(os.path.join(stage_dir, DONE), json.dumps(
-        {"final_model": rel, "iteration": iteration, "seconds": round(seconds, 1),
-         "finished": now()}, indent=1) + "\n")
 
 
 def caffe_env():
@@ -162,7 +72,7 @@ def run_stage(stage_dir, weights=None, gpu=None, echo=False, caffe="caffe"):
     start_iter = 0
     if resume and resume[0] >= max_iter and os.path.isfile(final):
         log_line(log, "%s: final snapshot %s exists; marking the stage done" % (name, final))
-        _write_done(stage_dir, max_iter, 0.0)
+        write_done(stage_dir, max_iter, 0.0)
         return final
     if resume:
         start_iter = resume[0]
@@ -198,7 +108,7 @@ def run_stage(stage_dir, weights=None, gpu=None, echo=False, caffe="caffe"):
         log_line(log, "%s: caffe train ended with status %s at iteration %s" % (name, rc, last_iter))
         raise RacnnError("caffe train failed for stage %s (exit status %s); last lines of "
                          "%s:\n%s" % (name, rc, log, "".join(tail)))
-    _write_done(stage_dir, max_iter, seconds)
+    write_done(stage_dir, max_iter, seconds)
     log_line(log, "%s: done in %.0f s, final model %s" % (name, seconds, final))
     return final
 

@@ -16,8 +16,8 @@ import warnings
 
 import numpy as np
 
-from . import protoio
-from .errors import RacnnError, RacnnWarning
+from .. import protoio
+from ..errors import RacnnError, RacnnWarning
 
 
 class Transform(collections.namedtuple(
@@ -80,7 +80,7 @@ def _load_mean_file(path):
             blob.ParseFromString(fh.read())
     except (OSError, Exception) as exc:  # protobuf raises DecodeError
         raise RacnnError("%s: cannot read mean file (%s)" % (path, exc))
-    from .weights import blob_shape
+    from ..weights import blob_shape
     return np.array(blob.data, dtype=np.float32).reshape(blob_shape(blob)[-3:])
 
 

@@ -16,10 +16,14 @@ import collections
 import json
 import os
 
-from . import atomic, paper, specs
-from .errors import RacnnError
-from .experiment import VARIANTS
-from .stages import LOG
+from .. import atomic, paper, specs
+from ..errors import RacnnError
+from ..experiment.config import VARIANTS
+from ..experiment.stage_files import LOG
+from .. import plots
+from ..eval.evaluate import csv_field
+from ..experiment import runfolder
+from . import timing
 
 CSV_COLUMNS = ("table", "row", "dataset", "backbone", "variant", "res", "mode", "paper",
                "ours", "diff", "runs", "run", "log", "config", "model", "eval")
@@ -41,7 +45,6 @@ def find_runs(root):
 
 def collect(run_dirs):
     """Result records, one per evaluated classification stage."""
-    from . import runfolder
     out = []
     for rd in run_dirs:
         run = runfolder.read_run(rd)
@@ -227,13 +230,11 @@ def _csv(v):
         return ""
     if isinstance(v, float):
         return "%.4f" % v
-    from .evaluate import csv_field
     return csv_field(v)
 
 
 def write_report(run_dirs, out_dir):
     """Write the report of ``run_dirs`` into ``out_dir``; returns its paths."""
-    from . import plots, timing
     results = collect(run_dirs)
     cells, used = paper_rows(results)
     others = other_rows(results, used)

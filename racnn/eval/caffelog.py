@@ -22,7 +22,8 @@ import datetime
 import os
 import re
 
-from .errors import RacnnError
+from ..errors import RacnnError
+from ..atomic import atomic_file
 
 CaffeLog = collections.namedtuple("CaffeLog", "train test start path")
 
@@ -136,7 +137,6 @@ def columns(rows, first):
 
 
 def _write(rows, path, first):
-    from .atomic import atomic_file
     cols = columns(rows, first)
     with atomic_file(path) as fh:
         fh.write(",".join(cols) + "\n")
