@@ -44,8 +44,14 @@ WHEELS="nvidia-cuda-nvcc==13.0.88 nvidia-cuda-crt==13.0.88 nvidia-cuda-cccl==13.
 step() { printf '\n==== build_caffe_gpu: %s (%s)\n' "$*" "$(date -u +%H:%M:%S)"; }
 t0=$(date +%s)
 
+# Work inside the environment's own /var/tmp: docker/run's rootfs shares the
+# host's /tmp, where two builds could meet.
+work=/var/tmp/racnn-caffe-build
+mkdir -p "$work"
+
 step "build dependencies of caffe=$CAFFE_DEBIAN_VERSION"
-apt-mark showmanual | sort > /tmp/manual-before
+# What was installed by hand before the first attempt (a rerun keeps it).
+[ -f "$work/manual-before" ] || apt-mark showmanual | sort > "$work/manual-before"
 echo "deb-src http://deb.debian.org/debian bullseye main" > /etc/apt/sources.list.d/racnn-src.list
 [ -z "${RACNN_DEBIAN_MIRROR:-}" ] || sed -i "s|http://deb.debian.org/debian|$RACNN_DEBIAN_MIRROR|" \
     /etc/apt/sources.list.d/racnn-src.list
@@ -54,14 +60,18 @@ apt-get install -y --no-install-recommends dpkg-dev build-essential cmake python
 apt-get build-dep -y --no-install-recommends "caffe=$CAFFE_DEBIAN_VERSION"
 
 step "CUDA 13 wheels -> $CUDA_PREFIX"
-wheels=/tmp/cuda-wheels
+wheels=$work/wheels
 rm -rf "$wheels"
+# pip trusts what the machine that started the build trusts: docker/run copies
+# its CA bundle beside this script (a TLS-intercepting proxy's CA included).
+cert=
+[ -f "$here/host-ca-certificates.crt" ] && cert="--cert $here/host-ca-certificates.crt"
 if [ -n "${CUDA_WHEELS:-}" ]; then
     # shellcheck disable=SC2086
     python3 -m pip install --no-deps --no-index --find-links "$CUDA_WHEELS" --target "$wheels" $WHEELS
 else
     # shellcheck disable=SC2086
-    python3 -m pip install --no-deps --no-cache-dir --target "$wheels" $WHEELS
+    python3 -m pip install $cert --no-deps --no-cache-dir --target "$wheels" $WHEELS
 fi
 rm -rf "$CUDA_PREFIX"
 mkdir -p "$CUDA_PREFIX"
@@ -83,7 +93,7 @@ done
 "$CUDA_PREFIX/bin/nvcc" --version | tail -n 2
 
 step "Caffe source $CAFFE_DEBIAN_VERSION and patches"
-src=/tmp/caffe-src
+src=$work/src
 rm -rf "$src"; mkdir -p "$src"; cd "$src"
 apt-get source "caffe=$CAFFE_DEBIAN_VERSION"
 cd caffe-*/
@@ -120,9 +130,9 @@ if [ "$USE_NCCL" != OFF ]; then
     else
         echo "build_caffe_gpu: NCCL does not build with this Caffe; building for one GPU (USE_NCCL=OFF)"
     fi
-    cd ..
+    [ "$nccl" = ON ] || cd ..
 fi
-[ "$nccl" = ON ] || configure OFF
+[ "$nccl" = ON ] || configure OFF      # configure leaves us in build/
 
 step "compile (make -j$JOBS; archs $CUDA_ARCH_BIN, PTX $CUDA_ARCH_PTX, NCCL $nccl)"
 t1=$(date +%s)
@@ -159,10 +169,10 @@ if [ "${KEEP_TOOLKIT:-0}" != 1 ]; then
            "$CUDA_PREFIX"/lib/libnvblas* "$CUDA_PREFIX"/lib/stubs
     # The build dependencies go again; Caffe's run-time libraries stay, as
     # dependencies of Debian's caffe package.
-    apt-mark showmanual | sort | comm -13 /tmp/manual-before - | xargs -r apt-mark auto >/dev/null
+    apt-mark showmanual | sort | comm -13 "$work/manual-before" - | xargs -r apt-mark auto >/dev/null
     apt-get purge -y --auto-remove dpkg-dev build-essential cmake python3-pip >/dev/null || true
     apt-get autoremove -y --purge >/dev/null
 fi
 apt-get clean
-rm -rf /var/lib/apt/lists/* /tmp/manual-before
+rm -rf /var/lib/apt/lists/* "$work"
 echo "build_caffe_gpu: done in $(( $(date +%s) - t0 )) s; $(du -sh "$CAFFE_PREFIX" | cut -f1) in $CAFFE_PREFIX, $(du -sh "$CUDA_PREFIX" | cut -f1) in $CUDA_PREFIX"
