@@ -3,6 +3,8 @@ phase with an Accuracy layer's per-class top), plus format corner cases."""
 import csv
 import math
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -48,11 +50,16 @@ def test_real_caffe_train_log(real_log):
     assert all(r["train_loss"] == r["loss"] for r in log.train[:-1])
 
 
+def tool(name, *args):
+    """Run tools/<name> as a user would; its stdout."""
+    r = subprocess.run([sys.executable, os.path.join(kit.REPO, "tools", name)] + list(args),
+                       capture_output=True, text=True, cwd=kit.REPO)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
 def test_parse_log_tool(real_log, tmp_path):
-    import sys
-    sys.path.insert(0, os.path.join(kit.REPO, "tools"))
-    import parse_log
-    parse_log.main([real_log, "--out", str(tmp_path)])
+    tool("parse_log.py", real_log, "--out", str(tmp_path))
     stem = str(tmp_path / "train")
     with open(stem + ".train.csv") as fh:
         rows = list(csv.DictReader(fh))
@@ -101,11 +108,10 @@ def test_corner_cases(tmp_path):
 def test_parse_log_tool_on_a_run_folder(tmp_path):
     run = kit.make_run(tmp_path, "birds-tiny-r50-e2e-paper", {"dataset": "birds"},
                        stages=("cnn", "racnn_g"), max_iter=10)
-    import sys
-    sys.path.insert(0, os.path.join(kit.REPO, "tools"))
-    import parse_log
-    done = parse_log.main([run, "--out", str(tmp_path / "out"), "--no-plot"])
-    assert [len(log.train) for log, _ in done] == [3, 3]          # iterations 0, 5, 10
+    tool("parse_log.py", run, "--out", str(tmp_path / "out"), "--no-plot")
     assert sorted(os.listdir(str(tmp_path / "out"))) == [
         "birds-tiny-r50-e2e-paper_%s.%s.csv" % (s, k) for s in ("cnn", "racnn_g")
         for k in ("test", "train")]
+    for s in ("cnn", "racnn_g"):                                  # iterations 0, 5, 10
+        with open(str(tmp_path / "out" / ("birds-tiny-r50-e2e-paper_%s.train.csv" % s))) as fh:
+            assert [int(r["iteration"]) for r in csv.DictReader(fh)] == [0, 5, 10]

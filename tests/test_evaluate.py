@@ -12,6 +12,7 @@ import pytest
 
 import caffe
 import _evalkit as kit
+from racnn.eval import cli, metrics
 from racnn.eval import evaluate as ev
 from racnn.errors import RacnnError, RacnnWarning
 
@@ -87,7 +88,7 @@ def test_wrong_preprocessing_changes_scores(setup, result):
 def test_metrics_rules():
     scores = np.array([[0.5, 0.5, 0.0], [0.1, 0.7, 0.2], [0.6, 0.3, 0.1], [0.2, 0.3, 0.5]])
     labels = np.array([0, 1, 1, 0])
-    m = ev.metrics_from_scores(scores, labels, class_names=["a", "b", "c"], top_k=2)
+    m = metrics.metrics_from_scores(scores, labels, class_names=["a", "b", "c"], top_k=2)
     # a tie with another class is not a hit (Caffe's Accuracy layer rule)
     assert [r["correct"] for r in m["per_class"]] == [0, 1, 0]
     assert m["per_class"][0]["accuracy"] == 0 and m["per_class"][1]["accuracy"] == 0.5
@@ -95,7 +96,7 @@ def test_metrics_rules():
     assert m["top2_accuracy"] == 0.75      # row 3 has two classes above the true one
     assert m["confusion"].tolist() == [[1, 0, 1], [1, 1, 0], [0, 0, 0]]
     with pytest.raises(RacnnError, match="labels range"):
-        ev.metrics_from_scores(scores, np.array([0, 1, 3, 0]))
+        metrics.metrics_from_scores(scores, np.array([0, 1, 3, 0]))
 
 
 def run_tool(*args):
@@ -105,11 +106,8 @@ def run_tool(*args):
 
 def test_tool_and_from_scores(setup, caffe_reference, tmp_path):
     out = str(tmp_path / "eval")
-    sys.path.insert(0, os.path.join(kit.REPO, "tools"))
-    import eval_per_class
-    eval_per_class.main(["--model", setup["deploy"], "--weights", setup["weights"],
-                         "--lmdb", setup["db"], "--train-val", setup["tv"], "--out", out,
-                         "--quiet"])
+    cli.main(["--model", setup["deploy"], "--weights", setup["weights"],
+              "--lmdb", setup["db"], "--train-val", setup["tv"], "--out", out, "--quiet"])
     for f in ("scores.npy", "labels.npy", "metrics.json", "per_class.csv", "confusion.png"):
         assert os.path.getsize(os.path.join(out, f)) > 0
     live = json.load(open(os.path.join(out, "metrics.json")))
@@ -124,7 +122,7 @@ def test_tool_and_from_scores(setup, caffe_reference, tmp_path):
     assert r.returncode == 0, r.stderr
     assert "mean class accuracy" in r.stdout and "without test images" in r.stdout
     re_m = json.load(open(os.path.join(again, "metrics.json")))
-    for k in ev.SUMMARY_KEYS + ("iteration", "class_names"):
+    for k in metrics.SUMMARY_KEYS + ("iteration", "class_names"):
         assert re_m[k] == live[k], k
     assert open(os.path.join(again, "per_class.csv")).read() == \
         open(os.path.join(out, "per_class.csv")).read()
@@ -189,7 +187,7 @@ def guarded(name, *a, **k):
     return real(name, *a, **k)
 builtins.__import__ = guarded
 sys.argv = ["eval_per_class.py", "--from-scores", sys.argv[1], "--out", sys.argv[2], "--quiet"]
-runpy.run_path("tools/eval_per_class.py", run_name="__main__")
+runpy.run_module("racnn.eval", run_name="__main__")
 """
 
 

@@ -8,8 +8,7 @@ manifest.json.  Decoding and resizing use every core; memory stays bounded.
   python3 tools/build_lmdb.py --dataset cub --root data/datasets/cub --split train --res 50
   python3 tools/build_lmdb.py --dataset folder --root my_images --split test --res 25 --out /tmp/db
 """
-import os, sys; sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # noqa: E401,E702
-
+import _init_paths  # noqa: F401  (sys.path, GLOG default; must come first)
 
 from racnn.cli import tool_parser
 from racnn import specs

@@ -8,8 +8,7 @@ patches at --stride (17) cut at the same place from both and stored as ONE
   python3 tools/build_sr_patches.py --images data/datasets/ILSVRC2015_DET_test --max-images 500
   python3 tools/build_sr_patches.py --dataset cub --root data/datasets/cub --out /tmp/sr
 """
-import os, sys; sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # noqa: E401,E702
-
+import _init_paths  # noqa: F401  (sys.path, GLOG default; must come first)
 
 from racnn.cli import tool_parser
 from racnn import specs

@@ -6,8 +6,9 @@ image resized to --size), for looking at and for PSNR checks.
 
   python3 tools/degrade.py photo.jpg more_photos/ --out /tmp/lr --res 50 --save-hr
 """
-import os, sys; sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # noqa: E401,E702
+import os
 
+import _init_paths  # noqa: F401  (sys.path, GLOG default; must come first)
 
 from racnn.cli import tool_parser
 from racnn import specs

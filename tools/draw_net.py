@@ -3,13 +3,15 @@
 
   python3 tools/draw_net.py prototxt/alexnet/cars/racnn_deploy.prototxt docs/racnn_alexnet.png
 """
-import os, sys; sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # noqa: E401,E702
+import os
 
+import _init_paths  # noqa: F401  (sys.path, GLOG default; must come first)
 
 from racnn.cli import tool_parser
 from racnn.atomic import atomic_file
 from racnn.errors import RacnnError, cli_main
 from racnn.protoio import read_net
+
 
 PHASES = ("ALL", "TRAIN", "TEST")
 

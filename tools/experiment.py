@@ -14,17 +14,14 @@ runs/<dataset>-<backbone>-r<res>-<mode>-<mults>[-srauthors][-smoke]/
 racnn.experiment.config.DEFAULTS can be set with --set KEY=VALUE (VALUE as JSON,
 e.g. --set stage2_epochs=30 --set 'solver={"stage2": {"base_lr": 1e-5}}').
 """
-import os
-import sys
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-os.environ.setdefault("GLOG_minloglevel", "2")     # quiet pycaffe in this process
+import json
 
-import json  # noqa: E402
+import _init_paths  # noqa: F401  (sys.path, GLOG default; must come first)
 
-from racnn.cli import tool_parser  # noqa: E402
+from racnn.cli import tool_parser
 from racnn import specs
 from racnn.experiment import config as experiment
-from racnn.errors import RacnnError, cli_main  # noqa: E402
+from racnn.errors import RacnnError, cli_main
 from racnn.experiment import driver
 
 

@@ -9,8 +9,9 @@ mirror when an official server is offline) is verified and used.
   python3 tools/fetch.py birds bvlc_alexnet rsrcnn_authors
   python3 tools/fetch.py datasets          # all three datasets (groups: datasets, models, all)
 """
-import os, sys; sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # noqa: E401,E702
+import sys
 
+import _init_paths  # noqa: F401  (sys.path, GLOG default; must come first)
 
 from racnn.cli import tool_parser
 from racnn import fetch

@@ -9,15 +9,13 @@ mismatches.
       data/models/bvlc_alexnet.caffemodel data/models/rsrcnn_authors.caffemodel \\
       --new fc8_cars --swap-sr-rgb-to-bgr --out runs/x/init.caffemodel
 """
-import os, sys; sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # noqa: E401,E702
-
 import json
 
-os.environ.setdefault("GLOG_minloglevel", "2")
+import _init_paths  # noqa: F401  (sys.path, GLOG default; must come first)
 
-from racnn.cli import tool_parser  # noqa: E402
-from racnn.atomic import write_text  # noqa: E402
-from racnn.errors import cli_main  # noqa: E402
+from racnn.cli import tool_parser
+from racnn.atomic import write_text
+from racnn.errors import cli_main
 
 
 def parse_args(argv):

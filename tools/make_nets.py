@@ -8,9 +8,11 @@ custom dataset into any folder.
   python3 tools/make_nets.py --backbone tiny --num-classes 5 --name shapes \\
       --train-lmdb data/lmdb/shapes/train --test-lmdb data/lmdb/shapes/test --out runs/demo/nets
 """
-import os, sys; sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # noqa: E401,E702
-
 import argparse
+import os
+import sys
+
+import _init_paths  # noqa: F401  (sys.path, GLOG default; must come first)
 
 from racnn.cli import tool_parser
 from racnn import paths, specs

@@ -6,15 +6,13 @@ test.txt, read by the ``folder`` dataset format.
   make_synthetic.py --out data/synthetic
   make_synthetic.py --out /tmp/syn --classes 4 --train 10 --test 5 --seed 3
 """
-import os
-import sys
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import _init_paths  # noqa: F401  (sys.path, GLOG default; must come first)
 
+from racnn.cli import tool_parser
+from racnn.datasets import synthetic
+from racnn.errors import cli_main
+from racnn.progress import progress
 
-from racnn.cli import tool_parser  # noqa: E402
-from racnn.datasets import synthetic  # noqa: E402
-from racnn.errors import cli_main  # noqa: E402
-from racnn.progress import progress  # noqa: E402
 
 D = synthetic.DEFAULTS
 

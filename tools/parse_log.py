@@ -10,16 +10,14 @@ train.csv: iteration, seconds (since the log started), lr, loss, train outputs;
 test.csv: iteration, seconds, test outputs (per-class tops as name[k]).
 """
 import os
-import sys
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-os.environ.setdefault("GLOG_minloglevel", "2")   # Caffe's INFO lines off
 
+import _init_paths  # noqa: F401  (sys.path, GLOG default; must come first)
 
-from racnn.cli import tool_parser  # noqa: E402
+from racnn.cli import tool_parser
 from racnn import plots
 from racnn.eval import caffelog
 from racnn.experiment import runfolder
-from racnn.errors import RacnnError, cli_main  # noqa: E402
+from racnn.errors import RacnnError, cli_main
 from racnn.experiment.stage_files import LOG
 
 

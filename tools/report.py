@@ -1,56 +1,9 @@
 #!/usr/bin/env python3
-"""Results tables beside the paper (Table II, Table III, Fig. 4) from run
-folders: Markdown and CSV with Paper | Ours | diff, each row linking its
-log, configuration, model and evaluation.
+"""Results tables beside the paper from run folders: racnn.report.cli, also
+``python3 -m racnn.report``; --help for usage."""
+import _init_paths  # noqa: F401  (sys.path, GLOG default; must come first)
 
-  report.py runs --out runs/report          (make report)
-  report.py runs/cars-alexnet-r50-frozen-paper --out /tmp/one
-
-Arguments are run folders or folders holding run folders.  Runs are read,
-never changed: evaluate them first (tools/eval_per_class.py RUN; the
-experiment driver does this after training).
-"""
-import os
-import sys
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-os.environ.setdefault("GLOG_minloglevel", "2")   # Caffe's INFO lines off
-
-
-from racnn.cli import tool_parser  # noqa: E402
-from racnn.report import tables as report
-from racnn.errors import cli_main  # noqa: E402
-from racnn.paths import RUNS_DIR  # noqa: E402
-
-
-def parse_args(argv):
-    p = tool_parser(__doc__)
-    p.add_argument("runs", nargs="*", default=[RUNS_DIR],
-                   help="run folders or folders of runs (default: %(default)s)")
-    p.add_argument("--out", default=os.path.join(RUNS_DIR, "report"),
-                   help="output folder (default: %(default)s)")
-    return p.parse_args(argv)
-
-
-@cli_main
-def main(argv=None):
-    args = parse_args(argv)
-    out = os.path.abspath(args.out)
-    run_dirs = []
-    for root in args.runs:
-        if not os.path.isdir(root):     # a fresh clone: the paper's numbers, no runs yet
-            print("note: %s does not exist; the report has the paper's numbers only"
-                  % root, file=sys.stderr)
-            continue
-        run_dirs += [r for r in report.find_runs(root)
-                     if not os.path.abspath(r).startswith(out + os.sep)]
-    paths, results = report.write_report(sorted(set(run_dirs)), out)
-    print("%d run folder(s), %d evaluated network(s)" % (len(set(run_dirs)), len(results)))
-    if not results:
-        print("note: no <stage>/eval/metrics.json found; run tools/eval_per_class.py on the "
-              "runs first", file=sys.stderr)
-    for p in paths:
-        print("written: %s" % p)
-    return paths
+from racnn.report.cli import main
 
 
 if __name__ == "__main__":

@@ -11,17 +11,16 @@ Writes the PNG and, beside it, <out>.json with each image's PSNR.  --rgb is
 for RGB-trained weights such as the authors' release (our databases are
 BGR); RACNN snapshots trained here need no flag.
 """
+import json
 import os
-import sys
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-os.environ.setdefault("GLOG_minloglevel", "2")   # Caffe's INFO lines off
 
-import json  # noqa: E402
+import _init_paths  # noqa: F401  (sys.path, GLOG default; must come first)
 
-from racnn.cli import tool_parser  # noqa: E402
+from racnn.cli import tool_parser
 from racnn import atomic, specs
 from racnn.report import srview
-from racnn.errors import RacnnError, cli_main  # noqa: E402
+from racnn.errors import RacnnError, cli_main
+
 
 #: stages whose model carries SR layers, preferred first
 SR_STAGES = ("racnn_p", "racnn_g", "stage1_sr")

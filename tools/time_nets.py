@@ -11,20 +11,18 @@ OUT/timing.csv (seconds per epoch: ours | paper, RACNN/CNN ratios), and, with
 run's stages).  The paper measured on one GTX-980; on a CPU the absolute
 numbers differ by orders of magnitude, the ratio is the comparable figure.
 """
+import json
 import os
-import sys
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-os.environ.setdefault("GLOG_minloglevel", "2")   # Caffe's INFO lines off
 
-import json  # noqa: E402
+import _init_paths  # noqa: F401  (sys.path, GLOG default; must come first)
 
-from racnn.cli import tool_parser  # noqa: E402
+from racnn.cli import tool_parser
 from racnn import atomic, specs
 from racnn.report import timing
-from racnn.errors import cli_main  # noqa: E402
-from racnn.nets import presets  # noqa: E402
-from racnn.paths import RUNS_DIR  # noqa: E402
-from racnn.progress import progress  # noqa: E402
+from racnn.errors import cli_main
+from racnn.nets import presets
+from racnn.paths import RUNS_DIR
+from racnn.progress import progress
 
 
 def parse_args(argv):

@@ -44,21 +44,18 @@ Run folders (racnn.experiment, docs/EVALUATION.md) are read by racnn.runfolder;
 tools/eval_per_class.py evaluates each classification stage into <stage>/eval/.
 """
 import collections
-import json
 import os
-import re
 import time
 import warnings
 
 import numpy as np
 
-from .. import atomic, protoio
-from ..db import lmdbio as db
+from .. import protoio
 from ..errors import RacnnError, RacnnWarning
 from ..progress import progress
-from .transform import DEFAULT_TRANSFORM, Preprocessor, Transform, transform_from_train_val
+from .transform import DEFAULT_TRANSFORM, Preprocessor, transform_from_train_val
 from ..db.manifest import check_manifest
-from .. import plots
+from .metrics import metrics_from_scores
 from ..db import datum
 
 EvalResult = collections.namedtuple(
@@ -210,109 +207,3 @@ def evaluate(deploy, weights, db_dir, *, train_val=None, transform=None, batch_s
             if manifest else None,
             "loaded_layers": len({r.layer for r in audit.rows})}
     return EvalResult(scores, labels, keys, metrics, info)
-
-
-# ---------------------------------------------------------------- metrics
-def metrics_from_scores(scores, labels, class_names=None, top_k=5):
-    """Metrics of an N x classes score matrix; see the module docstring."""
-    scores = np.asarray(scores)
-    labels = np.asarray(labels).astype(np.int64).ravel()
-    if scores.ndim != 2 or scores.shape[0] != labels.shape[0]:
-        raise RacnnError("scores %s and labels %s do not match (need N x classes and N)"
-                         % (scores.shape, labels.shape))
-    n, c = scores.shape
-    if n == 0:
-        raise RacnnError("no scores to evaluate")
-    if labels.min() < 0 or labels.max() >= c:
-        raise RacnnError("labels range %d..%d, scores have %d classes"
-                         % (labels.min(), labels.max(), c))
-    if class_names is not None and len(class_names) != c:
-        raise RacnnError("%d class names for %d classes" % (len(class_names), c))
-    true = scores[np.arange(n), labels]
-    better = (scores >= true[:, None]).sum(axis=1) - 1   # other classes >= true
-    correct = better < 1
-    pred = scores.argmax(axis=1)
-    images = np.bincount(labels, minlength=c)
-    hits = np.bincount(labels[correct], minlength=c)
-    present = images > 0
-    acc = np.where(present, hits / np.maximum(images, 1), np.nan)
-    confusion = np.bincount(labels * c + pred, minlength=c * c).reshape(c, c)
-    per_class = [{"class": k, "name": class_names[k] if class_names else str(k),
-                  "images": int(images[k]), "correct": int(hits[k]),
-                  "accuracy": float(acc[k]) if present[k] else None} for k in range(c)]
-    k5 = min(top_k, c)
-    return {
-        "mean_class_accuracy": float(acc[present].mean()),
-        "overall_accuracy": float(correct.mean()),
-        "top%d_accuracy" % top_k: float((better < k5).mean()),
-        "num_images": int(n), "num_classes": int(c),
-        "num_classes_present": int(present.sum()),
-        "absent_classes": [int(k) for k in np.flatnonzero(~present)],
-        "per_class": per_class, "confusion": confusion}
-
-
-def snapshot_iteration(path):
-    """The iteration N of a snapshot ``..._iter_N.caffemodel``, else None."""
-    m = re.search(r"_iter_(\d+)\.caffemodel(?:\.h5)?$", os.path.basename(str(path)))
-    return int(m.group(1)) if m else None
-
-
-# ---------------------------------------------------------------- files
-SUMMARY_KEYS = ("mean_class_accuracy", "overall_accuracy", "top5_accuracy", "num_images",
-                "num_classes", "num_classes_present", "absent_classes")
-
-
-def write_eval_files(folder, scores, labels, metrics, extra=None):
-    """Write the five files of an evaluation into an existing ``folder``."""
-    np.save(os.path.join(folder, "scores.npy"), np.asarray(scores, np.float32))
-    np.save(os.path.join(folder, "labels.npy"), np.asarray(labels, np.int64))
-    doc = {k: metrics[k] for k in SUMMARY_KEYS}
-    doc.update(extra or {})
-    with open(os.path.join(folder, "metrics.json"), "w") as fh:
-        json.dump(doc, fh, indent=1, sort_keys=True)
-        fh.write("\n")
-    with open(os.path.join(folder, "per_class.csv"), "w") as fh:
-        fh.write("class,name,images,correct,accuracy\n")
-        for row in metrics["per_class"]:
-            fh.write("%d,%s,%d,%d,%s\n" % (
-                row["class"], csv_field(row["name"]), row["images"], row["correct"],
-                "" if row["accuracy"] is None else "%.6f" % row["accuracy"]))
-    plots.confusion_matrix(metrics["confusion"], os.path.join(folder, "confusion.png"),
-                           class_names=[r["name"] for r in metrics["per_class"]],
-                           title="mean class accuracy %.2f%%"
-                           % (100 * metrics["mean_class_accuracy"]))
-
-
-def csv_field(text):
-    """``text`` as one CSV field: quoted (quotes doubled) when it holds a
-    comma, a quote or a newline."""
-    text = str(text)
-    return '"%s"' % text.replace('"', '""') if any(ch in text for ch in ',"\n') else text
-
-
-def write_eval(out_dir, scores, labels, metrics, extra=None):
-    """Write one evaluation atomically into ``out_dir`` (replaced if present):
-    scores.npy, labels.npy, metrics.json (summary + ``extra``), per_class.csv,
-    confusion.png."""
-    with atomic.atomic_dir(out_dir, overwrite=True) as tmp:
-        write_eval_files(tmp, scores, labels, metrics, extra)
-    return out_dir
-
-
-def load_eval(eval_dir):
-    """(scores, labels, metrics.json dict or {}) of a folder written by
-    write_eval or by ``tools/eval_per_class.py``."""
-    paths = [os.path.join(eval_dir, f) for f in ("scores.npy", "labels.npy")]
-    for p in paths:
-        if not os.path.isfile(p):
-            raise RacnnError("%s: missing (not an evaluation folder?)" % p)
-    try:
-        scores, labels = np.load(paths[0]), np.load(paths[1])
-    except (ValueError, OSError) as exc:
-        raise RacnnError("%s: cannot read saved scores (%s)" % (eval_dir, exc))
-    mpath = os.path.join(eval_dir, "metrics.json")
-    meta = {}
-    if os.path.isfile(mpath):
-        with open(mpath) as fh:
-            meta = json.load(fh)
-    return scores, labels, meta

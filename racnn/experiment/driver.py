@@ -87,7 +87,7 @@ class Experiment(object):
             if variant in plan:
                 self.train_classifier(variant, backbone, sr)
                 self.evaluate(variant)
-        self.record["report"] = expdata.report(self.run_dir)
+        self.record["report"] = self.report()
         self.save()
         self.log("experiment finished: %s" % self.run_dir)
         return self.record
@@ -201,9 +201,19 @@ class Experiment(object):
             return weights
         return self._train(variant, init_weights)
 
-    # -------------------------------------------------------- evaluation
+    # ---------------------------------------------- evaluation and report
+    # racnn.eval and racnn.report sit above this package: they run as modules
+    # in processes of their own (one Caffe net per process, as the tools).
+    def report(self):
+        """racnn.report's results table of this run (beside the paper's
+        numbers) in ``<run>/report``."""
+        out = os.path.join(self.run_dir, "report")
+        _run_module("racnn.report", [self.run_dir, "--out", out], "the report of %s" % self.run_dir)
+        return out
+
     def evaluate(self, name, db=None):
-        """tools/eval_per_class.py on the stage's final model -> <stage>/eval."""
+        """racnn.eval (tools/eval_per_class.py) on the stage's final model ->
+        <stage>/eval."""
         d = self.stage_dir(name)
         final = final_model(d)
         out = os.path.join(d, "eval")
@@ -215,17 +225,13 @@ class Experiment(object):
             if os.path.abspath(metrics.get("snapshot", "")) != final:
                 metrics = None
         if metrics is None:
-            cmd = [sys.executable, os.path.join(REPO, "tools", "eval_per_class.py"),
-                   "--model", os.path.join(d, "deploy.prototxt"), "--weights", final,
+            args = ["--model", os.path.join(d, "deploy.prototxt"), "--weights", final,
                    "--lmdb", db or self.data["test_db"], "--train-val",
                    os.path.join(d, "train_val.prototxt"), "--out", out, "--quiet"]
             if self.gpu:
-                cmd += ["--gpu", self.gpu.split(",")[0] if self.gpu != "all" else "0"]
+                args += ["--gpu", self.gpu.split(",")[0] if self.gpu != "all" else "0"]
             self.log("%s: evaluating %s" % (name, os.path.basename(final)))
-            proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                  universal_newlines=True, cwd=REPO)
-            if proc.returncode != 0:
-                raise RacnnError("evaluation of %s failed:\n%s" % (final, proc.stdout[-3000:]))
+            _run_module("racnn.eval", args, "evaluation of %s" % final)
             with open(metrics_path) as fh:
                 metrics = json.load(fh)
         res = {"mean_class_accuracy": metrics["mean_class_accuracy"],
@@ -236,6 +242,15 @@ class Experiment(object):
         self.log("%s: mean class accuracy %.2f %% on %d images"
                  % (name, 100 * res["mean_class_accuracy"], res["num_images"]))
         return res
+
+
+def _run_module(module, args, what):
+    """``python3 -m module args`` from the repository root; a RacnnError with
+    the end of its output when it fails."""
+    proc = subprocess.run([sys.executable, "-m", module] + list(args), stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, universal_newlines=True, cwd=REPO)
+    if proc.returncode != 0:
+        raise RacnnError("%s failed:\n%s" % (what, proc.stdout[-3000:]))
 
 
 def _set_field(msg, key, value, where):

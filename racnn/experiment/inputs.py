@@ -14,7 +14,7 @@ from .. import specs
 from ..errors import RacnnError
 from .net_sources import committed
 from .config import DEFAULTS
-from ..paths import DATA_DIR, REPO
+from ..paths import DATA_DIR
 from ..db.classification import ensure_classification_db
 from ..db.manifest import check_manifest
 from ..db.sr_patches import ensure_sr_patch_db
@@ -158,19 +158,3 @@ def sr_patches(cfg, inputs, fmt, root):
                           stride=cfg["sr_stride"], kernel=cfg["kernel"],
                           max_images=cfg["sr_max_images"], seed=cfg["seed"])
     return path, check_manifest(path, kind="sr_patches")
-
-
-# ---------------------------------------------------------------- report
-def report(run_dir):
-    """racnn.report's results table of this run (beside the paper's
-    numbers) in ``<run>/report``; None when unavailable."""
-    tool = os.path.join(REPO, "tools", "report.py")
-    if not os.path.isfile(tool):
-        return None
-    out = os.path.join(run_dir, "report")
-    proc = subprocess.run([sys.executable, tool, run_dir, "--out", out],
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          universal_newlines=True, cwd=REPO)
-    if proc.returncode != 0:
-        raise RacnnError("tools/report.py failed on %s:\n%s" % (run_dir, proc.stdout[-3000:]))
-    return out

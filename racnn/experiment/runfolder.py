@@ -14,11 +14,9 @@ rewritten (through protobuf ``text_format``, never by string editing):
   ``solvers/``.
 """
 import collections
-import glob
 import json
 import math
 import os
-import re
 import subprocess
 
 from .. import __version__, atomic, protoio
@@ -27,7 +25,7 @@ from .config import VARIANTS
 from ..paths import REPO
 from .stage_files import snapshot_prefix
 from ..eval.transform import test_data_layer
-from .stage_files import read_done
+from .stage_files import SNAPSHOT_DIR, read_done, snapshots
 
 
 def code_version():
@@ -188,14 +186,8 @@ def stage_key(name):
 def _snapshots(stage_dir):
     """[(iteration, path)] of ``snapshots/*_iter_N.caffemodel`` (or of the
     folder itself when it has no snapshots/), oldest first."""
-    found = []
-    sub = os.path.join(stage_dir, "snapshots")
-    for path in glob.glob(os.path.join(sub if os.path.isdir(sub) else stage_dir,
-                                       "*.caffemodel")):
-        m = re.search(r"_iter_(\d+)\.caffemodel$", path)
-        if m:
-            found.append((int(m.group(1)), path))
-    return sorted(found)
+    sub = os.path.join(stage_dir, SNAPSHOT_DIR)
+    return snapshots(sub if os.path.isdir(sub) else stage_dir)
 
 
 def read_stage(stage_dir):

@@ -19,7 +19,9 @@ LOG = "train.log"
 SNAPSHOT_DIR = "snapshots"
 
 
-_SNAP_RE = re.compile(r"_iter_(\d+)\.solverstate$")
+#: the one snapshot name pattern: ``<prefix>_iter_<N>.caffemodel`` (Caffe also
+#: writes ``.caffemodel.h5`` in HDF5 mode) and ``<prefix>_iter_<N>.solverstate``
+_SNAPSHOT_RE = re.compile(r"_iter_(\d+)\.(caffemodel|solverstate)(?:\.h5)?$")
 
 
 def now():
@@ -39,6 +41,20 @@ def snapshot_prefix(stage_dir):
     return os.path.join(SNAPSHOT_DIR, os.path.basename(os.path.normpath(stage_dir)))
 
 
+def snapshot_iteration(path, kind=None):
+    """N of a snapshot ``..._iter_N.caffemodel`` (or ``.solverstate``; only
+    that ``kind`` when given), else None."""
+    m = _SNAPSHOT_RE.search(os.path.basename(str(path)))
+    return int(m.group(1)) if m and kind in (None, m.group(2)) else None
+
+
+def snapshots(folder, kind="caffemodel"):
+    """``[(iteration, path)]`` of the snapshots of that ``kind`` in
+    ``folder``, oldest first."""
+    found = ((snapshot_iteration(p, kind), p) for p in glob.glob(os.path.join(folder, "*." + kind)))
+    return sorted((it, p) for it, p in found if it is not None)
+
+
 def model_path(stage_dir, iteration):
     return os.path.join(stage_dir, "%s_iter_%d.caffemodel" % (snapshot_prefix(stage_dir), iteration))
 
@@ -52,19 +68,13 @@ def _state_ok(path, stage_dir):
             state.ParseFromString(fh.read())
     except Exception:       # truncated by a hard kill: protobuf's DecodeError
         return False
-    m = _SNAP_RE.search(path)
     learned = os.path.join(stage_dir, state.learned_net)
-    return bool(m) and state.iter == int(m.group(1)) and os.path.isfile(learned)
+    return state.iter == snapshot_iteration(path, "solverstate") and os.path.isfile(learned)
 
 
 def solverstates(stage_dir):
     """``[(iteration, path)]`` of the stage's .solverstate files, newest first."""
-    found = []
-    for path in glob.glob(os.path.join(stage_dir, SNAPSHOT_DIR, "*.solverstate")):
-        m = _SNAP_RE.search(path)
-        if m:
-            found.append((int(m.group(1)), path))
-    return sorted(found, reverse=True)
+    return snapshots(os.path.join(stage_dir, SNAPSHOT_DIR), "solverstate")[::-1]
 
 
 def newest_solverstate(stage_dir):

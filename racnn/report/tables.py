@@ -21,7 +21,7 @@ from ..errors import RacnnError
 from ..experiment.config import VARIANTS
 from ..experiment.stage_files import LOG
 from .. import plots
-from ..eval.evaluate import csv_field
+from ..eval.outputs import csv_field
 from ..experiment import runfolder
 from . import timing
 
