@@ -152,8 +152,11 @@ def test_dockerfiles_are_well_formed_and_pinned(name):
         args = dict(re.findall(r"ARG (\w+)=(\S+)", text))
         assert args["CAFFE_DEBIAN_VERSION"] == "1.0.0+git20180821.99bd997-8"
         assert re.fullmatch(r"\d+-\d+", args["CUDA_VERSION"])
-        assert "caffe=${CAFFE_DEBIAN_VERSION}" in text
-        assert "-DCPU_ONLY=OFF" in text
+        # the one GPU build script, shared with docker/run's GPU rootfs
+        assert "sh /tmp/racnn-gpu/build_caffe_gpu.sh" in text
+        build = open(os.path.join(REPO, "docker", "gpu", "build_caffe_gpu.sh")).read()
+        assert 'caffe=$CAFFE_DEBIAN_VERSION' in build
+        assert "-DCPU_ONLY=OFF" in build
 
 
 def test_dockerfiles_are_built_with_the_repository_root_as_context():

@@ -21,7 +21,10 @@
 #
 # Knobs (environment): CUDA_ARCH_BIN, CUDA_ARCH_PTX, JOBS, USE_NCCL (auto|ON|OFF),
 # KEEP_TOOLKIT=1 (keep nvcc and headers), CUDA_WHEELS=DIR (install the wheels
-# from DIR instead of PyPI).
+# from DIR instead of PyPI), CUDA_FROM=system with CUDA_PREFIX=DIR (a toolkit
+# already installed there, e.g. NVIDIA's CUDA 11.8 apt packages in
+# /usr/local/cuda: docker/Dockerfile.gpu's CUDA_TOOLKIT=nvidia-apt-11.8,
+# UNVERIFIED; no wheels are installed and the toolkit is left in place).
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 
@@ -35,6 +38,7 @@ CUDA_ARCH_BIN=${CUDA_ARCH_BIN:-75 80 86 89 90}
 CUDA_ARCH_PTX=${CUDA_ARCH_PTX:-90}
 JOBS=${JOBS:-$(nproc)}
 USE_NCCL=${USE_NCCL:-auto}
+CUDA_FROM=${CUDA_FROM:-pypi}
 # The CUDA 13.0 toolkit, and the cuBLAS / cuRAND / NCCL wheels released with it
 # (a 13.0 driver, 580, runs them; later wheels may want newer drivers).
 WHEELS="nvidia-cuda-nvcc==13.0.88 nvidia-cuda-crt==13.0.88 nvidia-cuda-cccl==13.0.85
@@ -59,6 +63,11 @@ apt-get update
 apt-get install -y --no-install-recommends dpkg-dev build-essential cmake python3-pip
 apt-get build-dep -y --no-install-recommends "caffe=$CAFFE_DEBIAN_VERSION"
 
+if [ "$CUDA_FROM" = system ]; then
+    step "CUDA toolkit already in $CUDA_PREFIX"
+    [ -x "$CUDA_PREFIX/bin/nvcc" ] || { echo "build_caffe_gpu: CUDA_FROM=system, but there is no $CUDA_PREFIX/bin/nvcc" >&2; exit 1; }
+    [ -f "$CUDA_PREFIX/include/nccl.h" ] || [ -f /usr/include/nccl.h ] || USE_NCCL=OFF
+else
 step "CUDA 13 wheels -> $CUDA_PREFIX"
 wheels=$work/wheels
 rm -rf "$wheels"
@@ -90,6 +99,7 @@ for so in "$CUDA_PREFIX"/lib/lib*.so.*; do
     base=${so%%.so.*}.so
     [ -e "$base" ] || ln -s "$(basename "$so")" "$base"
 done
+fi
 "$CUDA_PREFIX/bin/nvcc" --version | tail -n 2
 
 step "Caffe source $CAFFE_DEBIAN_VERSION and patches"
@@ -146,7 +156,8 @@ install -m 755 "$here/caffe" "$CAFFE_PREFIX/bin/caffe"
 min_cc=$(echo "$CUDA_ARCH_BIN" | tr ' ' '\n' | sort -n | head -n 1)
 ncclflag=; [ "$nccl" = OFF ] || ncclflag=-DHAVE_NCCL
 gcc -O2 -std=c99 -DMIN_CC="$min_cc" $ncclflag -I"$CUDA_PREFIX/include" "$here/gpu_check.c" \
-    -o "$CAFFE_PREFIX/bin/caffe-gpu-check" -L"$CUDA_PREFIX/lib" -lcudart -Wl,-rpath,"$CUDA_PREFIX/lib"
+    -o "$CAFFE_PREFIX/bin/caffe-gpu-check" -L"$CUDA_PREFIX/lib" -L"$CUDA_PREFIX/lib64" -lcudart \
+    -Wl,-rpath,"$CUDA_PREFIX/lib:$CUDA_PREFIX/lib64"
 cat > "$CAFFE_PREFIX/BUILD-INFO" <<INFO
 caffe $CAFFE_DEBIAN_VERSION (Debian source) + $(ls "$here"/patches | tr '\n' ' ')
 CUDA $("$CUDA_PREFIX/bin/nvcc" --version | sed -n 's/.*release \([0-9.]*\).*/\1/p') from PyPI wheels: $(echo $WHEELS)
@@ -155,7 +166,7 @@ INFO
 cat > /etc/racnn-env <<ENV
 PATH=$CAFFE_PREFIX/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 PYTHONPATH=$CAFFE_PREFIX/lib/python3/dist-packages
-LD_LIBRARY_PATH=$CAFFE_PREFIX/lib:$CUDA_PREFIX/lib
+LD_LIBRARY_PATH=$CAFFE_PREFIX/lib:$CUDA_PREFIX/lib:$CUDA_PREFIX/lib64
 RACNN_CAFFE_GPU_BUILD=$CAFFE_PREFIX
 ENV
 
@@ -164,7 +175,7 @@ cd /
 rm -rf "$src" /etc/apt/sources.list.d/racnn-src.list
 if [ "${KEEP_TOOLKIT:-0}" != 1 ]; then
     # Only what Caffe loads at run time stays: the shared libraries.
-    rm -rf "$CUDA_PREFIX/bin" "$CUDA_PREFIX/nvvm" "$CUDA_PREFIX/include" "$CUDA_PREFIX/targets" \
+    [ "$CUDA_FROM" = system ] || rm -rf "$CUDA_PREFIX/bin" "$CUDA_PREFIX/nvvm" "$CUDA_PREFIX/include" "$CUDA_PREFIX/targets" \
            "$CUDA_PREFIX"/lib/*.a "$CUDA_PREFIX"/lib/*.bc "$CUDA_PREFIX"/lib/*.ltoir \
            "$CUDA_PREFIX"/lib/libnvblas* "$CUDA_PREFIX"/lib/stubs
     # The build dependencies go again; Caffe's run-time libraries stay, as
