@@ -20,7 +20,7 @@ DATASETS  := cars birds flowers
 BACKBONES := alexnet vgg16 googlenet
 EXPERIMENTS := $(foreach d,$(DATASETS),$(foreach b,$(BACKBONES),$(d)-$(b)))
 
-.PHONY: help test shell env image image-gpu prototxts draw demo report bench \
+.PHONY: help test shell env image image-gpu gpu-env check-gpu-build gpu-check prototxts draw demo report bench \
         bench-env bench-data bench-eval $(EXPERIMENTS)
 
 help:
@@ -32,6 +32,8 @@ help:
 	@echo "make draw          picture of the RACNN-AlexNet graph"
 	@echo "make shell         a shell inside the environment"
 	@echo "make image         docker build the CPU image (make image-gpu: the CUDA one)"
+	@echo "make check-gpu-build  build the GPU Caffe environment (once, ~1 h) and check it without a GPU"
+	@echo "make gpu-check     on a GPU machine: bench/gpu_check.sh (GPU=0), the GPU acceptance check"
 	@echo "make bench         all benchmarks (bench-env, bench-data, bench-eval)"
 
 # The suite runs in the rootfs by default, also where a Docker engine answers
@@ -53,6 +55,19 @@ image:
 
 image-gpu:
 	docker build -t racnn-caffe-gpu -f docker/Dockerfile.gpu .
+
+# GPU Caffe (docs/GPU.md). Too slow for every CI run: the first build compiles
+# Caffe with CUDA 13 for 5 architectures (~1 h on 2 cores).
+GPU_ENV = $(if $(TEST_BACKEND),RACNN_BACKEND=$(TEST_BACKEND) )RACNN_VARIANT=gpu $(RUN)
+
+gpu-env:
+	$(GPU_ENV) cat /opt/caffe-cuda/BUILD-INFO
+
+check-gpu-build:
+	$(GPU_ENV) bash docker/check_gpu_build.sh
+
+gpu-check:
+	bash bench/gpu_check.sh $(if $(GPU),--gpu $(GPU))
 
 prototxts:
 	$(PY) tools/make_nets.py
