@@ -1,5 +1,5 @@
 """Every number the paper reports (Cai et al., RACNN; summarised in
-PAPER.md), as data in one place: the results tables and the timing
+docs/METHOD.md), as data in one place: the results tables and the timing
 compare against these and nothing else.
 
 Keys: dataset names and backbones as in racnn.specs; ``variant`` as the

@@ -57,7 +57,7 @@ def confusion_matrix(confusion, path, class_names=None, title=None):
 
 def learning_curves(train_rows, test_rows, path, title=None):
     """Training loss (and learning rate) and every scalar test output against
-    iteration, from ``racnn.caffelog.parse_log``."""
+    iteration, from ``racnn.eval.caffelog.parse_log``."""
     plt = pyplot()
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
     if train_rows:
@@ -106,7 +106,7 @@ def accuracy_vs_iteration(curves, path, title=None, ylabel="mean class accuracy 
 
 def paper_vs_ours(cells, path, title=None):
     """Grouped bars, paper vs ours, one group per filled cell of the report
-    (racnn.report.paper_rows); None (no file) when no cell is filled."""
+    (racnn.report.tables.paper_rows); None (no file) when no cell is filled."""
     cells = [c for c in cells if c.get("ours") is not None]
     if not cells:
         return None

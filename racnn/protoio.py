@@ -1,8 +1,13 @@
 """Caffe's text prototxt files (nets and solvers): reading them with one clear
-error, and the text they are written as."""
+error, the text they are written as (one writer for prototxt/, solvers/ and
+run-folder copies, so a diff between them shows only what was changed), and
+Caffe's phase rules for a layer."""
 import os
 
+from .atomic import write_text
 from .errors import RacnnError
+
+PHASES = ("train", "test")
 
 
 def read_prototxt(path, message):
@@ -31,6 +36,53 @@ def read_solver(path):
     """The SolverParameter of a solver prototxt."""
     from caffe.proto import caffe_pb2
     return read_prototxt(path, caffe_pb2.SolverParameter())
+
+
+def header_lines(path):
+    """The leading ``#`` comment lines of a prototxt file, without ``# ``."""
+    lines = []
+    with open(path) as fh:
+        for line in fh:
+            if not line.startswith("#"):
+                break
+            lines.append(line[1:].rstrip("\n")[1:] if line.startswith("# ") else line[1:].rstrip("\n"))
+    return lines
+
+
+def write_prototxt(path, message, header=()):
+    """Atomically write ``message`` (net or solver) as ``proto_text``."""
+    write_text(path, proto_text(message, header))
+    return path
+
+
+def layer_phases(layer):
+    """The phases (``PHASES``) in which Caffe instantiates ``layer``, by its
+    ``include`` / ``exclude`` phase rules (Net::FilterNet: with include rules
+    the layer is in the phases they name; otherwise in every phase its
+    exclude rules do not name; a rule without a phase names every phase)."""
+    def named(rules):
+        out = set()
+        for rule in rules:
+            out.update([PHASES[rule.phase]] if rule.HasField("phase") else PHASES)
+        return out
+    if len(layer.include):
+        return named(layer.include) & set(PHASES)
+    return set(PHASES) - named(layer.exclude)
+
+
+# ---------------------------------------------------------------- transform
+def test_data_layer(train_val, required=True):
+    """The TEST-phase ``Data`` layer of a train_val prototxt (path or
+    NetParameter); when there is none, a RacnnError (None when not
+    ``required``)."""
+    param = read_net(train_val) if isinstance(train_val, str) else train_val
+    for layer in param.layer:
+        if layer.type == "Data" and "test" in layer_phases(layer):
+            return layer
+    if not required:
+        return None
+    raise RacnnError("%s: no TEST-phase Data layer" % (
+        train_val if isinstance(train_val, str) else "train_val net"))
 
 
 def proto_text(message, header=()):

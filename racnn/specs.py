@@ -19,7 +19,8 @@ DATASETS = collections.OrderedDict([
     ("flowers", DatasetSpec("flowers", 102, "flowers", "Oxford 102 Flowers", 2040, 6149)),
 ])
 #: other accepted spellings of a dataset name
-DATASET_ALIASES = {"cub": "birds", "cub200": "birds", "stanford_cars": "cars", "oxford_flowers": "flowers"}
+DATASET_ALIASES = {"cub": "birds", "cub200": "birds", "cub_200_2011": "birds", "stanford_cars": "cars",
+                   "oxford_flowers": "flowers"}
 
 #: Classification backbones; ``tiny`` is the small CPU-sized net of the demo.
 BACKBONES = collections.OrderedDict([
@@ -36,7 +37,7 @@ DEFAULT_DB_SIZE = 227     # the released MATLAB script resizes everything to 227
 DEFAULT_KERNEL = "matlab"
 KERNELS = ("matlab", "opencv", "pil")
 
-# Stage-1 SR pre-training data (PAPER.md): HR 227x227, LR 50 -> 227, 51x51 patches, stride 17
+# Stage-1 SR pre-training data (docs/METHOD.md): HR 227x227, LR 50 -> 227, 51x51 patches, stride 17
 SR_HR_SIZE = 227
 SR_LR_RES = 50
 SR_PATCH = 51

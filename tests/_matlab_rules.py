@@ -1,6 +1,6 @@
 """MATLAB's bicubic imresize rules (racnn.resize.degrade's docstring) written one
 number at a time, independent of racnn.resize.degrade's vectorised code, for the
-tests to compare the engines against (test_cresize, test_degrade)."""
+tests to compare the engines against (test_resize_compiled, test_degrade)."""
 import math
 
 import numpy as np

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 import _evalkit as kit
+from _pictures import check_png
 from racnn.eval import caffelog
 from racnn.errors import RacnnError
 
@@ -41,7 +42,14 @@ def test_real_caffe_train_log(real_log):
         assert 0 <= r["accuracy"] <= 1
     secs = [r["seconds"] for r in sorted(log.train + log.test, key=lambda r: r["seconds"])]
     assert secs[0] >= 0 and secs == sorted(secs)
-    assert log.start is not None and caffelog.seconds_per_iteration(log) >= 0
+    # the median over display intervals of the seconds the log's own clock shows
+    steps = sorted((b["seconds"] - a["seconds"]) / DISPLAY
+                   for a, b in zip(log.train, log.train[1:]))
+    assert log.start is not None
+    assert caffelog.seconds_per_iteration(log) == pytest.approx(
+        0.5 * (steps[len(steps) // 2 - 1] + steps[len(steps) // 2]) if len(steps) % 2 == 0
+        else steps[len(steps) // 2])
+    assert 0 < caffelog.seconds_per_iteration(log) < 60       # a tiny net on the CPU
     # the Train net output line and the Iteration line carry the same loss here
     # (average_loss 1): two different lines parsed into one row agree
     raw = [l for l in open(real_log) if "Train net output #0: loss = " in l]
@@ -69,7 +77,7 @@ def test_parse_log_tool(real_log, tmp_path):
     with open(stem + ".test.csv") as fh:
         trows = list(csv.DictReader(fh))
     assert "per_class[4]" in trows[0] and len(trows) == MAX_ITER // TEST_INTERVAL + 1
-    assert os.path.getsize(stem + ".curves.png") > 1000
+    check_png(stem + ".curves.png", 400, 200)          # two panels: loss and accuracy
 
 
 LOG = """\

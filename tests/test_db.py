@@ -13,7 +13,6 @@ from racnn import datasets
 from racnn.db import lmdbio as db
 from racnn.resize.degrade import degrade
 from racnn.errors import RacnnError
-from racnn.db.sr_patches import sr_pair
 from racnn.db.classification import build_classification_db, ensure_classification_db
 from racnn.db.datum import datum_bytes_chw
 from racnn.db.manifest import MANIFEST_KEYS, check_manifest
@@ -207,7 +206,7 @@ def test_sr_patch_db(tmp_path):
     # every stored patch is an aligned (LR, HR) pair of one of the images
     want = {}
     for im in imgs:
-        lr, hr = sr_pair(im, 10, 40)
+        lr, hr = degrade(im, 10, 40, return_hr=True)
         for y in range(0, 25, 8):
             for x in range(0, 25, 8):
                 pair = np.concatenate([lr[y:y + 16, x:x + 16], hr[y:y + 16, x:x + 16]], axis=2)

@@ -7,11 +7,12 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 
-from racnn.experiment import caffe_train as stages
-from racnn.experiment.stage_files import final_model
+from racnn.eval.metrics import metrics_from_scores
 from racnn.experiment import stage_files
+from racnn.experiment.stage_files import final_model
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STAGES = ("backbone_hr", "stage1_sr", "cnn", "racnn_g", "racnn_p")
@@ -59,7 +60,12 @@ def test_demo_smoke_runs_every_stage_and_evaluates(smoke):
         metrics = load(run / name / "eval" / "metrics.json")
         assert metrics["num_images"] == 16 and metrics["num_classes"] == 4   # 4 classes x 4
         assert metrics["snapshot"] == final_model(str(run / name))
-        assert 0 <= metrics["mean_class_accuracy"] <= 1
+        scores = np.load(str(run / name / "eval" / "scores.npy"))
+        labels = np.load(str(run / name / "eval" / "labels.npy"))
+        assert scores.shape == (16, 4) and np.isfinite(scores).all()
+        # the number is the paper's metric of the saved scores, not just any number in [0, 1]
+        assert metrics["mean_class_accuracy"] == metrics_from_scores(
+            scores, labels)["mean_class_accuracy"]
         assert cfg["results"][name]["mean_class_accuracy"] == metrics["mean_class_accuracy"]
     table = (run / "report" / "per_class.md").read_text()
     assert "| 3 c3_diamond_p1.0 |" in table and "p-RACNN" in table

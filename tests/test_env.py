@@ -167,10 +167,14 @@ def test_dockerfiles_are_built_with_the_repository_root_as_context():
             if line.startswith("COPY "):
                 src = line.split()[1]
                 assert os.path.exists(os.path.join(REPO, src)), "%s: COPY %s" % (name, src)
-    run = open(os.path.join(REPO, "docker", "run")).read()
-    assert re.search(r'docker build -t "\$image" -f "\$repo/docker/Dockerfile" "\$repo"\n', run)
-    makefile = open(os.path.join(REPO, "Makefile")).read()
-    assert re.search(r"docker build -t racnn-caffe -f docker/Dockerfile \.\n", makefile)
+    # what `make image` runs (make's dry run), not the Makefile's text; the
+    # image built from it: tests/test_docker_image.py
+    dry = subprocess.run(["make", "-n", "image"], cwd=REPO, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, universal_newlines=True)
+    assert dry.returncode == 0, dry.stdout
+    build = [line.split() for line in dry.stdout.splitlines() if " build " in line]
+    assert build and build[-1][-1] == ".", dry.stdout          # context: the repository root
+    assert build[-1][build[-1].index("-f") + 1] == "docker/Dockerfile"
 
 
 def _kernel_run(lines):

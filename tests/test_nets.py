@@ -1,6 +1,6 @@
 """Net generators without running Caffe's solvers: zoo names and shapes, the
 SR front, multipliers of every layer of every committed net against the
-numbers of PAPER.md (written here, not read from racnn.nets.presets),
+numbers of docs/METHOD.md (written here, not read from racnn.nets.presets),
 layout, errors."""
 import glob
 import os
@@ -18,7 +18,7 @@ from racnn.protoio import proto_text
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-# ---- PAPER.md, "Learning-rate and decay multipliers: two readings" --------
+# ---- docs/METHOD.md, "Multipliers: two readings" --------
 # ((weight lr, weight decay), (bias lr, bias decay)); Caffe's default decay is 1.
 PAPER_SR = {"sconv1": ((1, 0.1), (1, 0.1)), "sconv2": ((1, 0.1), (1, 0.1)),
             "sconv3": ((0.1, 0.1), (0.1, 0.1))}

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 import _evalkit as kit
+from _pictures import check_png
 from racnn import paper
 from racnn.report import tables as report
 
@@ -74,7 +75,7 @@ def test_report_places_runs_beside_the_paper(runs, tmp_path):
     links = [l.split("](")[1].split(")")[0] for l in line.split("[")[1:]]
     assert links and all(os.path.exists(os.path.join(out, p)) for p in links)
     assert {"log", "config", "model", "eval"} <= {l.split("]")[0] for l in line.split("[")[1:]}
-    assert os.path.getsize(os.path.join(out, "paper_vs_ours.png")) > 1000
+    check_png(os.path.join(out, "paper_vs_ours.png"))
     assert "Training time per epoch from the logs" in md
     trow = [l for l in md.splitlines() if l.startswith("| %s | racnn_p |" % os.path.basename(a))]
     assert len(trow) == 1 and trow[0].split(" | ")[6] != "-"      # RACNN/CNN ratio of the run

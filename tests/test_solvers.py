@@ -1,4 +1,4 @@
-"""Stage-1/stage-2 solvers: the release's numbers (PAPER.md, written here),
+"""Stage-1/stage-2 solvers: the release's numbers (docs/METHOD.md, written here),
 misspelt fields fail, written files run in real Caffe (pycaffe and the
 `caffe` binary, with snapshot + resume), and frozen training leaves the
 backbone unchanged while end-to-end training changes it."""

@@ -8,7 +8,7 @@ manifest.json.  Decoding and resizing use every core; memory stays bounded.
   python3 tools/build_lmdb.py --dataset cub --root data/datasets/cub --split train --res 50
   python3 tools/build_lmdb.py --dataset folder --root my_images --split test --res 25 --out /tmp/db
 """
-import _init_paths  # noqa: F401  (sys.path, GLOG default; must come first)
+import _init_paths  # noqa: F401  (the repository on the import path, GLOG default; first)
 
 from racnn.cli import tool_parser
 from racnn import specs

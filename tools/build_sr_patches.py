@@ -8,7 +8,7 @@ patches at --stride (17) cut at the same place from both and stored as ONE
   python3 tools/build_sr_patches.py --images data/datasets/ILSVRC2015_DET_test --max-images 500
   python3 tools/build_sr_patches.py --dataset cub --root data/datasets/cub --out /tmp/sr
 """
-import _init_paths  # noqa: F401  (sys.path, GLOG default; must come first)
+import _init_paths  # noqa: F401  (the repository on the import path, GLOG default; first)
 
 from racnn.cli import tool_parser
 from racnn import specs

@@ -18,7 +18,7 @@ data/synthetic[-smoke], the run folder to runs/synthetic-tiny-...
 """
 import time
 
-import _init_paths  # noqa: F401  (sys.path, GLOG default; must come first)
+import _init_paths  # noqa: F401  (the repository on the import path, GLOG default; first)
 
 from racnn.cli import tool_parser
 from racnn.demo import run_demo

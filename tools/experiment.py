@@ -10,13 +10,13 @@ stage 2 (CNN, g-RACNN, p-RACNN), evaluation and the results table.
 Re-running the same command skips finished stages and resumes an interrupted
 one from its newest snapshot.  Everything goes into one run folder,
 runs/<dataset>-<backbone>-r<res>-<mode>-<mults>[-srauthors][-smoke]/
-(racnn/experiment.py documents its layout).  Any configuration key of
+(docs/DESIGN.md, "Run folder", draws its layout).  Any configuration key of
 racnn.experiment.config.DEFAULTS can be set with --set KEY=VALUE (VALUE as JSON,
 e.g. --set stage2_epochs=30 --set 'solver={"stage2": {"base_lr": 1e-5}}').
 """
 import json
 
-import _init_paths  # noqa: F401  (sys.path, GLOG default; must come first)
+import _init_paths  # noqa: F401  (the repository on the import path, GLOG default; first)
 
 from racnn.cli import tool_parser
 from racnn import specs
@@ -61,7 +61,7 @@ def parse_args(argv):
     p.add_argument("--variants", help="comma-separated subset of cnn,racnn_g,racnn_p")
     p.add_argument("--run-dir", help="run folder (default: runs/<name>)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
-                   help="any configuration key (racnn/experiment.py DEFAULTS); repeatable")
+                   help="any configuration key (racnn/experiment/config.py DEFAULTS); repeatable")
     p.add_argument("--dry-run", action="store_true",
                    help="print the resolved configuration and the stages, do nothing")
     p.add_argument("--verbose", action="store_true", help="echo Caffe's output")

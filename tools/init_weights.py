@@ -11,7 +11,7 @@ mismatches.
 """
 import json
 
-import _init_paths  # noqa: F401  (sys.path, GLOG default; must come first)
+import _init_paths  # noqa: F401  (the repository on the import path, GLOG default; first)
 
 from racnn.cli import tool_parser
 from racnn.atomic import write_text

@@ -12,7 +12,7 @@ import argparse
 import os
 import sys
 
-import _init_paths  # noqa: F401  (sys.path, GLOG default; must come first)
+import _init_paths  # noqa: F401  (the repository on the import path, GLOG default; first)
 
 from racnn.cli import tool_parser
 from racnn import paths, specs

@@ -6,7 +6,7 @@ test.txt, read by the ``folder`` dataset format.
   make_synthetic.py --out data/synthetic
   make_synthetic.py --out /tmp/syn --classes 4 --train 10 --test 5 --seed 3
 """
-import _init_paths  # noqa: F401  (sys.path, GLOG default; must come first)
+import _init_paths  # noqa: F401  (the repository on the import path, GLOG default; first)
 
 from racnn.cli import tool_parser
 from racnn.datasets import synthetic

@@ -11,7 +11,7 @@ test.csv: iteration, seconds, test outputs (per-class tops as name[k]).
 """
 import os
 
-import _init_paths  # noqa: F401  (sys.path, GLOG default; must come first)
+import _init_paths  # noqa: F401  (the repository on the import path, GLOG default; first)
 
 from racnn.cli import tool_parser
 from racnn import plots

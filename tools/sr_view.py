@@ -14,7 +14,7 @@ BGR); RACNN snapshots trained here need no flag.
 import json
 import os
 
-import _init_paths  # noqa: F401  (sys.path, GLOG default; must come first)
+import _init_paths  # noqa: F401  (the repository on the import path, GLOG default; first)
 
 from racnn.cli import tool_parser
 from racnn import atomic, specs

@@ -14,7 +14,7 @@ numbers differ by orders of magnitude, the ratio is the comparable figure.
 import json
 import os
 
-import _init_paths  # noqa: F401  (sys.path, GLOG default; must come first)
+import _init_paths  # noqa: F401  (the repository on the import path, GLOG default; first)
 
 from racnn.cli import tool_parser
 from racnn import atomic, specs

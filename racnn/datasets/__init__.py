@@ -22,6 +22,7 @@ import os
 
 import numpy as np
 
+from .. import specs
 from ..errors import RacnnError
 
 Sample = collections.namedtuple("Sample", "path label box id")
@@ -29,10 +30,12 @@ Sample = collections.namedtuple("Sample", "path label box id")
 #: adapter name -> module name (imported lazily)
 FORMATS = collections.OrderedDict([
     ("cars", "cars"), ("cub", "cub"), ("flowers", "flowers"), ("folder", "folder")])
-#: other spellings accepted by ``load`` (dataset names of racnn.specs)
-FORMAT_ALIASES = {"birds": "cub", "cub200": "cub", "cub_200_2011": "cub",
-                  "stanford_cars": "cars", "oxford_flowers": "flowers",
-                  "synthetic": "folder"}
+#: other spellings accepted by ``load``: the dataset names of racnn.specs and
+#: their aliases (each meaning its dataset's format), and the demo's dataset
+FORMAT_ALIASES = dict(
+    [(name, spec.fmt) for name, spec in specs.DATASETS.items() if name != spec.fmt]
+    + [(alias, specs.DATASETS[name].fmt) for alias, name in specs.DATASET_ALIASES.items()
+       if alias not in FORMATS], synthetic="folder")
 IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".pgm", ".tif", ".tiff", ".webp")
 
 

@@ -1,8 +1,8 @@
 """Building classification databases from datasets: decode, crop to the box,
-degrade (``racnn.degrade``), serialise, write (``racnn.db``).
+degrade (``racnn.resize.degrade``), serialise, write (``racnn.db.lmdbio``).
 
 Decoding and resizing run in worker processes (one per core by default) in
-a streaming pipeline (``racnn.pmap``): samples go out in chunks, at most a
+a streaming pipeline (``racnn.db.pool``): samples go out in chunks, at most a
 few chunks are in flight, the Datums come back in order through shared
 memory and are written at once, so memory stays bounded whatever the
 dataset size.  Import these through ``racnn.db``.

@@ -41,28 +41,43 @@ def make_key(index, ident=None):
 
 # ------------------------------------------------------------------ reading ---
 
-def open_env(db_dir):
+def open_env(db_dir, manifest=True):
+    """The LMDB of ``db_dir``, read-only; its manifest is checked first
+    unless ``manifest`` is False (evaluation accepts foreign databases)."""
     import lmdb
-    read_manifest(db_dir)
+    if manifest:
+        read_manifest(db_dir)
+    elif not os.path.isdir(db_dir):
+        raise RacnnError("database %s does not exist" % db_dir)
     try:
         return lmdb.open(db_dir, readonly=True, lock=False, readahead=False, subdir=True)
     except lmdb.Error as exc:
         raise RacnnError("database %s: cannot open the LMDB (%s)" % (db_dir, exc))
 
 
+def read_datums(db_dir, limit=None, manifest=True):
+    """``(count, iterator of (key, label, uint8 CHW BGR array))`` in key
+    order, the order Caffe's Data layer reads (at most ``limit``); the LMDB
+    closes when the iterator is exhausted or dropped."""
+    env = open_env(db_dir, manifest)
+    count = env.stat()["entries"]
+
+    def gen():
+        try:
+            with env.begin() as txn:
+                for i, (key, value) in enumerate(txn.cursor()):
+                    if limit is not None and i >= limit:
+                        break
+                    label, arr = parse_datum(value)
+                    yield key.decode("utf-8", "replace"), label, arr
+        finally:
+            env.close()
+    return (count if limit is None else min(count, limit)), gen()
+
+
 def iter_datums(db_dir, limit=None):
-    """Yield ``(key, label, uint8 CHW BGR array)`` in key order (the order
-    Caffe's Data layer reads)."""
-    env = open_env(db_dir)
-    try:
-        with env.begin() as txn:
-            for i, (key, value) in enumerate(txn.cursor()):
-                if limit is not None and i >= limit:
-                    break
-                label, arr = parse_datum(value)
-                yield key.decode("utf-8"), label, arr
-    finally:
-        env.close()
+    """Yield ``(key, label, uint8 CHW BGR array)`` in key order."""
+    return read_datums(db_dir, limit)[1]
 
 
 def count_datums(db_dir):

@@ -1,4 +1,4 @@
-"""The stage-1 SR pre-training database (PAPER.md, "Stage 1").
+"""The stage-1 SR pre-training database (docs/METHOD.md, "Stage 1").
 
 Each HR image is resized to ``size x size`` (227) = HR; LR = HR down to
 ``res x res`` (50) and back up to ``size`` (same kernel).  Patches of
@@ -23,7 +23,7 @@ from .datum import datum_bytes
 from .lmdbio import write_datums
 from .manifest import existing_manifest, matches
 from .pool import ordered_map
-from ..resize.degrade import check_kernel, imresize, prepare
+from ..resize.degrade import check_kernel, degrade, prepare
 from ..errors import RacnnError
 
 
@@ -34,16 +34,9 @@ def patch_positions(size, patch, stride):
     return list(range(0, size - patch + 1, stride))
 
 
-def sr_pair(img, res=specs.SR_LR_RES, size=specs.SR_HR_SIZE, kernel=specs.DEFAULT_KERNEL):
-    """``(lr, hr)``: HR = img resized to size x size; LR = HR down to res, up to size."""
-    hr = imresize(img, (size, size), kernel)
-    lr = imresize(imresize(hr, (res, res), kernel), (size, size), kernel)
-    return lr, hr
-
-
 def image_patches(img, res, size, patch, stride, kernel):
     """The 6-channel (LR BGR, HR BGR) patches of one image, HxWx6 uint8 each."""
-    lr, hr = sr_pair(img, res, size, kernel)
+    lr, hr = degrade(img, res, size, kernel, return_hr=True)   # the LR/HR pair
     both = np.concatenate([lr, hr], axis=2)
     pos = patch_positions(size, patch, stride)
     return [both[y:y + patch, x:x + patch] for y in pos for x in pos]

@@ -24,7 +24,7 @@ from ..experiment.stage_files import snapshot_iteration
 from .evaluate import evaluate
 from .metrics import SUMMARY_KEYS, format_table, metrics_from_scores
 from .outputs import load_eval, write_curve, write_eval, write_eval_files
-from .transform import test_data_layer
+from ..protoio import test_data_layer
 
 
 def parse_args(argv, prog=None):

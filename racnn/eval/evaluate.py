@@ -40,7 +40,7 @@ batch_size=None, gpu=None) -> EvalResult(scores, labels, keys, metrics, info)``
 ``load_net(deploy, weights) -> (net, audit)``, ``output_blob(net)``.
 ``snapshot_iteration(path)``: N of ``*_iter_N.caffemodel`` (None otherwise).
 
-Run folders (racnn.experiment, docs/EVALUATION.md) are read by racnn.runfolder;
+Run folders (racnn.experiment, docs/EVALUATION.md) are read by racnn.experiment.runfolder;
 tools/eval_per_class.py evaluates each classification stage into <stage>/eval/.
 """
 import collections
@@ -56,7 +56,7 @@ from ..progress import progress
 from .transform import DEFAULT_TRANSFORM, Preprocessor, transform_from_train_val
 from ..db.manifest import check_manifest
 from .metrics import metrics_from_scores
-from ..db import datum
+from ..db.lmdbio import read_datums
 
 EvalResult = collections.namedtuple(
     "EvalResult", "scores labels keys metrics info")
@@ -75,28 +75,6 @@ def _manifest(db_dir, num_classes):
     return check_manifest(db_dir, num_classes=num_classes, kind="classification")
 
 
-def _records(db_dir):
-    """(count, iterator of (key, label, CHW uint8 BGR)) in key order, the
-    order Caffe's Data layer reads.  Like racnn.db.iter_datums (whose
-    parse_datum decodes each record) but usable without a manifest, which
-    is only a warning here."""
-    import lmdb
-    try:
-        env = lmdb.open(db_dir, readonly=True, lock=False, readahead=False)
-    except lmdb.Error as exc:
-        raise RacnnError("database %s: cannot open the LMDB (%s)" % (db_dir, exc))
-
-    def gen():
-        try:
-            with env.begin() as txn:
-                for key, value in txn.cursor():
-                    label, arr = datum.parse_datum(value)
-                    yield key.decode("utf-8", "replace"), label, arr
-        finally:
-            env.close()
-    return env.stat()["entries"], gen()
-
-
 # ---------------------------------------------------------------- the pass
 def set_mode(gpu):
     """Caffe on the CPU (``gpu`` None or negative) or on GPU ``gpu``."""
@@ -112,6 +90,7 @@ def load_net(deploy, weights):
     """A TEST-phase caffe.Net of ``deploy`` with every parameter blob loaded
     from ``weights`` (a path or a list), audited; returns (net, audit)."""
     import caffe
+    # deferred: racnn.nets / racnn.weights import pycaffe (~1 s)
     from ..weights import load_weights
     protoio.read_net(deploy)                 # clear error before Caffe aborts
     weights = caffemodels(weights)
@@ -151,7 +130,7 @@ def evaluate(deploy, weights, db_dir, *, train_val=None, transform=None, batch_s
     num_classes = int(np.prod(out_shape[1:]))
     manifest = _manifest(db_dir, num_classes)
     class_names = (manifest or {}).get("class_names")
-    count, records = _records(db_dir)
+    count, records = read_datums(db_dir, manifest=False)   # a missing manifest only warns
     if manifest and manifest.get("count") not in (None, count):
         raise RacnnError("%s: manifest says %s images, the LMDB holds %d"
                          % (db_dir, manifest.get("count"), count))

@@ -6,7 +6,7 @@ bit-identical input.
 
 ``Transform`` holds the settings; ``transform_from_train_val(path)`` reads
 them from the TEST-phase Data layer of a train_val prototxt;
-``test_data_layer(path)`` returns that layer (its ``data_param.source`` is the
+``racnn.protoio.test_data_layer(path)`` returns that layer (its ``data_param.source`` is the
 test database); ``Preprocessor(transform, (C, H, W))`` applies them to CHW
 uint8 arrays.
 """
@@ -34,33 +34,9 @@ class Transform(collections.namedtuple(
 DEFAULT_TRANSFORM = Transform(0, (), None, 1.0)
 
 
-# ---------------------------------------------------------------- transform
-def _in_test_phase(layer):
-    from caffe.proto import caffe_pb2
-    if any(r.HasField("phase") and r.phase == caffe_pb2.TEST for r in layer.include):
-        return True
-    if any(r.HasField("phase") for r in layer.include):
-        return False
-    return not any(r.HasField("phase") and r.phase == caffe_pb2.TEST for r in layer.exclude)
-
-
-def test_data_layer(train_val, required=True):
-    """The TEST-phase ``Data`` layer of a train_val prototxt (path or
-    NetParameter); when there is none, a RacnnError (None when not
-    ``required``)."""
-    param = protoio.read_net(train_val) if isinstance(train_val, str) else train_val
-    for layer in param.layer:
-        if layer.type == "Data" and _in_test_phase(layer):
-            return layer
-    if not required:
-        return None
-    raise RacnnError("%s: no TEST-phase Data layer" % (
-        train_val if isinstance(train_val, str) else "train_val net"))
-
-
 def transform_from_train_val(train_val):
     """The ``Transform`` of the TEST Data layer of ``train_val``."""
-    tp = test_data_layer(train_val).transform_param
+    tp = protoio.test_data_layer(train_val).transform_param
     if tp.mirror:
         warnings.warn("%s: TEST Data layer has mirror: true; Caffe ignores mirror in "
                       "the TEST phase and so does the evaluation" % train_val, RacnnWarning)
@@ -80,6 +56,7 @@ def _load_mean_file(path):
             blob.ParseFromString(fh.read())
     except (OSError, Exception) as exc:  # protobuf raises DecodeError
         raise RacnnError("%s: cannot read mean file (%s)" % (path, exc))
+    # deferred: racnn.nets / racnn.weights import pycaffe (~1 s)
     from ..weights import blob_shape
     return np.array(blob.data, dtype=np.float32).reshape(blob_shape(blob)[-3:])
 

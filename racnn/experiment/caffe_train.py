@@ -1,18 +1,9 @@
 """One training stage = one ``caffe train`` process, resumable.
 
-A stage lives in its own folder of the run folder (layout: racnn.experiment)::
-
-    <stage>/solver.prototxt        net: "train_val.prototxt", snapshot_prefix:
-                                   "snapshots/<stage>" (relative: Caffe runs
-                                   with the stage folder as working directory,
-                                   so a run folder can be moved and resumed)
-    <stage>/train.log              Caffe's output (glog lines, timestamped by
-                                   glog) appended across attempts; the
-                                   driver's own lines start with ``[racnn <ISO time>]``
-    <stage>/snapshots/<stage>_iter_<N>.caffemodel / .solverstate
-    <stage>/DONE                   JSON written after the final model exists:
-                                   ``final_model`` (relative to the stage folder),
-                                   ``iteration``, ``seconds``, ``finished``
+A stage lives in its own folder of the run folder (its files: docs/DESIGN.md,
+"Run folder"; their names: racnn.experiment.stage_files).  Caffe runs with
+the stage folder as working directory and a relative snapshot prefix, so a
+run folder can be moved and resumed.
 
 ``run_stage`` is idempotent: a stage whose DONE marker and final model exist
 is skipped; an interrupted stage resumes from its newest readable

@@ -7,39 +7,9 @@ Configuration
 set of overrides of ``--smoke``; ``make_config(dataset, backbone, **overrides)``
 resolves them (command line > smoke > defaults) and checks every name.
 
-Run folder (the contract with tools/eval_per_class.py, racnn.report and
-racnn.runfolder.read_run)::
-
-    runs/<dataset>-<backbone>-r<res>-<mode>-<mults>[-srauthors][-smoke]/
-      config.json        the resolved configuration + "paths" (databases,
-                         initial weights, the prototxt/solver each stage copied)
-                         + "stages" (iterations, batch sizes, epochs) + "results"
-      VERSION            ``git describe --always --dirty`` (one line per code
-                         version that worked on this folder)
-      experiment.log     the driver's timestamped lines ([racnn <ISO time>] ...)
-      backbone_hr/       only for a backbone without ImageNet weights (tiny):
-                         the backbone trained on the undegraded images, the
-                         stand-in for ImageNet pre-training
-      stage1_sr/         SR pre-training on patches (p-RACNN, --sr-weights pretrain)
-      cnn/ racnn_g/ racnn_p/   stage 2, one folder per network
-    each stage folder:
-      train_val.prototxt solver.prototxt   what was trained (copies of
-                         prototxt/ and solvers/ with only databases, batch
-                         sizes when configured, iteration counts and snapshot
-                         prefix rewritten; see racnn.runfolder)
-      deploy.prototxt    (classification stages; stage1_sr: the SR-only net)
-      init.caffemodel, init_audit.txt   stage 2: the audited initialisation
-                         (racnn.weights.init_caffemodel), ``caffe train --weights``
-      train.log          Caffe's output, tee'd, appended across resumes
-      snapshots/<stage>_iter_<N>.caffemodel (+ .solverstate, newest two kept)
-      DONE               JSON {final_model, iteration, seconds, finished},
-                         written after the final model (racnn.stages)
-      eval/              tools/eval_per_class.py on the final model:
-                         metrics.json (mean_class_accuracy ...), per_class.csv,
-                         scores.npy, labels.npy, confusion.png
-    report/              racnn.report's table of this run beside the paper
-
-Each stage is a separate ``caffe train`` process (racnn.stages); each stage's
+The run folder this configuration trains into, file by file, is drawn once,
+in docs/DESIGN.md ("Run folder"); ``run_name`` names it.  Each stage is a
+separate ``caffe train`` process (racnn.experiment.caffe_train); each stage's
 final model is handed to the next by path.  Re-running skips finished stages
 and resumes an interrupted one from its newest .solverstate.
 
@@ -68,7 +38,7 @@ SR_WEIGHTS = ("pretrain", "authors")
 DEFAULTS = collections.OrderedDict([
     # what is trained
     ("dataset", None), ("backbone", None),
-    ("res", specs.DEFAULT_RES),      # the LR resolution r (r x r); PAPER.md: 50 (25, 100)
+    ("res", specs.DEFAULT_RES),      # the LR resolution r (r x r); docs/METHOD.md: 50 (25, 100)
     ("mode", "e2e"),                 # e2e (Sec. II-C, Fig. 4) | frozen (Table II)
     ("mults", "paper"),              # multiplier reading: paper text | release prototxts
     ("sr_weights", "pretrain"),      # p-RACNN's SR layers: our stage 1 | the authors' file
@@ -84,7 +54,7 @@ DEFAULTS = collections.OrderedDict([
     # initial weights
     ("backbone_weights", None),      # None: BVLC ImageNet model (tiny: "hr"); a path; "none"
     ("authors_sr_weights", None),    # None: racnn.fetch's rsrcnn_authors.caffemodel
-    # stage 1 (PAPER.md: 500 ImageNet DET images, 227, 50, 51x51 at stride 17)
+    # stage 1 (docs/METHOD.md: 500 ImageNet DET images, 227, 50, 51x51 at stride 17)
     ("sr_images", None),             # folder of HR images; None: the training images
     ("sr_max_images", 500),
     ("sr_size", specs.SR_HR_SIZE), ("sr_res", specs.SR_LR_RES),

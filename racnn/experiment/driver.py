@@ -134,7 +134,7 @@ class Experiment(object):
                "epochs": round(max_iter * batch / float(count), 3) if count else None,
                "test_iter": test_iter}
         self.record["stages"][name] = rec
-        runfolder.write_msg(solver_dst, msg)          # last: marks the folder as set up
+        runfolder.write_copy(src["solver"], solver_dst, msg)          # last: marks the folder as set up
         self.save()
         return rec
 
@@ -170,6 +170,7 @@ class Experiment(object):
         return self._train(name)
 
     def train_classifier(self, variant, backbone, sr):
+        # deferred: racnn.nets / racnn.weights import pycaffe (~1 s)
         from ..weights import init_caffemodel
         cfg, data = self.cfg, self.data
         d = self.stage_dir(variant)

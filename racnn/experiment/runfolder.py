@@ -24,7 +24,7 @@ from ..errors import RacnnError
 from .config import VARIANTS
 from ..paths import REPO
 from .stage_files import snapshot_prefix
-from ..eval.transform import test_data_layer
+
 from .stage_files import SNAPSHOT_DIR, read_done, snapshots
 
 
@@ -41,25 +41,24 @@ def code_version():
     return "%s (racnn %s)" % (desc or "not a git checkout", __version__)
 
 
-def write_msg(path, msg):
-    from google.protobuf import text_format
-    atomic.write_text(path, text_format.MessageToString(msg))
-
-
-def _phase(layer):
-    from caffe.proto import caffe_pb2
-    for rule in layer.include:
-        if rule.HasField("phase"):
-            return "train" if rule.phase == caffe_pb2.TRAIN else "test"
-    return None
+def write_copy(src, dst, msg):
+    """Write ``msg``, the run folder's copy of the prototxt ``src``, in the
+    text ``src`` was written in (racnn.protoio), keeping its header, plus a
+    line saying where it came from and what this module rewrote."""
+    header = protoio.header_lines(src) + [
+        "Run-folder copy of %s: only the run-specific fields are rewritten "
+        "(racnn.experiment.runfolder)." % src]
+    protoio.write_prototxt(dst, msg, header)
 
 
 def data_layers(net):
-    """{"train": layer, "test": layer} of a net's LMDB Data layers."""
+    """{"train": layer, "test": layer} of a net's LMDB Data layers, by Caffe's
+    phase rules (a layer in both phases counts as the TRAIN one)."""
     found = {}
     for layer in net.layer:
         if layer.type == "Data":
-            found[_phase(layer) or "train"] = layer
+            phases = protoio.layer_phases(layer)
+            found[phases.pop() if len(phases) == 1 else "train"] = layer
     return found
 
 
@@ -80,7 +79,7 @@ def copy_net(src, dst, sources, batch_sizes=None):
         if batch_sizes and batch_sizes.get(phase):
             layer.data_param.batch_size = int(batch_sizes[phase])
         batches[phase] = layer.data_param.batch_size
-    write_msg(dst, net)
+    write_copy(src, dst, net)
     return batches
 
 
@@ -166,7 +165,7 @@ def prepare(run_dir, config, compare_keys, keep=()):
 
 
 # ------------------------------------------------------------ reading runs
-# Used by tools/eval_per_class.py and racnn.report (helper C): a "run" given
+# Used by racnn.eval and racnn.report: a "run" given
 # on the command line is either an experiment folder (config.json + stage
 # folders) or one stage folder (solver.prototxt + train_val.prototxt).
 Stage = collections.namedtuple("Stage", "name dir train_val deploy solver snapshots done")
@@ -237,8 +236,8 @@ def latest_model(stage):
 
 def test_db(run, stage):
     """The test database of a stage: its TEST Data layer's source (Caffe's
-    phase rules, racnn.transform), else the run's ``paths.test_db``."""
-    layer = test_data_layer(stage.train_val, required=False) if stage.train_val else None
+    phase rules, racnn.protoio), else the run's ``paths.test_db``."""
+    layer = protoio.test_data_layer(stage.train_val, required=False) if stage.train_val else None
     if layer is not None:
         return layer.data_param.source
     return (run.config.get("paths") or {}).get("test_db")

@@ -10,9 +10,8 @@ from caffe import params as P
 from caffe.proto import caffe_pb2
 
 from .. import specs
-from ..atomic import write_text
 from ..errors import RacnnError
-from ..protoio import proto_text
+from ..protoio import write_prototxt
 from . import alexnet, googlenet, presets, tiny, vgg16
 from .sr_front import SR_NAMES, add_sr_front
 
@@ -20,14 +19,14 @@ BACKBONE_MODULES = {"alexnet": alexnet, "vgg16": vgg16, "googlenet": googlenet, 
 PHASES = ("train_val", "deploy")
 
 #: default (train, test) batch sizes.  AlexNet 8 / VGG-16 4 for training and
-#: 2 for testing are the release's (PAPER.md); GoogLeNet has no released file
+#: 2 for testing are the release's (docs/METHOD.md); GoogLeNet has no released file
 #: (8, ours, it fits beside AlexNet in memory); tiny is the CPU demo's (ours).
 DEFAULT_BATCH = {"alexnet": (8, 2), "vgg16": (4, 2), "googlenet": (8, 2), "tiny": (32, 50)}
 #: Caffe's ImageNet mean in BGR (ilsvrc_2012_mean.npy averaged per channel,
 #: rounded as in Caffe's examples); only with ``mean=True`` -- the release
 #: subtracts no mean.
 IMAGENET_MEAN_BGR = (104, 117, 123)
-#: stage-1 batch size of the released solver/net (PAPER.md)
+#: stage-1 batch size of the released solver/net (docs/METHOD.md)
 SR_BATCH = 32
 
 
@@ -214,6 +213,5 @@ def new_layers(backbone, dataset=None, *, racnn=False, sr_init="g", aux_heads=Fa
 
 def write_net(proto, path, header=()):
     """Atomically write ``proto`` as text to ``path`` with a header comment."""
-    write_text(path, proto_text(proto, header))
-    return path
+    return write_prototxt(path, proto, header)
 

@@ -5,13 +5,13 @@ A preset maps a *role* to the two Caffe ``param`` blocks of a layer,
 ``((weight lr_mult, weight decay_mult), (bias lr_mult, bias decay_mult))``.
 Roles:
 
-* ``sconv1``, ``sconv2``, ``sconv3`` -- the SR front (PAPER.md "The SR front");
+* ``sconv1``, ``sconv2``, ``sconv3`` -- the SR front (docs/METHOD.md "The SR front");
 * ``backbone`` -- every ImageNet-pretrained classification layer;
 * ``last`` -- the new, dataset-specific last layer (and the new classifiers
   of GoogLeNet's auxiliary heads when those are kept).
 
-Two readings of the paper exist (PAPER.md, "Learning-rate and decay
-multipliers: two readings"):
+Two readings of the paper exist (docs/METHOD.md, "Multipliers: two
+readings"):
 
 ``paper``   the text's pairs are per-layer (lr_mult, decay_mult); we apply a
             pair to both blobs of the layer (weight and bias alike), which
@@ -98,7 +98,7 @@ def preset(mults="paper", mode="e2e", sr_init="g"):
 
 def sr_pretrain_preset(mults="release"):
     """Stage-1 (SR pre-training) multipliers: the release's RSRCNN_net.prototxt
-    has the g-RACNN values (PAPER.md); the paper reading uses the text's SR
+    has the g-RACNN values (docs/METHOD.md); the paper reading uses the text's SR
     pairs."""
     check(mults, "e2e", "g")
     return dict(PAPER_SR if mults == "paper" else RELEASE_SR_G)

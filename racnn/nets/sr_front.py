@@ -1,4 +1,4 @@
-"""The SR front of RACNN exactly as in PAPER.md ("The SR front"): three
+"""The SR front of RACNN exactly as in docs/METHOD.md ("The SR front"): three
 convolutions and a residual sum, with the layer names of the authors'
 released SR weights (``sconv1``..``sconv3``) so those weights load by name.
 

@@ -3,7 +3,7 @@ for a few images, LR-upscaled | SR output | HR side by side with PSNR.
 
 ``sr_views(weights, images, res, size, kernel, rgb_weights)``: each image
 (HxWx3 uint8 BGR) is resized to ``size`` x ``size`` (the HR reference) and
-degraded exactly as the databases are (racnn.degrade: ``size -> res ->
+degraded exactly as the databases are (racnn.resize.degrade: ``size -> res ->
 size`` with ``kernel``); the SR-only net (racnn.nets.build_sr_deploy) with
 the SR layers of ``weights`` (a RACNN snapshot, a stage-1 snapshot or the
 authors' file, through racnn.weights.load_weights; ``rgb_weights`` for
@@ -41,6 +41,7 @@ def sr_net(weights, size, rgb_weights=False):
     """A caffe.Net of the SR front at ``size`` x ``size`` with its sconv
     layers loaded from ``weights`` (path or list); (net, audit)."""
     import caffe
+    # deferred: racnn.nets / racnn.weights import pycaffe (~1 s)
     from ..nets import build_sr_deploy
     from ..nets.dummy import instantiate
     from ..weights import load_weights
@@ -52,6 +53,7 @@ def sr_net(weights, size, rgb_weights=False):
 
 def sr_views(weights, images, res=50, size=227, kernel="matlab", rgb_weights=False, gpu=None):
     """[SRView] for ``images``: [(name, HxWx3 uint8 BGR)]."""
+    # deferred: racnn.nets / racnn.weights import pycaffe (~1 s)
     from ..nets import SR_OUTPUT
     set_mode(gpu)
     net, _ = sr_net(weights, size, rgb_weights)

@@ -10,7 +10,7 @@ Class count changes only the last layer; one measurement per backbone and
 network serves the three datasets.
 
 ``from_run(run_dir)``: seconds per epoch from the train.log of each stage of
-a run folder (median speed over display intervals, racnn.caffelog).
+a run folder (median speed over display intervals, racnn.eval.caffelog).
 
 ``table_rows(measured)`` / ``markdown(rows)``: Ours | Paper per dataset and
 backbone with the RACNN/CNN ratios; the paper's numbers come from
@@ -50,6 +50,7 @@ def timing_net(backbone, racnn, mode="frozen", mults="paper", batch_size=None,
                num_classes=200):
     """The TRAIN-phase net that ``caffe time`` runs: build_net's train_val
     with DummyData instead of the databases."""
+    # deferred: racnn.nets / racnn.weights import pycaffe (~1 s)
     from ..nets import DEFAULT_BATCH, build_net
     from ..nets.dummy import with_dummy_data
     batch = int(batch_size or DEFAULT_BATCH[specs.backbone_spec(backbone).name][0])
@@ -63,6 +64,7 @@ def time_net(backbone, racnn, mode="frozen", mults="paper", batch_size=None, ite
              gpu=None, num_classes=200):
     """Run ``caffe time`` on the training net; returns a dict with the
     averages in ms, ``batch_size``, ``iterations``, ``device``."""
+    # deferred: racnn.nets / racnn.weights import pycaffe (~1 s)
     from ..nets.dummy import write_temp_net
     proto, batch = timing_net(backbone, racnn, mode, mults, batch_size, num_classes)
     path = write_temp_net(proto)

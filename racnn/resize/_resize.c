@@ -7,7 +7,7 @@
  *
  * src is (in_len x n) row-major, dst (out_len x n); w and idx are
  * (out_len x taps) row-major, idx already mirrored into 0..in_len-1
- * (racnn.degrade.contributions).  An image (H, W, C) is resized along H as
+ * (racnn.resize.matlab_rules.contributions).  An image (H, W, C) is resized along H as
  * (H, W*C); along W by racnn_resize_cols3_u8 (3 channels, AVX2) or on its
  * pixel transpose.
  *
@@ -15,7 +15,7 @@
  * every value in double as above; the AVX2 path (x86-64 CPUs that have it)
  * sums in float32 and uses that sum only where it provably rounds as the
  * double sum does, recomputing the rest in double (see margin_of).
- * racnn/cresize.py compiles with -ffp-contract=off (no fused multiply-add).
+ * racnn/resize/compiled.py compiles with -ffp-contract=off (no fused multiply-add).
  */
 #include <math.h>
 #include <stdint.h>
@@ -31,7 +31,7 @@ static inline uint8_t round_sat(double v)
     return (uint8_t)(q < 255 ? q : 255);
 }
 
-/* Keys' cubic kernel, a = -0.5, evaluated as racnn.degrade.cubic does
+/* Keys' cubic kernel, a = -0.5, evaluated as racnn.resize.matlab_rules.cubic does
  * (x*x*x as (x*x)*x), so the weights are bit-identical to its. */
 static double cubic(double x)
 {
@@ -45,7 +45,7 @@ static double cubic(double x)
 }
 
 /* MATLAB's contributions(): the weights and 0-based mirrored indices of
- * one dimension, the same numbers racnn.degrade.contributions computes
+ * one dimension, the same numbers racnn.resize.matlab_rules.contributions computes
  * (tests check bit for bit), in w and idx (room for out_len x taps,
  * taps = ceil(kernel width) + 2), with the columns that are zero for
  * every output removed; returns the number of columns kept (the row

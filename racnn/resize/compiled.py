@@ -5,7 +5,7 @@ system's C compiler (``gcc`` in the environment, ``$CC`` if set) into a
 cache folder, the file named by a hash of the source, the flags and the
 machine, written under a temporary name and renamed, so concurrent
 processes never load a half-written library.  It returns None when no
-compiler or no writable folder is available; ``racnn.degrade`` then runs
+compiler or no writable folder is available; ``racnn.resize.degrade`` then runs
 the numpy engine (with a warning naming the reason).
 
 The engine is chosen with ``RACNN_RESIZE``: ``auto`` (default: compiled
@@ -155,7 +155,7 @@ def engine():
 
 
 def contributions(lib, in_len, out_len, scale=None):
-    """racnn.degrade.contributions computed by the library (~100x faster:
+    """racnn.resize.matlab_rules.contributions computed by the library (~100x faster:
     the first resize of every image of another size needs new weights):
     ``(weights float64, indices int32)``, C-contiguous, bit-identical."""
     scale = out_len / float(in_len) if scale is None else float(scale)

@@ -17,7 +17,7 @@ shape HxW or HxWxC with one of three kernels:
   - a uint8 image stays uint8 after each dimension, rounded half away from
     zero and saturated to 0..255 as MATLAB's ``imresizemex`` does.
 
-  Two engines compute it (``racnn.cresize``; ``RACNN_RESIZE=auto|c|numpy``,
+  Two engines compute it (``racnn.resize.compiled``; ``RACNN_RESIZE=auto|c|numpy``,
   recorded in database manifests as ``resize_engine``):
 
   - ``c`` (used whenever a C compiler is available): ``racnn/_resize.c``,
@@ -25,7 +25,7 @@ shape HxW or HxWxC with one of three kernels:
     precision in tap order and rounded as MATLAB's ``imresizemex`` does
     (its AVX2 path sums in float32 and redoes in double every value whose
     rounding the float sum cannot decide: same bytes);
-  - ``numpy`` (``racnn.npresize``): banded weight matrices applied with
+  - ``numpy`` (``racnn.resize.numpy_engine``): banded weight matrices applied with
     BLAS, in float32 for uint8 images (every input is exact; the result
     differs from double arithmetic only where a value lies within ~1e-4 of
     a rounding tie).
@@ -55,8 +55,8 @@ def _resize_hwc(a, out_h, out_w, scales, engine):
     """Resize an (H, W, C) array one dimension at a time, the one with the
     smaller scale first, rows first on a tie (MATLAB's order);
     ``engine.rows(a, n_out, scale)`` resizes the first axis,
-    ``engine.cols(a, n_out, scale)`` the second (racnn.cresize's engine or
-    racnn.npresize)."""
+    ``engine.cols(a, n_out, scale)`` the second (racnn.resize.compiled's engine or
+    racnn.resize.numpy_engine)."""
     h, w, _ = a.shape
     sh = scales[0] if scales[0] is not None else out_h / float(h)
     sw = scales[1] if scales[1] is not None else out_w / float(w)

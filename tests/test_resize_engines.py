@@ -1,7 +1,7 @@
-"""Choosing and building the compiled resize engine (racnn/cresize.py):
+"""Choosing and building the compiled resize engine (racnn/resize/compiled.py):
 RACNN_RESIZE, a missing compiler, the cache folder behave as documented;
 databases record the engine and hold exactly what degrade() gives with it.
-(Its arithmetic: tests/test_cresize.py.)"""
+(Its arithmetic: tests/test_resize_compiled.py.)"""
 import json
 import os
 import re

@@ -1,9 +1,9 @@
 """The arithmetic of the compiled engine of the matlab resize kernel
-(racnn/_resize.c, built by racnn/cresize.py): it compiles without a warning;
+(racnn/resize/_resize.c, built by racnn/resize/compiled.py): it compiles without a warning;
 its portable and AVX2 paths agree bit for bit; its weights are
 racnn.resize.degrade.contributions'; it equals a double-precision reference of
 MATLAB's rules summed in tap order; the numpy engine stays within one gray
-level of it.  (Choosing and building the engine: tests/test_cresize_build.py;
+level of it.  (Choosing and building the engine: tests/test_resize_engines.py;
 the Dockerfiles' kernel build: tests/test_env.py.)"""
 import contextlib
 import math
