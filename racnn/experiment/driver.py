@@ -1,8 +1,9 @@
-"""The experiment driver's steps (racnn.experiment describes the run folder):
-fail-fast checks, databases, stage folders (nets + solver copied from
-prototxt/ and solvers/, or generated for a backbone/dataset without committed
-files), audited initial weights, ``caffe train`` per stage, evaluation with
-tools/eval_per_class.py, and the results table."""
+"""The experiment driver: the stages of one run in order (docs/DESIGN.md
+draws the run folder): fail-fast checks, databases, stage folders (nets +
+solver copied from prototxt/ and solvers/, or generated for a
+backbone/dataset without committed files), audited initial weights,
+``caffe train`` per stage, evaluation (racnn.eval) and the results table
+(racnn.report)."""
 import json
 import math
 import os
@@ -10,15 +11,12 @@ import subprocess
 import sys
 
 from .. import protoio
-from . import runfolder
-from . import caffe_train as stages
 from ..errors import RacnnError
-from .config import DEFAULTS, VARIANTS, VOLATILE, default_run_dir, dumps, stage_plan
 from ..paths import REPO
+from . import caffe_train, inputs, runfolder, stage_files
+from .config import DEFAULTS, VARIANTS, VOLATILE, default_run_dir, dumps, stage_plan
 from .net_sources import classifier_sources, expected_new, generated_classifier, sr_sources
 from .stage_files import final_model
-from . import inputs as expdata
-from . import stage_files
 
 
 def run(cfg, run_dir=None, echo=False):
@@ -61,27 +59,27 @@ class Experiment(object):
     def run(self):
         cfg = self.cfg
         plan = stage_plan(cfg)
-        inputs = expdata.check_inputs(cfg, plan)          # fail fast, before any work
+        found = inputs.check_inputs(cfg, plan)            # fail fast, before any work
         version = runfolder.prepare(self.run_dir, self.record,
                                     [k for k in DEFAULTS if k not in VOLATILE],
                                     keep=("paths", "stages", "results"))
-        self.gpu = expdata.usable_gpu(cfg["gpu"])
+        self.gpu = inputs.usable_gpu(cfg["gpu"])
         self.log("experiment %s: stages %s; code %s" % (
             os.path.basename(self.run_dir), ", ".join(plan), version))
         with open(os.path.join(self.run_dir, "experiment.log"), "a") as fh:
             fh.write("configuration (config.json):\n%s\n" % dumps({k: cfg[k] for k in DEFAULTS}))
-        self.data = expdata.databases(cfg, inputs, plan)
+        self.data = inputs.databases(cfg, found, plan)
         self.record["paths"].update(self.data["paths"])
         self.save()
 
-        backbone = inputs.get("backbone_weights")
+        backbone = found.get("backbone_weights")
         if "backbone_hr" in plan:
             backbone = self.train_backbone_hr()
         sr = None
         if "stage1_sr" in plan:
             sr = self.train_stage1()
         elif "racnn_p" in plan:
-            sr = inputs["authors_sr_weights"]
+            sr = found["authors_sr_weights"]
         self.record["paths"].update(backbone_weights=backbone, sr_weights=sr)
         for variant in VARIANTS:
             if variant in plan:
@@ -140,7 +138,7 @@ class Experiment(object):
 
     def _train(self, name, weights=None):
         self.log("%s: training (log: %s)" % (name, os.path.join(name, stage_files.LOG)), echo=False)
-        final = stages.run_stage(self.stage_dir(name), weights=weights, gpu=self.gpu,
+        final = caffe_train.run_stage(self.stage_dir(name), weights=weights, gpu=self.gpu,
                                  echo=self.echo)
         self.log("%s: final model %s" % (name, os.path.relpath(final, self.run_dir)), echo=False)
         self.record["stages"].setdefault(name, {})["final_model"] = final
