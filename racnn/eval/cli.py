@@ -46,6 +46,9 @@ def parse_args(argv, prog=None):
                    "(accuracy against iteration), not only the final model")
     p.add_argument("--from-scores", metavar="DIR",
                    help="recompute metrics from DIR/scores.npy + labels.npy")
+    p.add_argument("--allow-unused", action="store_true",
+                   help="evaluate even when the snapshot has layers the deploy net lacks "
+                   "(they are dropped; default: refuse)")
     p.add_argument("--quiet", action="store_true", help="no table on stdout")
     args = p.parse_args(argv)
     if not args.from_scores and not args.run and not (args.model and args.weights):
@@ -56,7 +59,11 @@ def parse_args(argv, prog=None):
 
 def _from_scores(args):  # -> [([(iteration, metrics)], out)]
     scores, labels, meta = load_eval(args.from_scores)
-    metrics = metrics_from_scores(scores, labels, class_names=meta.get("class_names"))
+    source = os.path.join(args.from_scores, "scores.npy")
+    if meta.get("snapshot"):
+        source += " (snapshot %s)" % meta["snapshot"]
+    metrics = metrics_from_scores(scores, labels, class_names=meta.get("class_names"),
+                                  source=source)
     extra = {k: v for k, v in meta.items() if k not in SUMMARY_KEYS}
     extra["recomputed_from"] = os.path.abspath(args.from_scores)
     out = args.out or args.from_scores
@@ -105,14 +112,16 @@ def _jobs(args):
     return [(args.model, args.train_val, list(args.weights), db, args.out)]
 
 
-def evaluate_snapshots(deploy, train_val, weights, db, out, batch_size=None, gpu=None):
+def evaluate_snapshots(deploy, train_val, weights, db, out, batch_size=None, gpu=None,
+                       allow_unused=False):
     """Evaluate each snapshot of ``weights`` and write ``out`` (see the module
     docstring); returns [(iteration, metrics)]."""
     results = []
     for w in weights:
         it = snapshot_iteration(w)
         r = evaluate(deploy, w, db, train_val=train_val, batch_size=batch_size,
-                        gpu=gpu, desc="iter %s" % it if it is not None else "evaluate")
+                     gpu=gpu, desc="iter %s" % it if it is not None else "evaluate",
+                     allow_unused=allow_unused)
         extra = dict(r.info, iteration=it, snapshot=os.path.abspath(w),
                      class_names=[c["name"] for c in r.metrics["per_class"]])
         results.append((it, r, extra))
@@ -133,7 +142,7 @@ def _live(args):
     done = []
     for deploy, train_val, weights, db, out in _jobs(args):
         done.append((evaluate_snapshots(deploy, train_val, weights, db, out,
-                                        args.batch_size, args.gpu), out))
+                                        args.batch_size, args.gpu, args.allow_unused), out))
     return done
 
 

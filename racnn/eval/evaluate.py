@@ -5,7 +5,7 @@ over classes of each class's accuracy).
 Public API
 ----------
 ``evaluate(deploy, weights, db_dir, *, train_val=None, transform=None,
-batch_size=None, gpu=None) -> EvalResult(scores, labels, keys, metrics, info)``
+batch_size=None, gpu=None, allow_unused=False) -> EvalResult(scores, labels, keys, metrics, info)``
     Load ``deploy`` (an Input-layer net whose output blob is ``prob``, else its
     last output) with the caffemodel(s) ``weights`` (through
     ``racnn.weights.load_weights``: a snapshot that does not fit names the
@@ -37,7 +37,8 @@ batch_size=None, gpu=None) -> EvalResult(scores, labels, keys, metrics, info)``
     e.g. iteration, snapshot, class_names), ``per_class.csv`` (class, name,
     images, correct, accuracy; empty accuracy for a class without images)
     and ``confusion.png``.
-``load_net(deploy, weights) -> (net, audit)``, ``output_blob(net)``.
+``load_net(deploy, weights, allow_unused=False) -> (net, audit)``: snapshot
+    layers the net lacks are an error unless ``allow_unused``; ``output_blob(net)``.
 ``snapshot_iteration(path)``: N of ``*_iter_N.caffemodel`` (None otherwise).
 
 Run folders (racnn.experiment, docs/EVALUATION.md) are read by racnn.experiment.runfolder;
@@ -86,9 +87,12 @@ def set_mode(gpu):
         caffe.set_device(int(gpu))
 
 
-def load_net(deploy, weights):
+def load_net(deploy, weights, allow_unused=False):
     """A TEST-phase caffe.Net of ``deploy`` with every parameter blob loaded
-    from ``weights`` (a path or a list), audited; returns (net, audit)."""
+    from ``weights`` (a path or a list), audited; returns (net, audit).
+    A snapshot layer with weights that the net lacks (a p-RACNN snapshot
+    with the CNN deploy net drops sconv1-3) is a RacnnError unless
+    ``allow_unused``: the number would be of another model."""
     import caffe
     # deferred: racnn.nets / racnn.weights import pycaffe (~1 s)
     from ..weights import load_weights
@@ -96,6 +100,13 @@ def load_net(deploy, weights):
     weights = caffemodels(weights)
     net = caffe.Net(deploy, caffe.TEST)
     audit = load_weights(net, weights, expected_new=())
+    unused = {path: names for path, names in audit.ignored.items() if names}
+    if unused and not allow_unused:
+        raise RacnnError("%s: the snapshot has weights for layers that %s lacks: %s; the "
+                         "deploy net is not the one this snapshot was trained with (give "
+                         "the matching --model, or --allow-unused to drop them)"
+                         % ("; ".join(unused), deploy,
+                            "; ".join(", ".join(n) for n in unused.values())))
     return net, audit
 
 
@@ -115,12 +126,12 @@ def output_blob(net):
 
 
 def evaluate(deploy, weights, db_dir, *, train_val=None, transform=None, batch_size=None,
-             gpu=None, desc="evaluate"):
+             gpu=None, desc="evaluate", allow_unused=False):
     """Score every image of ``db_dir`` once; see the module docstring."""
     if transform is None:
         transform = transform_from_train_val(train_val) if train_val else DEFAULT_TRANSFORM
     set_mode(gpu)
-    net, audit = load_net(deploy, weights)
+    net, audit = load_net(deploy, weights, allow_unused)
     in_name, out_name = net.inputs[0], output_blob(net)
     in_shape = tuple(net.blobs[in_name].data.shape)
     if len(in_shape) != 4:
@@ -173,7 +184,8 @@ def evaluate(deploy, weights, db_dir, *, train_val=None, transform=None, batch_s
         raise RacnnError("%s: read %d records, the LMDB reports %d" % (db_dir, i, count))
     if count == 0:
         raise RacnnError("%s: the database is empty" % db_dir)
-    metrics = metrics_from_scores(scores, labels, class_names=class_names)
+    metrics = metrics_from_scores(scores, labels, class_names=class_names,
+                                  source="snapshot %s" % ", ".join(caffemodels(weights)))
     info = {"deploy": os.path.abspath(deploy),
             "weights": [os.path.abspath(w) for w in ([weights] if isinstance(weights, str)
                                                       else weights)],
@@ -184,5 +196,6 @@ def evaluate(deploy, weights, db_dir, *, train_val=None, transform=None, batch_s
             "manifest": {k: manifest.get(k) for k in ("dataset", "split", "res", "size",
                                                       "kernel", "count", "num_classes")}
             if manifest else None,
-            "loaded_layers": len({r.layer for r in audit.rows})}
+            "loaded_layers": len({r.layer for r in audit.rows}),
+            "unused_layers": sorted({n for names in audit.ignored.values() for n in names})}
     return EvalResult(scores, labels, keys, metrics, info)

@@ -13,8 +13,10 @@ SUMMARY_KEYS = ("mean_class_accuracy", "overall_accuracy", "top5_accuracy", "num
 
 
 # ---------------------------------------------------------------- metrics
-def metrics_from_scores(scores, labels, class_names=None, top_k=5):
-    """Metrics of an N x classes score matrix; see the module docstring."""
+def metrics_from_scores(scores, labels, class_names=None, top_k=5, source=None):
+    """Metrics of an N x classes score matrix; see the module docstring.
+    Non-finite scores are a RacnnError naming ``source`` (the snapshot or
+    scores file they came from)."""
     scores = np.asarray(scores)
     labels = np.asarray(labels).astype(np.int64).ravel()
     if scores.ndim != 2 or scores.shape[0] != labels.shape[0]:
@@ -28,6 +30,7 @@ def metrics_from_scores(scores, labels, class_names=None, top_k=5):
                          % (labels.min(), labels.max(), c))
     if class_names is not None and len(class_names) != c:
         raise RacnnError("%d class names for %d classes" % (len(class_names), c))
+    check_finite(scores, source)
     true = scores[np.arange(n), labels]
     better = (scores >= true[:, None]).sum(axis=1) - 1   # other classes >= true
     correct = better < 1
@@ -49,6 +52,18 @@ def metrics_from_scores(scores, labels, class_names=None, top_k=5):
         "num_classes_present": int(present.sum()),
         "absent_classes": [int(k) for k in np.flatnonzero(~present)],
         "per_class": per_class, "confusion": confusion}
+
+
+def check_finite(scores, source=None):
+    """A RacnnError when any score is NaN or infinite: every comparison with
+    NaN is false, so "no other class scores at least as high" would hold
+    for every image and a diverged model would score 100 %."""
+    bad = ~np.isfinite(scores).all(axis=1)
+    if bad.any():
+        raise RacnnError(
+            "%s%d of %d images have non-finite scores (NaN or inf): the model diverged or "
+            "its weights are corrupt; no accuracy is computed from them"
+            % (source + ": " if source else "", int(bad.sum()), len(bad)))
 
 
 def format_table(metrics, label=""):
