@@ -15,6 +15,7 @@ downloaded archives in ``data/downloads/`` (``racnn.paths.DATA_DIR``).
 """
 import collections
 import hashlib
+import http.client
 import os
 import shutil
 import tarfile
@@ -164,19 +165,28 @@ def download(spec, path, say=print):
     try:
         with urllib.request.urlopen(spec.url, timeout=60) as resp, open(tmp, "wb") as out:
             total = resp.headers.get("Content-Length")
-            bar = progress(total=int(total) if total else None, desc=spec.filename, unit="B",
-                           unit_scale=True)
+            total = int(total) if total and total.isdigit() else None
+            bar = progress(total=total, desc=spec.filename, unit="B", unit_scale=True)
+            received = 0
             try:
                 for block in iter(lambda: resp.read(CHUNK), b""):
                     out.write(block)
+                    received += len(block)
                     bar.update(len(block))
             finally:
                 bar.close()
+        # a connection closed early ends the body without an error: without a
+        # published checksum, a short file would be installed and its hash
+        # recorded as the truth
+        if total is not None and received != total:
+            raise RacnnError("could not download %s: the server announced %d bytes and sent "
+                             "%d (connection cut); nothing was installed, fetch again"
+                             % (spec.url, total, received))
         verify(tmp, spec, say)
         if os.path.isfile(tmp + ".sha256"):
             os.replace(tmp + ".sha256", path + ".sha256")
         os.replace(tmp, path)
-    except OSError as exc:     # URLError, HTTPError, socket errors are OSErrors
+    except (OSError, http.client.HTTPException) as exc:   # URLError, HTTPError, sockets
         raise RacnnError("could not download %s: %s" % (spec.url, exc))
     finally:
         for leftover in (tmp, tmp + ".sha256"):
