@@ -5,7 +5,6 @@ import json
 import os
 import subprocess
 import sys
-import warnings
 
 import pytest
 
@@ -113,13 +112,13 @@ def test_missing_imagenet_weights_name_the_model_and_fetch_command(tmp_path):
     assert proc.returncode == 2 and "unknown dataset 'syn'" in proc.stderr
 
 
-def test_gpu_request_falls_back_to_cpu_on_a_cpu_only_caffe():
-    if expdata._caffe_has_gpu():
-        pytest.skip("this Caffe build has a GPU")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        assert expdata.usable_gpu("0") is None
-    assert any("training on the CPU" in str(w.message) for w in caught)
+def test_gpu_request_without_a_usable_gpu_is_refused():
+    # (issue 11: a run asked for a GPU stops at once; tests/test_gpu_flags.py
+    # runs the tool)
+    if expdata._gpu_problem("0") is None:
+        pytest.skip("a GPU is usable here")
+    with pytest.raises(RacnnError, match="GPU 0 requested"):
+        expdata.usable_gpu("0")
     assert expdata.usable_gpu("") is None
 
 

@@ -6,9 +6,8 @@ a backbone/dataset that has none), the layers expected to be new in the
 audited initialisation, GPU availability, and the results table."""
 import functools
 import os
+import shutil
 import subprocess
-import sys
-import warnings
 
 from .. import specs
 from ..errors import RacnnError
@@ -32,7 +31,9 @@ def _fetch_require(name):
 
 def check_inputs(cfg, plan):
     """Paths of everything the run reads, checked before any work starts:
-    {"data_root", "backbone_weights", "authors_sr_weights", "sr_images"}."""
+    {"data_root", "backbone_weights", "authors_sr_weights", "sr_images"}.
+    A GPU that cannot be used is the first thing refused (usable_gpu)."""
+    usable_gpu(cfg.get("gpu"))
     out = {}
     root = cfg["data_root"]
     if root is None:
@@ -72,22 +73,30 @@ def _fetch_hint(name):
 
 
 @functools.lru_cache(maxsize=None)
-def _caffe_has_gpu():
+def _gpu_problem(gpu):
+    """None when Caffe can use GPU(s) ``gpu`` here, else one line saying why."""
+    if shutil.which("caffe-gpu-check"):       # the CUDA build (docker/gpu/, docs/GPU.md)
+        out = subprocess.run(["caffe-gpu-check", gpu], stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, universal_newlines=True)
+        return None if out.returncode == 0 else out.stdout.strip()
     out = subprocess.run(["caffe", "device_query", "--gpu", "0"], stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT, universal_newlines=True)
-    return out.returncode == 0 and "CPU-only" not in out.stdout
+    if out.returncode == 0 and "CPU-only" not in out.stdout:
+        return None
+    return ("GPU %s requested, but this environment's Caffe is a CPU-only build (Debian's "
+            "caffe); the CUDA build is RACNN_VARIANT=gpu docker/run ... (make gpu-env) or the "
+            "racnn-caffe-gpu image (docs/GPU.md)" % gpu)
 
 
 def usable_gpu(gpu):
-    """Caffe's ``--gpu`` value, or None (CPU) when none was asked for or the
-    Caffe build / machine has no GPU (with a warning)."""
+    """Caffe's ``--gpu`` value, or None (CPU) when none was asked for.  A GPU
+    that this Caffe build or machine cannot use stops the run at once: a
+    run asked for a GPU is not quietly a CPU run."""
     if not gpu:
         return None
-    if not _caffe_has_gpu():
-        warnings.warn("GPU %s requested, but this Caffe build or machine has no usable GPU "
-                      "(`caffe device_query --gpu 0` failed): training on the CPU" % gpu)
-        print("[racnn] no usable GPU: training on the CPU", file=sys.stderr)
-        return None
+    problem = _gpu_problem(str(gpu))
+    if problem:
+        raise RacnnError("%s\nLeave GPU= / --gpu out to train on the CPU." % problem)
     return gpu
 
 
