@@ -205,6 +205,32 @@ def check_split(split, valid, fmt):
     return split
 
 
+#: images with more pixels than this are bad images (a decompression bomb, or a
+#: scan no fine-grained dataset holds: CUB's largest is 0.25 Mpx); the
+#: builders' --max-pixels sets it (``limit_pixels``) before their workers fork
+MAX_PIXELS = 100 * 1000 * 1000
+
+
+def limit_pixels(max_pixels):
+    """Set ``MAX_PIXELS`` for this process (and the workers it forks later)."""
+    global MAX_PIXELS
+    if int(max_pixels) < 1:
+        raise RacnnError("the pixel limit must be positive, got %s" % max_pixels)
+    MAX_PIXELS = int(max_pixels)
+
+
+def relative_path(where, rel, root):
+    """``root/rel`` for a path read from a metadata file, or a RacnnError
+    naming ``where`` (the file and line) when ``rel`` is absolute or climbs
+    out of ``root`` with ``..``: a list must not make a builder read
+    ``../../../etc/hostname``."""
+    parts = str(rel).replace("\\", "/").split("/")
+    if os.path.isabs(rel) or ".." in parts or (len(rel) > 1 and rel[1] == ":"):
+        raise RacnnError("%s: paths must be relative to %s (no '..', not absolute), got %r"
+                         % (where, root, rel))
+    return os.path.join(root, rel)
+
+
 def read_image(path, rgb=False):
     """Decode an image file to an HxWx3 uint8 array, BGR (or RGB with
     ``rgb``): grey images are replicated to 3 channels, alpha is dropped,
@@ -218,10 +244,21 @@ def read_image(path, rgb=False):
         raise RacnnError("image %s does not exist" % path)
     try:
         import io
+        import warnings
         from PIL import Image
         with open(path, "rb") as fh:        # one read: Pillow reads files in small chunks
             data = fh.read()
-        with Image.open(io.BytesIO(data)) as im:
+        with warnings.catch_warnings():      # our own limit below replaces Pillow's warning
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            try:
+                im = Image.open(io.BytesIO(data))
+            except Image.DecompressionBombError as exc:
+                raise RacnnError("image %s is too large to decode (%s)" % (path, exc))
+        with im:
+            if im.size[0] * im.size[1] > MAX_PIXELS:
+                raise RacnnError("image %s is %dx%d = %d pixels, more than the limit of %d "
+                                 "(--max-pixels)" % (path, im.size[0], im.size[1],
+                                                     im.size[0] * im.size[1], MAX_PIXELS))
             if im.mode in ("RGB", "L", "P", "RGBA", "LA"):
                 im = im if im.mode == "RGB" else im.convert("RGB")
                 arr = np.frombuffer(im.tobytes(), np.uint8).reshape(im.size[1], im.size[0], 3)

@@ -18,7 +18,7 @@ import os
 import numpy as np
 
 from ..errors import RacnnError
-from . import Dataset, Sample, check_split, loadmat, read_lines, require_file
+from . import Dataset, Sample, check_split, loadmat, read_lines, relative_path, require_file
 
 LAYOUT = "    " + __doc__[__doc__.index("devkit/cars_meta"):__doc__.index("Boxes and")].rstrip()
 SPLITS = ("train", "test")
@@ -62,8 +62,8 @@ def load(root, split, use_boxes=True):
     check_split(split, SPLITS, "cars")
     names = class_names(root)
     if split == "train":
-        rows = _annotations(_find(root, "cars_train_annos.mat"))
-        source = "cars_train_annos.mat"
+        source = _find(root, "cars_train_annos.mat")
+        rows = _annotations(source)
     else:
         with_labels = _find(root, "cars_test_annos_withlabels.mat", required=False)
         if with_labels:
@@ -91,14 +91,15 @@ def load(root, split, use_boxes=True):
             source = labels_txt
     folder = os.path.join(root, "cars_%s" % split)
     samples = []
-    for fname, (x1, y1, x2, y2), cls in rows:
+    for n, (fname, (x1, y1, x2, y2), cls) in enumerate(rows):
         if cls is None:
             raise RacnnError("%s has no 'class' field: use cars_test_annos_withlabels.mat" % source)
         if not 1 <= cls <= len(names):
             raise RacnnError("%s: image %s has class %d, outside 1..%d"
                              % (source, fname, cls, len(names)))
         box = (x1 - 1, y1 - 1, x2, y2) if use_boxes else None
-        samples.append(Sample(os.path.join(folder, fname), cls - 1, box,
+        path = relative_path("%s, annotation %d" % (source, n + 1), fname, folder)  # not '..'
+        samples.append(Sample(path, cls - 1, box,
                               os.path.splitext(fname)[0]))
     return Dataset("cars", "cars", root, split, samples, names,
                    LAYOUT)

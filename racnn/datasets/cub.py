@@ -12,10 +12,11 @@
 Boxes are read as 0-based top-left corner plus size:
 ``(x, y, x + width, y + height)`` rounded to whole pixels.
 """
+import math
 import os
 
 from ..errors import RacnnError
-from . import Dataset, Sample, check_split, read_lines, require_file
+from . import Dataset, Sample, check_split, read_lines, relative_path, require_file
 
 LAYOUT = "    " + __doc__[__doc__.index("images.txt"):__doc__.index("Boxes are")].rstrip()
 SPLITS = ("train", "test", "all")
@@ -29,8 +30,10 @@ def find_root(root):
 
 
 def _table(path, ncols, conv):
-    """{image id: tuple of ncols converted fields} of a CUB metadata file."""
-    out = {}
+    """{image id: tuple of ncols converted fields} of a CUB metadata file,
+    and {image id: line number}; numbers must be finite (a box of ``nan``
+    cannot be rounded to pixels)."""
+    out, where = {}, {}
     for lineno, line in read_lines(path):
         parts = line.split()
         if len(parts) != ncols + 1:
@@ -41,10 +44,12 @@ def _table(path, ncols, conv):
             vals = tuple(c(p) for c, p in zip(conv, parts[1:]))
         except ValueError:
             raise RacnnError("%s line %d: cannot parse %r" % (path, lineno, line))
+        if any(isinstance(v, float) and not math.isfinite(v) for v in vals):
+            raise RacnnError("%s line %d: numbers must be finite, got %r" % (path, lineno, line))
         if key in out:
             raise RacnnError("%s line %d: image id %d appears twice" % (path, lineno, key))
-        out[key] = vals
-    return out
+        out[key], where[key] = vals, lineno
+    return out, where
 
 
 def load(root, split, use_boxes=True):
@@ -60,10 +65,10 @@ def load(root, split, use_boxes=True):
             raise RacnnError("%s line %d: expected '<class id> <name>' with ids 1, 2, ... in "
                              "order, got %r" % (files["classes"], lineno, line))
         classes.append(parts[1])
-    images = _table(files["images"], 1, (str,))
-    labels = _table(files["image_class_labels"], 1, (int,))
-    is_train = _table(files["train_test_split"], 1, (int,))
-    boxes = _table(files["bounding_boxes"], 4, (float,) * 4)
+    images, image_lines = _table(files["images"], 1, (str,))
+    labels = _table(files["image_class_labels"], 1, (int,))[0]
+    is_train = _table(files["train_test_split"], 1, (int,))[0]
+    boxes = _table(files["bounding_boxes"], 4, (float,) * 4)[0]
     samples = []
     for image_id in sorted(images):
         for name, table in (("image_class_labels", labels), ("train_test_split", is_train)):
@@ -81,7 +86,8 @@ def load(root, split, use_boxes=True):
                 raise RacnnError("%s: no box for image id %d" % (files["bounding_boxes"], image_id))
             x, y, w, h = boxes[image_id]
             box = (int(round(x)), int(round(y)), int(round(x + w)), int(round(y + h)))
-        path = os.path.join(root, "images", images[image_id][0])
+        path = relative_path("%s line %d" % (files["images"], image_lines[image_id]),
+                             images[image_id][0], os.path.join(root, "images"))
         samples.append(Sample(path, label - 1, box, str(image_id)))
     return Dataset("birds", "cub", root, split, samples, classes,
                    LAYOUT)

@@ -14,7 +14,7 @@ class folder names sorted by name (never directory listing order).
 import os
 
 from ..errors import RacnnError
-from . import Dataset, Sample, image_files, read_class_names, read_lines
+from . import Dataset, Sample, image_files, read_class_names, read_lines, relative_path
 
 LAYOUT = """    classes.txt             (optional) class names in label order
     train.txt, test.txt     (optional) relative image paths [+ 0-based label]
@@ -36,6 +36,7 @@ def load(root, split, use_boxes=True):
     list_file = os.path.join(root, split + ".txt")
     entries = []   # (path, class name or None, label or None, id)
     if os.path.isfile(list_file):
+        first = {}     # normalised path -> line: an image listed twice is refused
         for lineno, line in read_lines(list_file):
             parts = line.rsplit(None, 1)
             label = None
@@ -43,14 +44,18 @@ def load(root, split, use_boxes=True):
                 rel, label = parts[0], int(parts[1])
             else:
                 rel = line
-            if os.path.isabs(rel) or ".." in rel.replace("\\", "/").split("/"):
-                raise RacnnError("%s line %d: paths must be relative to %s, got %r"
-                                 % (list_file, lineno, root, rel))
+            path = relative_path("%s line %d" % (list_file, lineno), rel, root)
+            norm = os.path.normpath(path)
+            if norm in first:
+                raise RacnnError("%s line %d: %s is listed again (first at line %d); each "
+                                 "image must appear once, or it is in the database twice"
+                                 % (list_file, lineno, rel, first[norm]))
+            first[norm] = lineno
             cls = rel.replace("\\", "/").split("/")[0] if "/" in rel.replace("\\", "/") else None
             if label is None and cls is None:
                 raise RacnnError("%s line %d: %r has neither a class folder nor a label"
                                  % (list_file, lineno, line))
-            entries.append((os.path.join(root, rel), cls, label, rel))
+            entries.append((path, cls, label, rel))
         class_source = None
         if names is None:
             if any(e[2] is not None for e in entries):
