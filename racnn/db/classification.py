@@ -14,7 +14,7 @@ import os
 import numpy as np
 
 from .. import datasets as datasets_mod
-from .. import specs
+from .. import locks, specs
 from ..resize.degrade import channel_order_free, check_kernel, degrade, prepare
 from ..errors import RacnnError
 from .datum import datum_bytes
@@ -108,8 +108,16 @@ def build_classification_db(dataset, split=None, res=specs.DEFAULT_RES, out=None
     ds = _as_dataset(dataset, split, root)
     split = ds.split
     out = out or specs.db_path(ds.name, split, res, size, kernel)
-    if os.path.exists(out) and not overwrite:
-        raise RacnnError("database %s already exists (use --overwrite to replace it)" % out)
+    # one builder at a time: a second one waits, then finds the database finished
+    with locks.hold_beside(out, "database %s" % out):
+        if os.path.exists(out) and not overwrite:
+            raise RacnnError("database %s already exists (use --overwrite to replace it)" % out)
+        return _write_classification_db(ds, split, res, out, size, kernel, encoded, skip_bad,
+                                        seed, limit, workers, overwrite, desc)
+
+
+def _write_classification_db(ds, split, res, out, size, kernel, encoded, skip_bad, seed, limit,
+                             workers, overwrite, desc):
     samples = shuffled(ds.samples, seed, limit)
     tally = Tally()
     engine = prepare(kernel)        # before the workers fork
@@ -138,11 +146,13 @@ def ensure_classification_db(fmt, root, split, path=None, res=specs.DEFAULT_RES,
     missing or was made from other data or settings."""
     ds = datasets_mod.load(fmt, root, split)
     path = path or specs.db_path(ds.name, split, res, size, kernel)
-    if os.path.isdir(path):
-        m = existing_manifest(path)
-        if matches(m, kind="classification", res=res, size=size, kernel=kernel, split=split,
-                   source_hash=ds.source_hash(), limit=limit, seed=seed, encoded=encoded):
-            return m
-    return build_classification_db(ds, split, res, path, size=size, kernel=kernel,
-                                   encoded=encoded, skip_bad=skip_bad, seed=seed, limit=limit,
-                                   workers=workers, overwrite=True)
+    # runs that share the database: one builds it, the others wait and reuse it
+    with locks.hold_beside(path, "database %s" % path):
+        if os.path.isdir(path):
+            m = existing_manifest(path)
+            if matches(m, kind="classification", res=res, size=size, kernel=kernel, split=split,
+                       source_hash=ds.source_hash(), limit=limit, seed=seed, encoded=encoded):
+                return m
+        return build_classification_db(ds, split, res, path, size=size, kernel=kernel,
+                                       encoded=encoded, skip_bad=skip_bad, seed=seed,
+                                       limit=limit, workers=workers, overwrite=True)

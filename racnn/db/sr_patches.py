@@ -17,7 +17,7 @@ import os
 import numpy as np
 
 from .. import datasets as datasets_mod
-from .. import specs
+from .. import locks, specs
 from .classification import Tally
 from .datum import datum_bytes
 from .lmdbio import write_datums
@@ -98,8 +98,18 @@ def build_sr_patch_db(images, out=None, res=specs.SR_LR_RES, size=specs.SR_HR_SI
     if max_images is not None and max_images < len(sources):
         sources = [sources[i] for i in sorted(rng.choice(len(sources), max_images, False))]
     out = out or specs.sr_db_path(res, size, patch, stride, kernel)
-    if os.path.exists(out) and not overwrite:
-        raise RacnnError("database %s already exists (use --overwrite to replace it)" % out)
+    # one builder at a time: a second one waits, then finds the database finished
+    with locks.hold_beside(out, "database %s" % out):
+        if os.path.exists(out) and not overwrite:
+            raise RacnnError("database %s already exists (use --overwrite to replace it)" % out)
+        return _write_sr_patch_db(images, sources, all_count, all_hash, rng, per_image, out,
+                                  res, size, patch, stride, kernel, max_images, seed, skip_bad,
+                                  workers, overwrite, desc)
+
+
+def _write_sr_patch_db(images, sources, all_count, all_hash, rng, per_image, out, res, size,
+                       patch, stride, kernel, max_images, seed, skip_bad, workers, overwrite,
+                       desc):
     keys = rng.permutation(len(sources) * per_image)     # patch j -> its shuffled position
     tally = Tally()
     engine = prepare(kernel)        # before the workers fork
@@ -144,12 +154,13 @@ def ensure_sr_patch_db(path=None, images=None, fmt=None, root=None, res=specs.SR
             raise RacnnError("SR patches need an image folder or a dataset (format and root)")
         images = datasets_mod.load(fmt, root, "train")
     path = path or specs.sr_db_path(res, size, patch, stride, kernel)
-    if os.path.isdir(path):
-        m = existing_manifest(path)
-        if matches(m, kind="sr_patches", res=res, size=size, patch=patch, stride=stride,
-                   kernel=kernel, max_images=max_images, seed=seed) and \
-                m.get("all_sources_hash") == _source_hash(list_images(images), "/"):
-            return m
-    m = build_sr_patch_db(images, path, res, size, patch, stride, kernel, max_images, seed,
-                          skip_bad, workers, overwrite=True)
-    return m
+    # runs that share the database: one builds it, the others wait and reuse it
+    with locks.hold_beside(path, "database %s" % path):
+        if os.path.isdir(path):
+            m = existing_manifest(path)
+            if matches(m, kind="sr_patches", res=res, size=size, patch=patch, stride=stride,
+                       kernel=kernel, max_images=max_images, seed=seed) and \
+                    m.get("all_sources_hash") == _source_hash(list_images(images), "/"):
+                return m
+        return build_sr_patch_db(images, path, res, size, patch, stride, kernel, max_images,
+                                 seed, skip_bad, workers, overwrite=True)

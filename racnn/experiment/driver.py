@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 
-from .. import protoio
+from .. import locks, protoio
 from ..errors import RacnnError
 from ..paths import REPO
 from . import caffe_train, inputs, runfolder, stage_files
@@ -19,10 +19,11 @@ from .net_sources import classifier_sources, expected_new, generated_classifier,
 from .stage_files import final_model
 
 
-def run(cfg, run_dir=None, echo=False):
+def run(cfg, run_dir=None, echo=False, command=None):
     """Run (or resume) the experiment ``cfg``; return the run folder's
-    ``config.json`` content, whose ``results`` holds each network's metrics."""
-    return Experiment(cfg, run_dir or default_run_dir(cfg), echo=echo).run()
+    ``config.json`` content, whose ``results`` holds each network's metrics.
+    ``command``: the command line that reruns it (for the stale-stage message)."""
+    return Experiment(cfg, run_dir or default_run_dir(cfg), echo=echo, command=command).run()
 
 
 def summary_lines(record):
@@ -30,18 +31,22 @@ def summary_lines(record):
     mean class accuracy."""
     lines = ["run folder: %s" % record["run_dir"]]
     for name, res in sorted(record.get("results", {}).items(), key=lambda kv: runfolder.stage_key(kv[0])):
-        lines.append("  %-8s mean class accuracy %6.2f %%  (eval: %s)"
-                     % (name, 100 * res["mean_class_accuracy"], res["eval_dir"]))
+        lines.append("  %-8s mean class accuracy %6.2f %%  (eval: %s)%s"
+                     % (name, 100 * res["mean_class_accuracy"], res["eval_dir"],
+                        "  STALE: see above" if name in record.get("stale", {}) else ""))
     if record.get("report"):
         lines.append("results table: %s" % record["report"])
     return lines
 
 
 class Experiment(object):
-    def __init__(self, cfg, run_dir, echo=False):
+    def __init__(self, cfg, run_dir, echo=False, command=None):
         self.cfg = cfg
         self.run_dir = os.path.abspath(run_dir)
         self.echo = echo
+        self.command = command or "docker/run python3 tools/experiment.py %s %s --run-dir %s" % (
+            cfg["dataset"], cfg["backbone"], self.run_dir)
+        self.restart = []
         self.record = dict(cfg, run_dir=self.run_dir, paths={}, stages={}, results={})
         self.data = None
 
@@ -57,8 +62,17 @@ class Experiment(object):
 
     # ------------------------------------------------------------- main
     def run(self):
+        # one driver per run folder: a second one would train into the same
+        # snapshots/ and train.log; it refuses, naming the holder
+        # (the lock file sits beside the folder: a refused or failed start
+        # leaves no run folder behind)
+        with locks.hold_beside(self.run_dir, "run folder %s" % self.run_dir, wait=False):
+            return self._run()
+
+    def _run(self):
         cfg = self.cfg
         plan = stage_plan(cfg)
+        self.restart = runfolder.restart_set(cfg.get("restart"), plan)
         found = inputs.check_inputs(cfg, plan)            # fail fast, before any work
         version = runfolder.prepare(self.run_dir, self.record,
                                     [k for k in DEFAULTS if k not in VOLATILE],
@@ -68,7 +82,10 @@ class Experiment(object):
             os.path.basename(self.run_dir), ", ".join(plan), version))
         with open(os.path.join(self.run_dir, "experiment.log"), "a") as fh:
             fh.write("configuration (config.json):\n%s\n" % dumps({k: cfg[k] for k in DEFAULTS}))
-        self.data = inputs.databases(cfg, found, plan)
+        # the undegraded databases are built for the stages that read them, which
+        # inputs.databases knows as backbone_hr's; staged_hr reads the same ones
+        self.data = inputs.databases(cfg, found, plan + (
+            ["backbone_hr"] if "staged_hr" in plan and "backbone_hr" not in plan else []))
         self.record["paths"].update(self.data["paths"])
         self.save()
 
@@ -82,7 +99,9 @@ class Experiment(object):
             sr = found["authors_sr_weights"]
         self.record["paths"].update(backbone_weights=backbone, sr_weights=sr)
         for variant in VARIANTS:
-            if variant in plan:
+            if variant == "staged" and "staged" in plan:
+                self.train_staged(backbone)
+            elif variant in plan:
                 self.train_classifier(variant, backbone, sr)
                 self.evaluate(variant)
         self.record["report"] = self.report()
@@ -97,13 +116,17 @@ class Experiment(object):
         files it started with) and return its record."""
         d = self.stage_dir(name)
         solver_dst = os.path.join(d, "solver.prototxt")
-        if os.path.isfile(solver_dst):
+        if os.path.isfile(solver_dst) and not self._refresh(name, d, src):
             return self.record["stages"].get(name) or {}
         os.makedirs(d, exist_ok=True)
         cfg = self.cfg
         used = runfolder.copy_net(src["train_val"], os.path.join(d, "train_val.prototxt"),
                                   sources, batches)
         for src_path, dst_name in extra_files:
+            if dst_name == "deploy.prototxt":   # derived, not copied: one file to edit per net
+                runfolder.write_deploy(os.path.join(d, "train_val.prototxt"),
+                                       os.path.join(d, dst_name))
+                continue
             with open(src_path) as fh, open(os.path.join(d, dst_name), "w") as out:
                 out.write(fh.read())
         committed = protoio.read_solver(src["solver"])
@@ -127,7 +150,8 @@ class Experiment(object):
         for key, value in (cfg["solver"] or {}).get(kind, {}).items():
             _set_field(msg, key, value, src["solver"])
         rec = {"source": {k: os.path.relpath(v, REPO) if v.startswith(REPO) else v
-                          for k, v in src.items()},
+                          for k, v in src.items() if k in runfolder.COPIED},
+               "source_sha256": runfolder.source_hashes(src),
                "max_iter": max_iter, "batch_size": batch, "images": count,
                "epochs": round(max_iter * batch / float(count), 3) if count else None,
                "test_iter": test_iter}
@@ -135,6 +159,34 @@ class Experiment(object):
         runfolder.write_copy(src["solver"], solver_dst, msg)          # last: marks the folder as set up
         self.save()
         return rec
+
+    def _refresh(self, name, d, src):
+        """Whether a stage folder already set up must be set up again: when
+        --restart names it, or when a source it copied has changed and it has
+        not finished (its old files go to superseded/, saying so).  A finished
+        stage whose sources changed is reported as stale, with the command
+        that retrains it, and kept."""
+        rel = os.path.relpath
+        if name in self.restart:
+            self.restart.remove(name)
+            old = runfolder.supersede(d)
+            self.log("%s: restarted (--restart); its earlier files are in %s"
+                     % (name, rel(old, self.run_dir)))
+            self.record["results"].pop(name, None)
+            return True
+        changed = runfolder.changed_sources(self.record["stages"].get(name), src)
+        if not changed:
+            return False
+        if stage_files.read_done(d):
+            msg = runfolder.stale_message(name, changed, self.command)
+            self.record.setdefault("stale", {})[name] = msg
+            self.log("warning: " + msg)
+            return False
+        old = runfolder.supersede(d)
+        self.log("%s: %s changed since this stage was set up; the stage starts afresh with "
+                 "the current file (its earlier copies and snapshots are in %s)"
+                 % (name, "; ".join(changed), rel(old, self.run_dir)))
+        return True
 
     def _train(self, name, weights=None):
         self.log("%s: training (log: %s)" % (name, os.path.join(name, stage_files.LOG)), echo=False)
@@ -162,33 +214,73 @@ class Experiment(object):
     def train_stage1(self):
         name, cfg, data = "stage1_sr", self.cfg, self.data
         src = sr_sources(cfg, data, self.stage_dir(name))
-        self._setup(name, src, {"train": data["sr_db"]}, {"train": cfg["stage1_batch"]},
-                    cfg["stage1_epochs"], data["sr_count"], "stage1", None,
-                    [(src["sr_deploy"], "sr_deploy.prototxt")])
+        rec = self._setup(name, src, {"train": data["sr_db"]}, {"train": cfg["stage1_batch"]},
+                          cfg["stage1_epochs"], data["sr_count"], "stage1", None,
+                          [(src["sr_deploy"], "sr_deploy.prototxt")])
+        self.check_schedule(name, "stage1", src, rec)
         return self._train(name)
 
-    def train_classifier(self, variant, backbone, sr):
+    # ------------------------------------------------ honest schedules
+    def check_schedule(self, name, kind, src, rec):
+        """A stage shorter than the release's schedule that keeps the
+        release's learning rate (tuned for 700k stage-2 iterations) under-trains
+        its new layers: say so once per run and record it in config.json
+        (``stages.<name>.short_schedule``, ``schedule_note``) for the report."""
+        short = schedule_shortfall(self.cfg, kind, src, rec)
+        self.record["stages"].setdefault(name, {})["short_schedule"] = short
+        if short is not None:
+            note = ("short schedule: %s trains %d iterations where the release trains %d, "
+                    "with the release's base_lr %g (tuned for the full schedule), so its new "
+                    "layers are under-trained and its accuracy is not comparable with the "
+                    "paper's; set base_lr (--set 'solver={...}') or drop "
+                    "stage1_epochs/stage2_epochs/iters"
+                    % (name, short["max_iter"], short["release_max_iter"], short["base_lr"]))
+            self.record["schedule_note"] = note
+            self.log("warning: " + note, echo=not getattr(self, "_schedule_warned", False))
+            self._schedule_warned = True
+        self.save()
+
+    def train_staged(self, backbone):
+        """Staged-Training (Fig. 4's competitor, the paper's reference [35]):
+        the CNN fine-tuned on the HR images (``staged_hr``), then on the LR
+        images from that stage's final model (``staged``), each with the CNN's
+        nets, schedule and audited weight loading."""
+        data = self.data
+        hr = self.train_classifier("staged_hr", backbone, None, net="cnn",
+                                   dbs=(data["hr_train_db"], data["hr_test_db"]))
+        self.evaluate("staged_hr", db=data["hr_test_db"])
+        self.train_classifier("staged", hr, None, net="cnn", expect_new=())
+        self.evaluate("staged")
+
+    def train_classifier(self, variant, backbone, sr, net=None, dbs=None, expect_new=None):
+        """Stage 2 into the stage folder ``variant`` with the nets of ``net``
+        (default: the variant's own), reading ``dbs`` (default: the LR
+        train/test databases), initialised from ``backbone`` (+ ``sr``); the
+        layers allowed to be new: ``expect_new`` (default: net_sources.expected_new)."""
         # deferred: racnn.nets / racnn.weights import pycaffe (~1 s)
         from ..weights import init_caffemodel
         cfg, data = self.cfg, self.data
         d = self.stage_dir(variant)
-        src = classifier_sources(cfg, variant, data, d)
-        self._setup(variant, src, {"train": data["train_db"], "test": data["test_db"]},
-                    {"train": cfg["stage2_batch"], "test": cfg["test_batch"]},
-                    cfg["stage2_epochs"], data["train_count"], "stage2", data["test_count"],
-                    [(src["deploy"], "deploy.prototxt")])
+        net = net or variant
+        train_db, test_db = dbs or (data["train_db"], data["test_db"])
+        src = classifier_sources(cfg, net, data, d)
+        rec = self._setup(variant, src, {"train": train_db, "test": test_db},
+                          {"train": cfg["stage2_batch"], "test": cfg["test_batch"]},
+                          cfg["stage2_epochs"], data["train_count"], "stage2",
+                          data["test_count"], [(src["deploy"], "deploy.prototxt")])
+        self.check_schedule(variant, "stage2", src, rec)
 
         def init_weights():       # run_stage calls it only when starting afresh
-            files = [w for w in [backbone] + ([sr] if variant == "racnn_p" else []) if w]
+            files = [w for w in [backbone] + ([sr] if net == "racnn_p" else []) if w]
             if not files:
                 return None
             train_val = os.path.join(d, "train_val.prototxt")
-            new = expected_new(cfg, variant, train_val, bool(backbone),
-                                       bool(sr and variant == "racnn_p"))
-            swap = variant == "racnn_p" and cfg["sr_weights"] == "authors"
+            new = expect_new if expect_new is not None else expected_new(
+                cfg, net, train_val, bool(backbone), bool(sr and net == "racnn_p"))
+            swap = net == "racnn_p" and cfg["sr_weights"] == "authors"
             weights = os.path.join(d, "init.caffemodel")
             audit = init_caffemodel(train_val, files, weights, expected_new=new,
-                                    swap_sr_rgb_to_bgr=swap)
+                                    swap_sr_rgb_to_bgr=swap, seed=cfg["seed"])
             with open(os.path.join(d, "init_audit.txt"), "w") as fh:
                 fh.write(audit.format() + "\n")
             with open(os.path.join(d, "init_audit.json"), "w") as fh:
@@ -241,6 +333,23 @@ class Experiment(object):
         self.log("%s: mean class accuracy %.2f %% on %d images"
                  % (name, 100 * res["mean_class_accuracy"], res["num_images"]))
         return res
+
+
+def schedule_shortfall(cfg, kind, src, rec):
+    """{"max_iter", "release_max_iter", "base_lr"} when the stage of record
+    ``rec`` sees fewer images than the release's schedule (the committed
+    solver's max_iter x its batch) and keeps the committed base_lr; else None
+    (the release's schedule, or a learning rate the configuration chose)."""
+    if not rec or not rec.get("max_iter") or "base_lr" in (cfg["solver"] or {}).get(kind, {}):
+        return None
+    committed = protoio.read_solver(src["solver"])
+    committed_batch = runfolder.data_layers(protoio.read_net(src["train_val"]))[
+        "train"].data_param.batch_size
+    release = int(math.ceil(committed.max_iter * float(committed_batch) / rec["batch_size"]))
+    if rec["max_iter"] >= release:
+        return None
+    return {"max_iter": rec["max_iter"], "release_max_iter": release,
+            "base_lr": committed.base_lr}
 
 
 def _run_module(module, args, what):
