@@ -1,5 +1,6 @@
 """Shared test fixtures.  The suite runs inside the Caffe environment
 (``make test`` enters it through docker/run)."""
+import atexit
 import collections
 import os
 import shutil
@@ -17,6 +18,15 @@ os.environ.setdefault("GLOG_minloglevel", "2")   # keep pycaffe quiet
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 from racnn.paths import REPO, shared_dir  # noqa: E402
+
+# the `caffe` binaries the tests start write glog files (<prog>.<host>.<user>.log.*)
+# into /tmp unless told otherwise: into a folder of this session, removed at its end
+if "GLOG_log_dir" not in os.environ:
+    GLOG_DIR = os.path.join(REPO, "build", "test-glog", str(os.getpid()))
+    os.makedirs(GLOG_DIR, exist_ok=True)
+    os.chmod(GLOG_DIR, 0o1777)                 # tests also run programs unprivileged
+    os.environ["GLOG_log_dir"] = GLOG_DIR
+    atexit.register(shutil.rmtree, GLOG_DIR, True)
 
 
 Unprivileged = collections.namedtuple("Unprivileged", "top prefix uid")

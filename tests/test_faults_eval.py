@@ -98,3 +98,25 @@ def test_item05_unused_snapshot_layers_refused_unless_allowed(setup, tmp_path):
                  "--out", out, "--allow-unused", "--quiet")
     assert r.returncode == 0, r.stderr
     assert json.load(open(os.path.join(out, "metrics.json")))["unused_layers"] == ["sconv1"]
+
+
+def test_item14_truncated_data_mdb_is_named_not_a_bus_error(setup, tmp_path):
+    import shutil
+    db = str(tmp_path / "cut_db")
+    shutil.copytree(setup["db"], db)
+    data = os.path.join(db, "data.mdb")
+    full = os.path.getsize(data)
+    with open(data, "r+b") as fh:
+        fh.truncate(full // 2)                 # a copy cut short
+    out = str(tmp_path / "eval")
+    r = run_tool("--model", setup["deploy"], "--weights", setup["weights"], "--lmdb", db,
+                 "--out", out)
+    assert r.returncode == 2, (r.returncode, r.stderr)          # not 135 / -SIGBUS
+    assert "%s is truncated (%d bytes, its LMDB header says %d)" % (data, full // 2, full) \
+        in r.stderr
+    assert "Traceback" not in r.stderr and not os.path.exists(out)
+    with open(data, "r+b") as fh:
+        fh.truncate(100)                       # not even a header
+    r = run_tool("--model", setup["deploy"], "--weights", setup["weights"], "--lmdb", db,
+                 "--out", out)
+    assert r.returncode == 2 and "is not an LMDB file (100 bytes" in r.stderr

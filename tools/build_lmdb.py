@@ -11,7 +11,7 @@ manifest.json.  Decoding and resizing use every core; memory stays bounded.
 import _init_paths  # noqa: F401  (the repository on the import path, GLOG default; first)
 
 from racnn.cli import tool_parser
-from racnn import specs
+from racnn import datasets, specs
 from racnn.datasets import FORMAT_ALIASES, FORMATS
 from racnn.errors import cli_main
 from racnn.db.classification import build_classification_db
@@ -41,6 +41,9 @@ def parser():
     p.add_argument("--skip-bad", action="store_true",
                    help="skip unreadable images (counted in the manifest) instead of stopping")
     p.add_argument("--seed", type=int, default=0, help="shuffling seed; default %(default)s")
+    p.add_argument("--max-pixels", type=int, default=datasets.MAX_PIXELS,
+                   help="larger images are bad images (decompression bombs; skipped with "
+                        "--skip-bad); default %(default)s")
     p.add_argument("--limit", type=int, help="only this many images (class-balanced subset)")
     p.add_argument("--workers", type=int, default=None,
                    help="worker processes; default: one per core")
@@ -51,7 +54,7 @@ def parser():
 @cli_main
 def main(argv=None):
     args = parser().parse_args(argv)
-    from racnn import datasets
+    datasets.limit_pixels(args.max_pixels)          # before the workers fork
     ds = datasets.load(args.dataset, args.root, args.split, use_boxes=not args.no_boxes)
     out = args.out or specs.db_path(ds.name, args.split, args.res, args.size, args.kernel)
     m = build_classification_db(ds, args.split, args.res, out, size=args.size,

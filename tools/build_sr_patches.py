@@ -11,7 +11,7 @@ patches at --stride (17) cut at the same place from both and stored as ONE
 import _init_paths  # noqa: F401  (the repository on the import path, GLOG default; first)
 
 from racnn.cli import tool_parser
-from racnn import specs
+from racnn import datasets, specs
 from racnn.errors import RacnnError, cli_main
 from racnn.db.sr_patches import build_sr_patch_db
 
@@ -38,6 +38,9 @@ def parser():
                    help="a seeded sample of this many images (the released script uses 500)")
     p.add_argument("--seed", type=int, default=0, help="sampling/shuffling seed")
     p.add_argument("--skip-bad", action="store_true", help="skip unreadable images")
+    p.add_argument("--max-pixels", type=int, default=datasets.MAX_PIXELS,
+                   help="larger images are bad images (decompression bombs; skipped with "
+                        "--skip-bad); default %(default)s")
     p.add_argument("--workers", type=int, default=None, help="worker processes (default: cores)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing database")
     return p
@@ -46,12 +49,12 @@ def parser():
 @cli_main
 def main(argv=None):
     args = parser().parse_args(argv)
+    datasets.limit_pixels(args.max_pixels)          # before the workers fork
     if bool(args.images) == bool(args.dataset):
         raise RacnnError("give either --images DIR or --dataset FMT --root DIR")
     if args.dataset:
         if not args.root:
             raise RacnnError("--dataset needs --root")
-        from racnn import datasets
         images = datasets.load(args.dataset, args.root, "train")
     else:
         images = args.images

@@ -17,11 +17,15 @@ import collections
 import mmap
 import multiprocessing
 import os
+import signal
 import sys
 import weakref
+
+from ..errors import RacnnError
 from ..resize.numpy_engine import set_blas_threads, single_blas_thread
 
 CHUNK = 8           # items per task sent to a worker
+POLL = 0.5          # seconds between checks that every worker is alive
 INFLIGHT = 4        # chunks in flight per worker
 BIG = 1 << 16       # bytes values at least this long go through shared memory
 
@@ -125,6 +129,7 @@ def ordered_map(func, items, workers=None, chunk=CHUNK, inflight=INFLIGHT, item_
 def _cleanup(pool, token, join=False):
     """Stop the workers (and wait for them with ``join``), free the shared
     memory."""
+    _WORKERS.pop(id(pool), None)
     pool.terminate()
     if join:
         pool.join()
@@ -157,7 +162,7 @@ def _pool_map(pool, func, items, slots, chunk, token, slot_bytes):
             if not pending:
                 break
             slot, result = pending.popleft()
-            values = result.get()
+            values = _get(pool, result)
             buf = _SHARED.get(token)
             if buf is not None:
                 values = _unpack(values, buf)
@@ -167,3 +172,34 @@ def _pool_map(pool, func, items, slots, chunk, token, slot_bytes):
         pool.close()
     finally:
         _cleanup(pool, token, join=True)
+
+
+def _get(pool, result):
+    """``result.get()``, but a RacnnError within ``POLL`` seconds when a
+    worker has died: multiprocessing.Pool replaces a killed worker (the OOM
+    killer, a crashing decoder) and loses its task, whose result would then
+    be waited for forever.  ``pool._pool`` (the live workers) is private
+    to multiprocessing; every worker seen is remembered, so one that died
+    and was replaced between two checks is still found."""
+    seen = _WORKERS.setdefault(id(pool), set())
+    while not result.ready():
+        seen.update(pool._pool)
+        dead = [p for p in seen if p.exitcode is not None]
+        if dead:
+            raise RacnnError("worker process %d died (%s); the build is stopped (out of "
+                             "memory? see dmesg)" % (dead[0].pid, _exit_text(dead[0].exitcode)))
+        result.wait(POLL)
+    return result.get()
+
+
+#: every worker process seen, per pool
+_WORKERS = {}
+
+
+def _exit_text(code):
+    if code < 0:
+        try:
+            return "killed by %s" % signal.Signals(-code).name
+        except ValueError:
+            return "killed by signal %d" % -code
+    return "exit status %d" % code
