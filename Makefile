@@ -12,7 +12,10 @@ MULTS      ?=
 SR_WEIGHTS ?=
 GPU        ?=
 SMOKE      ?=
+BACKBONE_WEIGHTS ?=
+NETS       ?=
 EXP_ARGS = $(if $(RES),--res $(RES)) $(if $(MODE),--mode $(MODE)) \
+           $(if $(BACKBONE_WEIGHTS),--backbone-weights $(BACKBONE_WEIGHTS)) $(if $(NETS),--nets $(NETS)) \
            $(if $(MULTS),--mults $(MULTS)) $(if $(SR_WEIGHTS),--sr-weights $(SR_WEIGHTS)) \
            $(if $(GPU),--gpu $(GPU)) $(if $(filter 1 yes true,$(SMOKE)),--smoke)
 
@@ -20,15 +23,17 @@ DATASETS  := cars birds flowers
 BACKBONES := alexnet vgg16 googlenet
 EXPERIMENTS := $(foreach d,$(DATASETS),$(foreach b,$(BACKBONES),$(d)-$(b)))
 
-.PHONY: help test shell env image image-gpu gpu-env check-gpu-build gpu-check prototxts draw demo report bench \
+.PHONY: help test check-generated shell env image image-gpu gpu-env check-gpu-build gpu-check prototxts draw demo report bench \
         bench-env bench-data bench-eval $(EXPERIMENTS)
 
 help:
 	@echo "make test          run the test suite inside the Caffe environment"
 	@echo "make demo          the whole pipeline on a synthetic dataset, CPU, ~15 min"
-	@echo "make <dataset>-<backbone>   e.g. make cars-alexnet (RES= MODE= MULTS= SR_WEIGHTS= GPU= SMOKE=1)"
+	@echo "make <dataset>-<backbone>   e.g. make cars-alexnet (RES= MODE= MULTS= SR_WEIGHTS= GPU= SMOKE=1"
+	@echo "                   BACKBONE_WEIGHTS=none: no ImageNet weights; NETS=mynets/: your edited nets)"
 	@echo "                   datasets: $(DATASETS); backbones: $(BACKBONES)"
 	@echo "make prototxts     regenerate prototxt/ and solvers/"
+	@echo "make check-generated  list files of prototxt/ and solvers/ that differ from the generators"
 	@echo "make draw          picture of the RACNN-AlexNet graph"
 	@echo "make shell         a shell inside the environment"
 	@echo "make image         docker build the CPU image (make image-gpu: the CUDA one)"
@@ -41,8 +46,13 @@ help:
 # unless set. The image is checked by tests/test_docker_image.py.
 TEST_BACKEND = $(if $(RACNN_BACKEND),,$(if $(and $(filter 0,$(shell id -u)),$(shell command -v unshare)),rootfs))
 
-test:
+# In CI (CI=true) the suite also checks that prototxt/ and solvers/ match the
+# generators; a user's `make test` does not fail because they edited a net.
+test: $(if $(filter true 1,$(CI)),check-generated)
 	$(if $(TEST_BACKEND),RACNN_BACKEND=$(TEST_BACKEND) )$(PY) -m pytest tests $(PYTEST_ARGS)
+
+check-generated:
+	$(if $(TEST_BACKEND),RACNN_BACKEND=$(TEST_BACKEND) )$(PY) tools/make_nets.py --check
 
 shell:
 	$(RUN) bash

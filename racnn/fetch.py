@@ -112,7 +112,9 @@ def downloads_dir(data_dir=None):
 
 
 def fetch_command(res):
-    return "python3 tools/fetch.py %s" % res.name
+    """The command that fetches ``res``, as typed on the host (docker/run also
+    works inside the environment, where it runs the command directly)."""
+    return "docker/run python3 tools/fetch.py %s" % res.name
 
 
 # ------------------------------------------------------------ checksums ---

@@ -98,7 +98,10 @@ def test_missing_imagenet_weights_name_the_model_and_fetch_command(tmp_path):
     synthetic.generate(root, num_classes=2, train_per_class=2, test_per_class=1, size=32)
     proc = tool(["syn", "alexnet", "--format", "folder", "--data-root", root], tmp_path)
     assert proc.returncode == 2
-    assert "bvlc_alexnet" in proc.stderr and "python3 tools/fetch.py bvlc_alexnet" in proc.stderr
+    assert "bvlc_alexnet" in proc.stderr
+    assert "docker/run python3 tools/fetch.py bvlc_alexnet" in proc.stderr   # as on the host
+    assert "Or train without ImageNet weights: --backbone-weights none (fillers; make ... " \
+        "BACKBONE_WEIGHTS=none)" in proc.stderr
     proc = tool(["syn", "tiny", "--format", "folder", "--data-root", root, "--sr-weights",
                  "authors"], tmp_path)
     assert proc.returncode == 2

@@ -8,13 +8,19 @@ stage 2 (CNN, g-RACNN, p-RACNN), evaluation and the results table.
                 --backbone-weights tiny_imagenet_standin.caffemodel
 
 Re-running the same command skips finished stages and resumes an interrupted
-one from its newest snapshot.  Everything goes into one run folder,
+one from its newest snapshot.  A net or solver edited since a stage copied it
+is taken by an unfinished stage (saying so); a finished one is reported as
+stale, with the command that retrains it (--restart STAGE).  To train edited
+nets of a custom dataset: tools/make_nets.py ... --out mynets/, edit them, then
+--nets mynets/.  Everything goes into one run folder,
 runs/<dataset>-<backbone>-r<res>-<mode>-<mults>[-srauthors][-smoke]/
 (docs/DESIGN.md, "Run folder", draws its layout).  Any configuration key of
 racnn.experiment.config.DEFAULTS can be set with --set KEY=VALUE (VALUE as JSON,
 e.g. --set stage2_epochs=30 --set 'solver={"stage2": {"base_lr": 1e-5}}').
 """
 import json
+import shlex
+import sys
 
 import _init_paths  # noqa: F401  (the repository on the import path, GLOG default; first)
 
@@ -60,6 +66,11 @@ def parse_args(argv):
                    "'none': fillers)")
     p.add_argument("--variants", help="comma-separated subset of cnn,racnn_g,racnn_p")
     p.add_argument("--run-dir", help="run folder (default: runs/<name>)")
+    p.add_argument("--nets", help="folder of the nets and solvers to train, as written by "
+                   "tools/make_nets.py --out (default: prototxt/ and solvers/, or generated)")
+    p.add_argument("--restart", metavar="STAGE[,STAGE]",
+                   help="train these stages afresh (and the stages that read their models); "
+                   "their earlier files go to <run>/superseded/")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="any configuration key (racnn/experiment/config.py DEFAULTS); repeatable")
     p.add_argument("--dry-run", action="store_true",
@@ -68,12 +79,27 @@ def parse_args(argv):
     return p.parse_args(argv)
 
 
+def rerun_command(argv):
+    """This command line without --restart, as the host runs it (docker/run
+    works inside the environment too)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    out, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a == "--restart":
+            skip = True
+        elif not a.startswith("--restart="):
+            out.append(a)
+    return "docker/run python3 tools/experiment.py " + " ".join(shlex.quote(a) for a in out)
+
+
 @cli_main
 def main(argv=None):
     args = parse_args(argv)
     overrides = parse_set(args.set)
     for key in ("res", "mode", "mults", "sr_weights", "gpu", "data_root", "data_format",
-                "backbone_weights"):
+                "backbone_weights", "nets", "restart"):
         if getattr(args, key) is not None:
             overrides[key] = getattr(args, key)
     if args.variants:
@@ -85,7 +111,7 @@ def main(argv=None):
         print("stages: %s" % ", ".join(experiment.stage_plan(cfg)))
         print("run folder: %s" % run_dir)
         return cfg
-    record = driver.run(cfg, run_dir, echo=args.verbose)
+    record = driver.run(cfg, run_dir, echo=args.verbose, command=rerun_command(argv))
     print("\n".join(driver.summary_lines(record)))
     return record
 

@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """Regenerate the committed nets and solvers (prototxt/, solvers/) from
 racnn/nets, check that they are up to date, or generate the same set for a
-custom dataset into any folder.
+custom dataset into any folder, to edit there and train with --nets.
 
-  python3 tools/make_nets.py              # rewrite prototxt/ and solvers/
-  python3 tools/make_nets.py --check      # exit 1 listing files that differ
-  python3 tools/make_nets.py --backbone tiny --num-classes 5 --name shapes \\
-      --train-lmdb data/lmdb/shapes/train --test-lmdb data/lmdb/shapes/test --out runs/demo/nets
+  python3 tools/make_nets.py              # rewrite prototxt/ and solvers/ (make prototxts)
+  python3 tools/make_nets.py --check      # exit 1 listing files that differ (make check-generated)
+  python3 tools/make_nets.py --backbone tiny --num-classes 10 --name my_birds --out mynets/
+  python3 tools/experiment.py my_birds tiny --format cub --data-root DIR --nets mynets/
+
+The experiment driver rewrites the databases of a custom set's nets per run;
+--train-lmdb/--test-lmdb only matter for running the files by hand.
 """
 import argparse
 import os
@@ -18,6 +21,16 @@ from racnn.cli import tool_parser
 from racnn import paths, specs
 from racnn.errors import cli_main
 from racnn.nets import generate, layout, presets
+
+
+CHECK_FAILED = """\
+%d committed files differ from the generators (racnn/nets). Either:
+  - the package changed and `make prototxts` was not run: run it and commit the
+    regenerated files with the change; or
+  - you edited a net or solver on purpose: runs train the edited files as they
+    are, so nothing is wrong with your runs; this check only tells the
+    committed tree apart from the generators (keep your edit, or put it in a
+    folder of your own: tools/make_nets.py ... --out mynets/, then --nets mynets/)."""
 
 
 def _csv(valid, what):
@@ -35,13 +48,16 @@ def parse_args(argv):
     p = tool_parser(__doc__)
     p.add_argument("--check", action="store_true",
                    help="do not write; exit 1 listing committed files that differ")
-    g = p.add_argument_group("custom dataset (all of --backbone --num-classes --name "
-                             "--train-lmdb --test-lmdb --out)")
+    p.add_argument("--root", help="with --check: compare this copy of the repository's "
+                   "prototxt/ and solvers/ (default: the repository)")
+    g = p.add_argument_group("custom dataset (all of --backbone --num-classes --name --out)")
     g.add_argument("--backbone", choices=list(specs.BACKBONES))
     g.add_argument("--num-classes", type=int)
     g.add_argument("--name", help="dataset name; the new last layer becomes e.g. fc8_NAME")
-    g.add_argument("--train-lmdb")
-    g.add_argument("--test-lmdb")
+    g.add_argument("--train-lmdb", help="default: data/lmdb/NAME/train_r50_s227_matlab "
+                   "(runs rewrite it)")
+    g.add_argument("--test-lmdb", help="default: data/lmdb/NAME/test_r50_s227_matlab "
+                   "(runs rewrite it)")
     g.add_argument("--out", help="output folder")
     g.add_argument("--variants", type=_csv(layout.VARIANTS, "--variants"),
                    default=list(layout.VARIANTS), help="default: %(default)s")
@@ -60,11 +76,17 @@ def parse_args(argv):
     g.add_argument("--max-iter", type=int)
     g.add_argument("--base-lr", type=float)
     args = p.parse_args(argv)
-    custom = [args.backbone, args.num_classes, args.name, args.train_lmdb, args.test_lmdb, args.out]
-    if any(x is not None for x in custom) and not all(x is not None for x in custom):
-        p.error("a custom dataset needs all of --backbone --num-classes --name "
-                "--train-lmdb --test-lmdb --out")
+    custom = [args.backbone, args.num_classes, args.name, args.out]
+    optional = [args.train_lmdb, args.test_lmdb, args.sr_lmdb]
+    if any(x is not None for x in custom + optional) and not all(x is not None for x in custom):
+        p.error("a custom dataset needs all of --backbone --num-classes --name --out")
     args.custom = all(x is not None for x in custom)
+    if args.custom:
+        for split in ("train", "test"):
+            key = "%s_lmdb" % split
+            if getattr(args, key) is None:
+                setattr(args, key, specs.db_path(args.name, split, specs.DEFAULT_RES,
+                                                 root="data/lmdb"))
     if args.custom and args.check:
         p.error("--check compares the committed tree; it takes no custom-dataset options")
     return args
@@ -74,12 +96,12 @@ def parse_args(argv):
 def main(argv=None):
     args = parse_args(argv)
     if args.check:
-        bad = generate.check()
+        root = os.path.abspath(args.root) if args.root else None
+        bad = generate.check(root)
         for line in bad:
-            print(os.path.relpath(line, paths.REPO))
+            print(os.path.relpath(line, root or paths.REPO))
         if bad:
-            print("%d files differ from the generators; run `make prototxts`" % len(bad),
-                  file=sys.stderr)
+            print(CHECK_FAILED % len(bad), file=sys.stderr)
             sys.exit(1)
         print("prototxt/ and solvers/ are up to date")
         return

@@ -23,6 +23,7 @@ scaled by the same factor.  ``iters`` (``--smoke``) fixes every stage's count.
 """
 import collections
 import copy
+import hashlib
 import json
 import os
 
@@ -30,7 +31,12 @@ from .. import specs
 from ..errors import RacnnError
 from ..paths import RUNS_DIR
 
-VARIANTS = ("cnn", "racnn_g", "racnn_p")
+#: the networks a run can train (``variants``); ``staged`` is Fig. 4's
+#: Staged-Training competitor (the paper's reference [35]): the CNN fine-tuned
+#: on the HR images (stage folder ``staged_hr``), then on the LR images
+VARIANTS = ("cnn", "staged", "racnn_g", "racnn_p")
+#: what a run trains unless ``variants`` says otherwise (staged doubles the CNN's cost)
+DEFAULT_VARIANTS = ("cnn", "racnn_g", "racnn_p")
 MODES = ("e2e", "frozen")
 MULTS = ("paper", "release")
 SR_WEIGHTS = ("pretrain", "authors")
@@ -42,7 +48,11 @@ DEFAULTS = collections.OrderedDict([
     ("mode", "e2e"),                 # e2e (Sec. II-C, Fig. 4) | frozen (Table II)
     ("mults", "paper"),              # multiplier reading: paper text | release prototxts
     ("sr_weights", "pretrain"),      # p-RACNN's SR layers: our stage 1 | the authors' file
-    ("variants", list(VARIANTS)),
+    ("variants", list(DEFAULT_VARIANTS)),
+    ("nets", None),                  # folder of the nets/solvers to train (tools/make_nets.py
+                                     # --out); None: prototxt/ + solvers/, or generated
+    ("restart", []),                 # stages to train afresh (--restart; their old files
+                                     # go to <run>/superseded/)
     ("gpu", ""),                     # "" = CPU; Caffe's --gpu: 0 | 0,1 | all
     ("smoke", False),
     # data
@@ -56,7 +66,7 @@ DEFAULTS = collections.OrderedDict([
     ("authors_sr_weights", None),    # None: racnn.fetch's rsrcnn_authors.caffemodel
     # stage 1 (docs/METHOD.md: 500 ImageNet DET images, 227, 50, 51x51 at stride 17)
     ("sr_images", None),             # folder of HR images; None: the training images
-    ("sr_max_images", 500),
+    ("sr_max_images", 500),          # a positive count; "all" / "none" / null: every image
     ("sr_size", specs.SR_HR_SIZE), ("sr_res", specs.SR_LR_RES),
     ("sr_patch", specs.SR_PATCH), ("sr_stride", specs.SR_STRIDE),
     ("stage1_epochs", None), ("stage1_batch", None),
@@ -67,7 +77,10 @@ DEFAULTS = collections.OrderedDict([
     ("tests", 5),                    # in-solver test passes per stage (the log's curve)
     ("test_iter_max", None),         # cap on in-solver test batches
     ("iters", None),                 # fixed iteration count of every stage (smoke)
-    ("seed", 1701),                  # solver random_seed and data shuffles
+    ("seed", 1701),                  # every random choice: solver random_seed, data
+                                     # shuffles, SR patch sampling, new layers' fillers
+    ("jpeg_quality", None),          # LR images through a JPEG round trip (the release's
+                                     # .jpg files, MATLAB's default 75); None: raw pixels
     ("solver", {}),                  # solver field overrides: {"stage1"|"stage2"|"backbone_hr": {field: value}}
 ])
 
@@ -76,8 +89,9 @@ SMOKE = {"smoke": True, "iters": 4, "snapshots": 2, "tests": 1, "test_iter_max":
          "train_limit": 48, "test_limit": 24, "sr_max_images": 8, "stage1_batch": 16,
          "stage2_batch": 8, "test_batch": 8}
 
-#: keys that may change between attempts on one run folder
-VOLATILE = ("gpu",)
+#: keys that may change between attempts on one run folder (a changed nets
+#: folder is handled like an edit: the driver compares the sources' hashes)
+VOLATILE = ("gpu", "restart", "nets")
 
 
 def _choice(name, value, valid):
@@ -96,6 +110,9 @@ def make_config(dataset, backbone, smoke=False, **overrides):
     if smoke:
         cfg.update(copy.deepcopy(SMOKE))
     cfg.update({k: v for k, v in overrides.items() if v is not None})
+    if "sr_max_images" in overrides:            # here None means "no limit", not "unset"
+        cfg["sr_max_images"] = max_images(overrides["sr_max_images"])
+    cfg["jpeg_quality"] = jpeg_quality(cfg["jpeg_quality"])
     cfg["backbone"] = specs.backbone_spec(backbone).name
     if cfg["data_format"] is None:
         cfg["dataset"] = specs.dataset_spec(dataset).name     # lists the valid names
@@ -114,7 +131,9 @@ def make_config(dataset, backbone, smoke=False, **overrides):
         cfg["db_size"] = 72 if cfg["backbone"] == "tiny" else specs.DEFAULT_DB_SIZE
     if cfg["backbone_weights"] is None and cfg["backbone"] == "tiny":
         cfg["backbone_weights"] = "hr"
-    for key in ("data_root", "sr_images", "authors_sr_weights"):
+    if isinstance(cfg["restart"], str):
+        cfg["restart"] = [x.strip() for x in cfg["restart"].split(",") if x.strip()]
+    for key in ("data_root", "sr_images", "authors_sr_weights", "nets"):
         if cfg[key]:
             cfg[key] = os.path.abspath(cfg[key])
     if cfg["backbone_weights"] not in (None, "hr", "none"):
@@ -123,13 +142,73 @@ def make_config(dataset, backbone, smoke=False, **overrides):
     return cfg
 
 
+def max_images(value):
+    """``sr_max_images``: a positive count, or None for every image
+    (``all``, ``none``, ``null``).  0 is an error, not "zero images"."""
+    if value is None or (isinstance(value, str) and value.strip().lower() in
+                         ("all", "none", "null", "")):
+        return None
+    try:
+        count = int(value)
+        if count != float(value) or isinstance(value, bool):
+            raise ValueError
+    except (TypeError, ValueError):
+        raise RacnnError("sr_max_images=%r: expected a positive number of images, or "
+                         "all / none for every image" % (value,))
+    if count < 1:
+        raise RacnnError("sr_max_images=%r: expected a positive number of images (stage 1 "
+                         "needs at least one), or all / none for every image" % (value,))
+    return count
+
+
+def jpeg_quality(value):
+    """``jpeg_quality``: None (off) or a JPEG quality 1..100."""
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("none", "off")):
+        return None
+    try:
+        q = int(value)
+        if q != float(value) or isinstance(value, bool):
+            raise ValueError
+    except (TypeError, ValueError):
+        q = None
+    if q is None or not 1 <= q <= 100:
+        raise RacnnError("jpeg_quality=%r: expected a JPEG quality 1..100 (75: MATLAB's "
+                         "imwrite default, the release's), or none" % (value,))
+    return q
+
+
 def run_name(cfg):
-    """``<dataset>-<backbone>-r<res>-<mode>-<mults>[-srauthors][-smoke]``."""
+    """``<dataset>-<backbone>-r<res>-<mode>-<mults>[-srauthors][-jpeg<q>][-bw<weights>]
+    [-s<db_size>][-smoke]``."""
     name = "%s-%s-r%d-%s-%s" % (cfg["dataset"], cfg["backbone"], cfg["res"], cfg["mode"],
                                  cfg["mults"])
     if cfg["sr_weights"] == "authors":
         name += "-srauthors"
+    if cfg.get("jpeg_quality"):
+        name += "-jpeg%d" % cfg["jpeg_quality"]
+    name += settings_suffix(cfg)
     return name + ("-smoke" if cfg["smoke"] else "")
+
+
+def settings_suffix(cfg):
+    """``[-bw<weights>][-s<db_size>]``: initial backbone weights and stored
+    image size when they differ from the defaults (the BVLC ImageNet model,
+    tiny: "hr"; 227, tiny: 72), so that two settings never share a run
+    folder name; default runs keep their names."""
+    default_bw = "hr" if cfg["backbone"] == "tiny" else None
+    default_size = 72 if cfg["backbone"] == "tiny" else specs.DEFAULT_DB_SIZE
+    out = ""
+    bw = cfg.get("backbone_weights")
+    if bw != default_bw:
+        if bw in (None, "hr", "none"):
+            out += "-bw%s" % (bw or "imagenet")
+        else:       # a file: its name, and a short hash of its path for two same names
+            stem = os.path.splitext(os.path.basename(bw))[0]
+            stem = "".join(c if c.isalnum() or c in "._" else "_" for c in stem)[:40]
+            out += "-bw%s.%s" % (stem, hashlib.sha1(bw.encode()).hexdigest()[:6])
+    if cfg.get("db_size") is not None and int(cfg["db_size"]) != default_size:
+        out += "-s%d" % int(cfg["db_size"])
+    return out
 
 
 def default_run_dir(cfg, runs_dir=None):
@@ -143,7 +222,10 @@ def stage_plan(cfg):
         plan.append("backbone_hr")
     if "racnn_p" in cfg["variants"] and cfg["sr_weights"] == "pretrain":
         plan.append("stage1_sr")
-    return plan + [v for v in VARIANTS if v in cfg["variants"]]
+    for v in VARIANTS:
+        if v in cfg["variants"]:
+            plan += ["staged_hr", "staged"] if v == "staged" else [v]
+    return plan
 
 
 def dumps(cfg):

@@ -48,7 +48,13 @@ def check_inputs(cfg, plan):
         if cfg["backbone"] not in ZOO_WEIGHTS:
             raise RacnnError("backbone %s has no ImageNet weights; use --backbone-weights "
                              "FILE, hr or none" % cfg["backbone"])
-        out["backbone_weights"] = _fetch_require(ZOO_WEIGHTS[cfg["backbone"]])
+        try:
+            out["backbone_weights"] = _fetch_require(ZOO_WEIGHTS[cfg["backbone"]])
+        except RacnnError as exc:
+            raise RacnnError("%s\nOr train without ImageNet weights: --backbone-weights none "
+                             "(fillers; make ... BACKBONE_WEIGHTS=none), or --backbone-weights "
+                             "hr (the backbone trained on the undegraded images first); the "
+                             "paper's numbers need the ImageNet weights." % exc)
     elif bw not in ("hr", "none"):
         if not os.path.isfile(bw):
             raise RacnnError("backbone weights %s: no such file" % bw)
@@ -69,7 +75,10 @@ def check_inputs(cfg, plan):
 
 
 def _fetch_hint(name):
-    return "; or fetch it with: python3 tools/fetch.py %s" % name
+    try:
+        return "; or fetch it with: %s" % fetch.fetch_command(fetch.resource(name))
+    except RacnnError:          # a custom dataset: nothing to fetch
+        return ""
 
 
 @functools.lru_cache(maxsize=None)

@@ -14,12 +14,16 @@ rewritten (through protobuf ``text_format``, never by string editing):
   ``solvers/``.
 """
 import collections
+import hashlib
 import json
 import math
 import os
+import shutil
 import subprocess
+import time
 
 from .. import __version__, atomic, protoio
+from ..db.manifest import existing_manifest
 from ..errors import RacnnError
 from .config import VARIANTS
 from ..paths import REPO
@@ -75,12 +79,28 @@ def copy_net(src, dst, sources, batch_sizes=None):
                          % (src, ", ".join(missing) or "train/test (the net has none)"))
     batches = {}
     for phase, layer in layers.items():
+        check_crop(src, layer, sources[phase])
         layer.data_param.source = os.path.abspath(sources[phase])
         if batch_sizes and batch_sizes.get(phase):
             layer.data_param.batch_size = int(batch_sizes[phase])
         batches[phase] = layer.data_param.batch_size
     write_copy(src, dst, net)
     return batches
+
+
+def check_crop(net_path, layer, db):
+    """Caffe aborts with a C++ check (``datum_height >= crop_size``) when a
+    Data layer crops more than the database stores: say so before training,
+    naming both numbers and both files."""
+    crop = layer.transform_param.crop_size
+    manifest = existing_manifest(db)
+    size = manifest.get("size")
+    if not crop or manifest.get("kind") != "classification" or not size or size >= crop:
+        return
+    raise RacnnError("database %s stores %dx%d images, but %s crops %dx%d from them (layer %s, "
+                     "transform_param crop_size); build the databases at least that large "
+                     "(--set db_size=%d, or the default) or lower the net's crop_size"
+                     % (db, size, size, net_path, crop, crop, layer.name, crop))
 
 
 def scaled_solver(src, max_iter, test_iter=None, snapshots=10, tests=5, gpu=False, seed=None,
@@ -119,6 +139,103 @@ def scaled_solver(src, max_iter, test_iter=None, snapshots=10, tests=5, gpu=Fals
     if seed is not None:
         msg.random_seed = int(seed)
     return msg
+
+
+# ------------------------------------------- sources, stale copies, restarts
+#: the sources a stage copies (and hashes): the net it trains, the solver and
+#: stage 1's SR-only net; a classification stage's deploy net is derived from
+#: its copied train_val, never copied (one file to edit per net)
+COPIED = ("train_val", "solver", "sr_deploy")
+#: where a restarted or superseded stage's old files go (not a stage folder:
+#: racnn.eval and racnn.report never read it)
+SUPERSEDED = "superseded"
+#: stages that read another stage's final model: restarting the first makes
+#: the second stale too
+DEPENDENTS = {"backbone_hr": ("cnn", "staged_hr", "staged", "racnn_g", "racnn_p"),
+              "stage1_sr": ("racnn_p",), "staged_hr": ("staged",)}
+
+
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def source_hashes(src):
+    """{key: sha256} of the sources a stage copies (``COPIED`` keys of ``src``)."""
+    return {k: sha256(v) for k, v in sorted(src.items()) if k in COPIED and v}
+
+
+def changed_sources(record, src):
+    """The sources (``src``: {key: path}) whose content differs from what the
+    stage recorded when it copied them, as "path (sha256 old.. -> new..)"
+    strings; [] when nothing changed or the stage recorded no hashes (run
+    folders of older versions)."""
+    old = (record or {}).get("source_sha256") or {}
+    out = []
+    for key, new in source_hashes(src).items():
+        if key in old and old[key] != new:
+            out.append("%s (sha256 %s.. -> %s..)" % (_short(src[key]), old[key][:12], new[:12]))
+        elif key not in old and old:
+            out.append("%s (new source)" % _short(src[key]))
+    return out
+
+
+def _short(path):
+    return os.path.relpath(path, REPO) if path.startswith(REPO + os.sep) else path
+
+
+def supersede(stage_dir):
+    """Move a stage folder's files (all but ``generated/``, where the sources
+    of a generated net are) to ``<run>/superseded/<stage>-<time>/``, so the
+    stage starts afresh and nothing is deleted; returns that folder."""
+    run_dir, name = os.path.split(os.path.abspath(stage_dir))
+    dst = os.path.join(run_dir, SUPERSEDED, "%s-%s" % (name, time.strftime("%Y%m%dT%H%M%S")))
+    while os.path.exists(dst):
+        dst += "_"
+    os.makedirs(dst)
+    for entry in sorted(os.listdir(stage_dir)):
+        if entry != "generated":
+            shutil.move(os.path.join(stage_dir, entry), os.path.join(dst, entry))
+    return dst
+
+
+def restart_set(names, plan):
+    """The stages to train afresh for ``--restart names``: each name (which
+    must be in ``plan``) and the stages of ``plan`` that read its final model."""
+    out = []
+    for name in names or ():
+        if name not in plan:
+            raise RacnnError("--restart %s: not a stage of this run (its stages: %s)"
+                             % (name, ", ".join(plan)))
+        for stage in (name,) + DEPENDENTS.get(name, ()):
+            if stage in plan and stage not in out:
+                out.append(stage)
+    return out
+
+
+def stale_message(name, changed, command):
+    """What the driver says about a finished stage whose sources changed."""
+    return ("%s is STALE: it finished with an older copy of %s; its model and results are of "
+            "the old net (its copy: %s/train_val.prototxt). To retrain it with the current "
+            "file: %s --restart %s" % (name, "; ".join(changed), name, command, name))
+
+
+def write_deploy(train_val_copy, dst):
+    """A classification stage's deploy.prototxt, derived from the copy of the
+    train_val it trains (racnn.nets.build.deploy_from_train_val): an edit of
+    the train_val holds for evaluation too."""
+    # deferred: racnn.nets imports pycaffe (~1 s)
+    from ..nets.build import deploy_from_train_val
+    net = deploy_from_train_val(protoio.read_net(train_val_copy), where=train_val_copy)
+    protoio.write_prototxt(dst, net, [
+        "Deploy net derived from train_val.prototxt beside it "
+        "(racnn.nets.build.deploy_from_train_val): the Data layers replaced by an Input of "
+        "the TEST-phase crop, losses and accuracy dropped, softmax 'prob' added. This is "
+        "the net evaluation uses; edit the train_val, not this file."])
+    return dst
 
 
 def load_config(run_dir):

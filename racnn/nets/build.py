@@ -182,6 +182,52 @@ def build_sr_deploy(height=specs.SR_HR_SIZE, width=specs.SR_HR_SIZE, batch=1):
     return proto
 
 
+#: layers a deploy net drops: they need the label or only report on training
+_TRAINING_ONLY = ("SoftmaxWithLoss", "Accuracy", "EuclideanLoss")
+
+
+def deploy_from_train_val(train_val, batch=1, where="train_val net"):
+    """The deploy net of a classification train/val net (a NetParameter),
+    derived the way SSD's generator derives its deploy net, so that a net is
+    edited in one file only: the TEST-phase view of the net, its Data layer
+    replaced by an Input ``data`` of ``batch`` x 3 x crop x crop (the TEST
+    transform's crop), the losses and accuracies dropped together with the
+    branches only they read (GoogLeNet's auxiliary heads), the param blocks
+    (learning-rate multipliers: training only) cleared, and a Softmax
+    ``prob`` over what the main loss read.  ``where`` names the net in errors."""
+    from ..protoio import layer_phases
+    layers = [l for l in train_val.layer if "test" in layer_phases(l)]
+    data = [l for l in layers if l.type == "Data"]
+    if len(data) != 1 or not data[0].transform_param.crop_size:
+        raise RacnnError("%s: cannot derive a deploy net: it needs exactly one TEST-phase Data "
+                         "layer with a transform_param crop_size (found %d Data layers)"
+                         % (where, len(data)))
+    losses = [l for l in layers if l.type == "SoftmaxWithLoss"]
+    main = [l for l in losses if not l.loss_weight or l.loss_weight[0] == 1] or losses
+    if not main:
+        raise RacnnError("%s: cannot derive a deploy net: no SoftmaxWithLoss layer says which "
+                         "blob holds the class scores" % where)
+    logits = main[0].bottom[0]
+    label = set(data[0].top[1:])
+    needed, kept = {logits}, []
+    for layer in reversed(layers):
+        if layer.type == "Data" or layer.type in _TRAINING_ONLY:
+            continue
+        if set(layer.top) & needed and not set(layer.bottom) & label:
+            kept.append(layer)
+            needed.update(layer.bottom)
+    crop = int(data[0].transform_param.crop_size)
+    out = caffe_pb2.NetParameter(name=train_val.name)
+    entry = out.layer.add(name=data[0].top[0], type="Input", top=[data[0].top[0]])
+    entry.input_param.shape.add(dim=[int(batch), 3, crop, crop])
+    for layer in reversed(kept):
+        copy_ = out.layer.add()
+        copy_.CopyFrom(layer)
+        del copy_.param[:]
+    out.layer.add(name="prob", type="Softmax", bottom=[logits], top=["prob"])
+    return out
+
+
 def param_layer_names(proto):
     """Names of the layers of ``proto`` that own parameter blobs, in order."""
     return [layer.name for layer in proto.layer
