@@ -2,8 +2,9 @@
 # Targets that need Caffe go through docker/run, which enters the environment
 # from outside it and runs the command directly inside it (docker run
 # racnn-caffe make ...; ~7 ms there).
-RUN    := docker/run
-PY     := $(RUN) python3
+ENTER  := docker/run
+RUN    := $(ENTER)
+PY     := $(ENTER) python3
 
 # Experiment settings (README: "Experiments"); empty = the tool's default.
 RES        ?=
@@ -14,7 +15,13 @@ GPU        ?=
 SMOKE      ?=
 BACKBONE_WEIGHTS ?=
 NETS       ?=
+SR_IMAGES  ?=
+SR_MAX_IMAGES ?=
+VARIANTS   ?=
+JPEG       ?=
 EXP_ARGS = $(if $(RES),--res $(RES)) $(if $(MODE),--mode $(MODE)) \
+           $(if $(SR_IMAGES),--set sr_images=$(SR_IMAGES)) $(if $(SR_MAX_IMAGES),--set sr_max_images=$(SR_MAX_IMAGES)) \
+           $(if $(VARIANTS),--variants $(VARIANTS)) $(if $(JPEG),--set jpeg_quality=$(JPEG)) \
            $(if $(BACKBONE_WEIGHTS),--backbone-weights $(BACKBONE_WEIGHTS)) $(if $(NETS),--nets $(NETS)) \
            $(if $(MULTS),--mults $(MULTS)) $(if $(SR_WEIGHTS),--sr-weights $(SR_WEIGHTS)) \
            $(if $(GPU),--gpu $(GPU)) $(if $(filter 1 yes true,$(SMOKE)),--smoke)
@@ -24,14 +31,20 @@ BACKBONES := alexnet vgg16 googlenet
 EXPERIMENTS := $(foreach d,$(DATASETS),$(foreach b,$(BACKBONES),$(d)-$(b)))
 
 .PHONY: help test check-generated shell env image image-gpu gpu-env check-gpu-build gpu-check prototxts draw demo report bench \
-        bench-env bench-data bench-eval $(EXPERIMENTS)
+        bench-env bench-data bench-eval fig5 timing $(EXPERIMENTS)
 
 help:
 	@echo "make test          run the test suite inside the Caffe environment"
 	@echo "make demo          the whole pipeline on a synthetic dataset, CPU, ~15 min"
 	@echo "make <dataset>-<backbone>   e.g. make cars-alexnet (RES= MODE= MULTS= SR_WEIGHTS= GPU= SMOKE=1"
 	@echo "                   BACKBONE_WEIGHTS=none: no ImageNet weights; NETS=mynets/: your edited nets)"
+	@echo "                   VARIANTS=cnn,staged,racnn_g,racnn_p: with Staged-Training (Fig. 4);"
+	@echo "                   SR_IMAGES=DIR SR_MAX_IMAGES=all: stage 1's images (the paper: ILSVRC DET test);"
+	@echo "                   JPEG=75: LR images through a JPEG round trip, as the release's .jpg files"
 	@echo "                   datasets: $(DATASETS); backbones: $(BACKBONES)"
+	@echo "make report        every run beside the paper (Tables I-III, Fig. 4, Fig. 5) in runs/report"
+	@echo "make fig5 RUN=runs/...   Fig. 5 (test accuracy against iteration) of runs, in runs/fig5"
+	@echo "make timing        Table I: caffe time per backbone with/without SR on this machine, runs/timing"
 	@echo "make prototxts     regenerate prototxt/ and solvers/"
 	@echo "make check-generated  list files of prototxt/ and solvers/ that differ from the generators"
 	@echo "make draw          picture of the RACNN-AlexNet graph"
@@ -83,7 +96,7 @@ prototxts:
 	$(PY) tools/make_nets.py
 
 draw:
-	$(PY) tools/draw_net.py prototxt/alexnet/cars/racnn_deploy.prototxt docs/racnn_alexnet.png
+	$(PY) tools/draw_net.py --rankdir TB --fold-inplace prototxt/alexnet/cars/racnn_deploy.prototxt docs/racnn_alexnet.png
 
 demo:
 	$(PY) tools/demo.py $(if $(filter 1 yes true,$(SMOKE)),--smoke)
@@ -93,6 +106,15 @@ $(EXPERIMENTS):
 
 report:
 	$(PY) tools/report.py runs --out runs/report
+
+# Fig. 5 of one run folder or of every run under a folder: make fig5 RUN=runs/...
+# (default: runs; RUN from the command line, as docker/run is $(ENTER) here)
+fig5:
+	$(PY) tools/fig5.py $(if $(filter command line,$(origin RUN)),$(RUN),runs) --out runs/fig5
+
+# Table I: caffe time (CPU here; GPU=0 on a GPU machine) + the runs' training logs
+timing:
+	$(PY) tools/time_nets.py --runs runs --out runs/timing $(if $(GPU),--gpu $(GPU))
 
 bench: bench-env bench-data bench-eval
 

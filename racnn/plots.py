@@ -25,16 +25,36 @@ def save(fig, path):
     return path
 
 
-def confusion_matrix(confusion, path, class_names=None, title=None):
+def most_confused(confusion, class_names=None, k=15):
+    """The ``k`` largest off-diagonal cells of a confusion matrix (rows: true
+    class) as ``(count, true index, predicted index, true name, predicted
+    name)``, largest first (ties: lower indices first); names are the class
+    indices when ``class_names`` is None."""
+    cm = np.asarray(confusion)
+    names = list(class_names) if class_names is not None else [str(i) for i in range(len(cm))]
+    cells = [(-int(cm[i, j]), i, j) for i in range(cm.shape[0]) for j in range(cm.shape[1])
+             if i != j and cm[i, j] > 0]
+    return [(-n, i, j, str(names[i]), str(names[j])) for n, i, j in sorted(cells)[:k]]
+
+
+def confusion_matrix(confusion, path, class_names=None, title=None, pairs=15):
     """Row-normalised confusion matrix (rows: true class, columns: predicted);
-    class names on the axes when there are at most 30 classes."""
+    class names on the axes when there are at most 30 classes, and beside
+    the matrix the ``pairs`` most confused pairs with their counts and class
+    names (with 50 or 200 classes, the axes can only show indices)."""
     plt = pyplot()
     cm = np.asarray(confusion, dtype=np.float64)
     rows = cm.sum(axis=1, keepdims=True)
     norm = np.divide(cm, rows, out=np.zeros_like(cm), where=rows > 0)
     c = cm.shape[0]
     side = min(14.0, 3.0 + 0.3 * c)
-    fig, ax = plt.subplots(figsize=(side + 1.2, side))
+    confused = most_confused(cm.astype(np.int64), class_names, pairs)
+    fig = plt.figure(figsize=(side + 1.2 + (5.5 if confused else 0), side))
+    grid = fig.add_gridspec(1, 2 if confused else 1,
+                            width_ratios=[side + 1.2, 5.5] if confused else None)
+    ax = fig.add_subplot(grid[0, 0])
+    if confused:
+        _confused_list(fig.add_subplot(grid[0, 1]), confused, int(cm.sum()))
     im = ax.imshow(norm, cmap="Blues", vmin=0, vmax=1, interpolation="nearest")
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="fraction of the true class")
     if class_names is not None and c <= 30:
@@ -55,22 +75,44 @@ def confusion_matrix(confusion, path, class_names=None, title=None):
     return save(fig, path)
 
 
+def _confused_list(ax, confused, total):
+    """The most confused pairs as a text column (true -> predicted: count)."""
+    ax.axis("off")
+    lines = ["most confused pairs", "(true -> predicted: images)", ""]
+    for n, i, j, a, b in confused:
+        lines.append("%d %s\n   -> %d %s: %d" % (i, a[:28], j, b[:28], n))
+    ax.text(0, 1, "\n".join(lines), va="top", ha="left", family="monospace",
+            fontsize=8, transform=ax.transAxes)
+
+
 def learning_curves(train_rows, test_rows, path, title=None):
     """Training loss (and learning rate) and every scalar test output against
     iteration, from ``racnn.eval.caffelog.parse_log``."""
+    return save(learning_curves_figure(train_rows, test_rows, title), path)
+
+
+def learning_curves_figure(train_rows, test_rows, title=None):
+    """The figure of ``learning_curves``: loss over learning rate on the
+    left, test outputs on the right."""
     plt = pyplot()
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+    # the learning rate in a panel of its own under the loss (a twin axis on
+    # the right of the loss panel ran into the test panel's label and ticks)
+    fig = plt.figure(figsize=(12, 5.5), constrained_layout=True)
+    grid = fig.add_gridspec(2, 2, height_ratios=[3, 1])
+    ax1 = fig.add_subplot(grid[0, 0])
+    lr_ax = fig.add_subplot(grid[1, 0], sharex=ax1)
+    ax2 = fig.add_subplot(grid[:, 1])
     if train_rows:
         it = [r["iteration"] for r in train_rows if r.get("loss") is not None]
         ax1.plot(it, [r["loss"] for r in train_rows if r.get("loss") is not None],
                  lw=1, label="train loss")
         lr = [(r["iteration"], r["lr"]) for r in train_rows if r.get("lr") is not None]
         if lr:
-            ax1b = ax1.twinx()
-            ax1b.plot(*zip(*lr), color="grey", lw=0.8, ls="--", label="learning rate")
-            ax1b.set_ylabel("learning rate")
-            ax1b.ticklabel_format(axis="y", style="sci", scilimits=(-3, 3))
-    ax1.set_xlabel("iteration")
+            lr_ax.plot(*zip(*lr), color="grey", lw=1)
+            lr_ax.ticklabel_format(axis="y", style="sci", scilimits=(-3, 3))
+    lr_ax.set_xlabel("iteration")
+    lr_ax.set_ylabel("learning rate")
+    ax1.tick_params(labelbottom=False)
     ax1.set_ylabel("loss")
     ax1.legend(loc="upper right")
     names = []
@@ -85,7 +127,7 @@ def learning_curves(train_rows, test_rows, path, title=None):
     if names:
         ax2.legend(loc="best", fontsize=8)
     fig.suptitle(title or "learning curves")
-    return save(fig, path)
+    return fig
 
 
 def accuracy_vs_iteration(curves, path, title=None, ylabel="mean class accuracy (%)"):

@@ -81,6 +81,30 @@ def test_dry_run_prints_the_resolved_configuration(tmp_path):
 
 
 # ------------------------------------------------------------ fail fast
+def test_small_sources_warned_and_recorded_and_a_crop_larger_than_the_db_refused(tmp_path):
+    """Issue 15, items 6 and 7: 32-pixel images stored at 32 for a net that
+    crops 64: a warning that they are upscaled, the source size range in the
+    manifest, and an error naming both sizes before Caffe's C++ check."""
+    from racnn.datasets import synthetic
+    root = str(tmp_path / "syn")
+    synthetic.generate(root, num_classes=2, train_per_class=2, test_per_class=1, size=32)
+    proc = tool(["syn", "tiny", "--format", "folder", "--data-root", root, "--smoke",
+                 "--variants", "cnn", "--backbone-weights", "none", "--set", "db_size=32",
+                 "--res", "16"],
+                tmp_path)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "warning: syn: 4 of 4 images have a shorter side under 64 px (shortest sides " \
+        "32..32 px; stored at 32x32): they are upscaled, not high-resolution" in proc.stderr
+    db = [l for l in proc.stderr.splitlines() if "(database " in l][0].split("(database ")[1][:-1]
+    with open(os.path.join(db, "manifest.json")) as fh:
+        manifest = json.load(fh)
+    assert manifest["source_sides"] == [32, 32] and manifest["source_smaller"]["64"] == 4
+    assert "database %s stores 32x32 images, but " % db in proc.stderr
+    assert "crops 64x64 from them (layer data, transform_param crop_size); build the " \
+        "databases at least that large (--set db_size=64" in proc.stderr
+    assert "Traceback" not in proc.stderr and "Check failed" not in proc.stderr
+
+
 def test_missing_dataset_names_it_where_it_goes_and_the_fetch_command(tmp_path):
     proc = tool(["cars", "alexnet"], tmp_path)
     assert proc.returncode == 2

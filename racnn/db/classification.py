@@ -10,6 +10,7 @@ dataset size.  Import these through ``racnn.db``.
 import collections
 import functools
 import os
+import sys
 
 import numpy as np
 
@@ -24,9 +25,24 @@ from .pool import ordered_map
 
 # ----------------------------------------------------- classification items --
 
-def process_sample(sample, res, size, kernel, encoded=False, skip_bad=False):
-    """The serialised Datum of one sample: ``("ok", bytes, label, id, clipped)``
-    or, with ``skip_bad``, ``("bad", message)`` for an unreadable image."""
+def jpeg_round_trip(hwc, quality):
+    """``hwc`` (HxWx3 uint8, BGR) encoded as a JPEG at ``quality`` and decoded
+    again (OpenCV, as Caffe reads image files): what the release's LR images
+    were, since its data script writes them with MATLAB's imwrite to .jpg
+    names (quality 75 by default) before Caffe reads them."""
+    import cv2      # deferred: only this option needs OpenCV here
+    ok, data = cv2.imencode(".jpg", np.ascontiguousarray(hwc),
+                            [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    if not ok:
+        raise RacnnError("OpenCV could not encode a %s image as JPEG" % (hwc.shape,))
+    return cv2.imdecode(data, cv2.IMREAD_COLOR)
+
+
+def process_sample(sample, res, size, kernel, encoded=False, skip_bad=False,
+                   jpeg_quality=None):
+    """The serialised Datum of one sample: ``("ok", bytes, label, id, clipped,
+    (height, width))`` (the source image's size, after its box) or, with
+    ``skip_bad``, ``("bad", message)`` for an unreadable image."""
     # decoded as RGB and reversed at the end (saves a colour conversion)
     # when the kernel is channel-order free; BGR otherwise (float32 BLAS
     # rounds a value near a tie according to its place in memory, and the
@@ -39,17 +55,23 @@ def process_sample(sample, res, size, kernel, encoded=False, skip_bad=False):
             return ("bad", str(exc))
         raise
     chw = degrade(img, res, size, kernel, layout="CHW", reverse_channels=rgb)
+    if jpeg_quality:            # off by default: raw pixels
+        chw = jpeg_round_trip(chw.transpose(1, 2, 0), jpeg_quality).transpose(2, 0, 1)
     value = datum_bytes(chw.transpose(1, 2, 0), sample.label, encoded)   # raw: chw as it is
-    return ("ok", value, sample.label, sample.id, clipped)
+    return ("ok", value, sample.label, sample.id, clipped, tuple(img.shape[:2]))
 
 
 class Tally(object):
     """What a build skipped (unreadable images, with ``skip_bad``) and how
     many boxes it clipped, from results ``("ok", ..., clipped)`` or
-    ``("bad", message)``."""
+    ``("bad", message)``; with ``sized``, ok results end with the source
+    image's ``(height, width)`` after ``clipped``, and the manifest records
+    the range of their shorter sides (issue 15, item 7: a 64-pixel source
+    stored at 227 is an upscaled image, not a high-resolution one)."""
 
-    def __init__(self):
+    def __init__(self, sized=False):
         self.skipped, self.clipped = [], 0
+        self.sized, self.sides = sized, []
 
     def ok(self, results):
         """``(position, payload)`` of every ok result (payload: the fields
@@ -58,13 +80,42 @@ class Tally(object):
             if r[0] == "bad":
                 self.skipped.append(r[1])
                 continue
+            if self.sized:
+                self.sides.append(min(r[-1]))
+                r = r[:-1]
             self.clipped += int(r[-1])
             yield i, r[1:-1]
 
     def fields(self):
         """The manifest fields, known once every result has been seen."""
-        return {"skipped_bad": len(self.skipped), "skipped_files": self.skipped[:100],
-                "clipped_boxes": self.clipped}
+        out = {"skipped_bad": len(self.skipped), "skipped_files": self.skipped[:100],
+               "clipped_boxes": self.clipped}
+        if self.sized and self.sides:
+            out["source_sides"] = [min(self.sides), max(self.sides)]
+            out["source_smaller"] = {str(s): sum(1 for x in self.sides if x < s)
+                                     for s in sorted(set(SIDE_MARKS))}
+        return out
+
+
+#: shorter sides whose counts the manifest records (``source_smaller``): the
+#: nets' input sizes and the stored size of the release
+SIDE_MARKS = (64, 224, 227)
+
+
+def small_source_warning(manifest, side, what):
+    """A warning line when the database's source images were smaller than
+    ``side`` (a net's input or the stored size), so that they were upscaled
+    rather than high resolution; None otherwise or for older manifests."""
+    sides = manifest.get("source_sides")
+    if not sides or sides[0] >= side:
+        return None
+    count = (manifest.get("source_smaller") or {}).get(str(side))
+    return ("warning: %s: %s images have a shorter side under %d px (shortest sides "
+            "%d..%d px; stored at %dx%d): they are upscaled, not high-resolution images, "
+            "and the paper's datasets are photos of 200-500+ px (database %s)"
+            % (manifest.get("dataset"), "%d of %d" % (count, manifest.get("count"))
+               if count is not None else "some", side, sides[0], sides[1],
+               manifest.get("size"), manifest.get("size"), what))
 
 
 def shuffled(samples, seed, limit=None):
@@ -95,9 +146,10 @@ def _as_dataset(dataset, split, root):
 def build_classification_db(dataset, split=None, res=specs.DEFAULT_RES, out=None,
                             size=specs.DEFAULT_DB_SIZE, kernel=specs.DEFAULT_KERNEL, root=None,
                             encoded=False, skip_bad=False, seed=0, limit=None, workers=None,
-                            overwrite=False, desc=None):
+                            overwrite=False, desc=None, jpeg_quality=None):
     """Build the database of ``dataset`` (a racnn.datasets.Dataset, or a
-    format name with ``root``) degraded to ``res`` and stored at ``size``.
+    format name with ``root``) degraded to ``res`` and stored at ``size``
+    (with ``jpeg_quality``: through a JPEG round trip at that quality).
 
     ``out`` defaults to ``specs.db_path(dataset.name, split, res, size,
     kernel)``.  Returns the manifest."""
@@ -113,17 +165,19 @@ def build_classification_db(dataset, split=None, res=specs.DEFAULT_RES, out=None
         if os.path.exists(out) and not overwrite:
             raise RacnnError("database %s already exists (use --overwrite to replace it)" % out)
         return _write_classification_db(ds, split, res, out, size, kernel, encoded, skip_bad,
-                                        seed, limit, workers, overwrite, desc)
+                                        seed, limit, workers, overwrite, desc,
+                                        jpeg_quality=jpeg_quality)
 
 
 def _write_classification_db(ds, split, res, out, size, kernel, encoded, skip_bad, seed, limit,
-                             workers, overwrite, desc):
+                             workers, overwrite, desc, jpeg_quality=None):
     samples = shuffled(ds.samples, seed, limit)
-    tally = Tally()
+    tally = Tally(sized=True)
     engine = prepare(kernel)        # before the workers fork
 
     mapped = ordered_map(functools.partial(process_sample, res=res, size=size, kernel=kernel,
-                                           encoded=encoded, skip_bad=skip_bad),
+                                           encoded=encoded, skip_bad=skip_bad,
+                                           jpeg_quality=jpeg_quality),
                          samples, workers, item_bytes=3 * size * size + 64)  # raw; encoded: less
 
     manifest = dict(       # write_datums adds the DESIGN.md keys left unset
@@ -131,17 +185,22 @@ def _write_classification_db(ds, split, res, out, size, kernel, encoded, skip_ba
         kernel=kernel, resize_engine=engine, num_classes=ds.num_classes,
         class_names=ds.class_names,
         source_root=ds.root, source_hash=ds.source_hash(), source_count=len(ds.samples),
-        limit=limit, seed=seed, channels=3)
+        limit=limit, seed=seed, channels=3, jpeg_quality=jpeg_quality)
 
-    return write_datums(out, (payload for _, payload in tally.ok(mapped)), manifest,
-                        total=len(samples), encoded=encoded, overwrite=overwrite,
-                        finish=tally.fields,
-                        desc=desc or "%s %s r%d" % (ds.name, split, res))
+    manifest = write_datums(out, (payload for _, payload in tally.ok(mapped)), manifest,
+                            total=len(samples), encoded=encoded, overwrite=overwrite,
+                            finish=tally.fields,
+                            desc=desc or "%s %s r%d" % (ds.name, split, res))
+    warning = small_source_warning(manifest, size, out)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
+    return manifest
 
 
 def ensure_classification_db(fmt, root, split, path=None, res=specs.DEFAULT_RES,
                              size=specs.DEFAULT_DB_SIZE, kernel=specs.DEFAULT_KERNEL,
-                             limit=None, seed=0, encoded=False, skip_bad=False, workers=None):
+                             limit=None, seed=0, encoded=False, skip_bad=False, workers=None,
+                             jpeg_quality=None):
     """The manifest of the database at ``path``, (re)built when it is
     missing or was made from other data or settings."""
     ds = datasets_mod.load(fmt, root, split)
@@ -151,8 +210,10 @@ def ensure_classification_db(fmt, root, split, path=None, res=specs.DEFAULT_RES,
         if os.path.isdir(path):
             m = existing_manifest(path)
             if matches(m, kind="classification", res=res, size=size, kernel=kernel, split=split,
-                       source_hash=ds.source_hash(), limit=limit, seed=seed, encoded=encoded):
+                       source_hash=ds.source_hash(), limit=limit, seed=seed, encoded=encoded,
+                       jpeg_quality=jpeg_quality):
                 return m
         return build_classification_db(ds, split, res, path, size=size, kernel=kernel,
                                        encoded=encoded, skip_bad=skip_bad, seed=seed,
-                                       limit=limit, workers=workers, overwrite=True)
+                                       limit=limit, workers=workers, overwrite=True,
+                                       jpeg_quality=jpeg_quality)

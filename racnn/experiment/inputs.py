@@ -8,13 +8,14 @@ import functools
 import os
 import shutil
 import subprocess
+import sys
 
 from .. import specs
 from ..errors import RacnnError
 from .net_sources import committed
 from .config import DEFAULTS
 from ..paths import DATA_DIR
-from ..db.classification import ensure_classification_db
+from ..db.classification import ensure_classification_db, small_source_warning
 from ..db.manifest import check_manifest
 from ..db.sr_patches import ensure_sr_patch_db
 from .. import fetch
@@ -127,11 +128,18 @@ def databases(cfg, inputs, plan):
     out = {"paths": {}}
 
     def classification(split, res):
-        path = specs.db_path("", split, res, size, kernel, root=root)
+        jpeg = cfg.get("jpeg_quality") if res != size else None    # degraded images only
+        path = specs.db_path("", split, res, size, kernel, root=root) + (
+            "_jpeg%d" % jpeg if jpeg else "")
         limit = cfg["%s_limit" % split]
         ensure_classification_db(fmt, inputs["data_root"], split, path, res=res, size=size,
-                                    kernel=kernel, limit=limit, seed=cfg["seed"])
+                                    kernel=kernel, limit=limit, seed=cfg["seed"],
+                                    jpeg_quality=jpeg)
         manifest = check_manifest(path, size=size, kind="classification")
+        warning = small_source_warning(manifest, specs.backbone_spec(cfg["backbone"]).input_size,
+                                       path)
+        if warning and split == "train" and res == cfg["res"]:      # once per run
+            print("[racnn] " + warning, file=sys.stderr, flush=True)
         out["paths"]["%s_db" % split if res != size else "hr_%s_db" % split] = path
         return path, manifest
 
