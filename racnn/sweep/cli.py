@@ -1,0 +1,260 @@
+"""Sweeps of experiments: the paper's grids (or any product of settings) as
+a plan of runs, run here one after another or submitted to Slurm as one job
+array; each run is exactly tools/experiment.py in its own run folder.
+
+  sweep.py plan table2 --dry-run                 print the plan, write nothing
+  sweep.py run demo                              the runs one after another, here
+  sweep.py run table2 --scheduler slurm --partition gpu --gres gpu:1 --time 2-00:00:00
+  sweep.py status table2                         each run: finished / running / queued / ...
+  sweep.py report table2                         Table II/III, Fig. 4 from the sweep's runs
+  sweep.py run mine --dataset cars,birds --backbone alexnet --res 25,50 --mode frozen
+
+Named sweeps: table2 (3 datasets x 3 backbones, frozen, r = 50), table3 (Birds,
+AlexNet, frozen, r = 25/50/100), fig4 (Cars, Birds, AlexNet, end to end, r = 50),
+all, demo (synthetic data, tiny backbone, --smoke; minutes on a CPU).  Any
+other name needs --dataset and --backbone (comma lists, as every setting
+option).  The plan is written to runs/sweeps/<name>/plan.json before anything
+starts; running or submitting the sweep again skips finished runs, resumes
+interrupted ones, and submits only the runs that are not finished, running
+or queued.  Each run's output is <run folder>.sweep.log (local) or
+<run folder>.slurm-<job>_<task>.out (Slurm), beside the run folder.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+from ..cli import tool_parser
+from ..errors import RacnnError, cli_main
+from ..paths import REPO, RUNS_DIR
+from . import entry as entry_mod
+from . import grids, local, plan as plan_mod, slurm
+from . import status as st
+
+PRODUCT = (("dataset", str), ("backbone", str), ("res", int), ("mode", str), ("mults", str),
+           ("sr_weights", str), ("variants", None))
+
+
+def parse_args(argv, prog=None):
+    p = tool_parser(__doc__, prog)
+    p.add_argument("command", choices=("plan", "run", "submit", "status", "report", "prepare",
+                                       "task"),
+                   help="plan | run | submit (= run --scheduler slurm) | status | report "
+                   "(prepare, task: what run and the Slurm tasks call)")
+    p.add_argument("sweep", help="a named sweep (%s), a new name with --dataset/--backbone, "
+                   "or a sweep folder" % ", ".join(grids.GRIDS))
+    p.add_argument("index", nargs="?", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
+    g = p.add_argument_group("the grid (a product of settings; comma-separated lists)")
+    for key, _ in PRODUCT:
+        g.add_argument("--" + key.replace("_", "-"), dest=key,
+                       help="variants: '+'-separated sets, e.g. cnn+racnn_p,racnn_g"
+                       if key == "variants" else None)
+    g.add_argument("--smoke", action="store_true", help="every run with --smoke")
+    g.add_argument("--set", action="append", metavar="KEY=VALUE", default=[],
+                   help="a configuration key for every run (VALUE as JSON); repeatable")
+    p.add_argument("--sweeps-dir", default=os.path.join(RUNS_DIR, "sweeps"),
+                   help="where sweep folders go (default: %(default)s)")
+    p.add_argument("--runs-dir", default=None,
+                   help="where run folders go (default: %s)" % RUNS_DIR)
+    p.add_argument("--scheduler", choices=("local", "slurm"), default="local")
+    p.add_argument("--entry", choices=entry_mod.ENTRIES, default="auto",
+                   help="how commands enter the Caffe environment (default: %(default)s, "
+                   "docker/run)")
+    p.add_argument("--sif", help="the Apptainer image of --entry apptainer")
+    p.add_argument("--variant-env", dest="env_variant", choices=("cpu", "gpu"),
+                   help="RACNN_VARIANT for docker/run (gpu: the CUDA build)")
+    p.add_argument("--gpu", help="Caffe's --gpu for every run (default: CPU; with "
+                   "--gres gpu:N under Slurm: the task's N GPUs)")
+    p.add_argument("--no-prepare", action="store_true",
+                   help="do not build the shared inputs first (each run builds what it needs)")
+    p.add_argument("--only", help="prepare: comma-separated run indices")
+    s = p.add_argument_group("Slurm (--scheduler slurm)")
+    for key, _ in slurm.KNOBS:
+        s.add_argument("--" + key.replace("_", "-"), dest=key)
+    s.add_argument("--sbatch-arg", action="append", default=[], metavar="ARG",
+                   help="an extra sbatch option, e.g. --sbatch-arg=--qos=long; repeatable")
+    return p.parse_args(argv)
+
+
+def _list(text, kind):
+    items = [x.strip() for x in text.split(",") if x.strip()]
+    if kind is None:
+        return [[v for v in x.split("+") if v] for x in items]
+    try:
+        return [kind(x) for x in items]
+    except ValueError:
+        raise RacnnError("%r: expected a comma-separated list of numbers" % text)
+
+
+def points(args):
+    """The grid of the command line: a named sweep, or the product."""
+    from_product = any(getattr(args, k) for k, _ in PRODUCT)
+    sets = {}
+    for item in args.set:
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise RacnnError("--set %r: expected KEY=VALUE" % item)
+        try:
+            sets[key.strip()] = json.loads(value)
+        except ValueError:
+            sets[key.strip()] = value
+    if not from_product:
+        pts = grids.grid(args.sweep)
+        source = "grid %s" % args.sweep
+    else:
+        if not (args.dataset and args.backbone):
+            raise RacnnError("a sweep of settings needs --dataset and --backbone")
+        lists = {k: _list(getattr(args, k), kind) for k, kind in PRODUCT[2:]
+                 if getattr(args, k)}
+        pts = grids.product(_list(args.dataset, str), _list(args.backbone, str),
+                            smoke=args.smoke, **lists)
+        source = "product " + " ".join("--%s %s" % (k, getattr(args, k)) for k, _ in PRODUCT
+                                       if getattr(args, k))
+    for p in pts:
+        p["settings"].update(sets)
+        p["smoke"] = p["smoke"] or args.smoke
+    if sets:
+        source += " " + " ".join("--set %s" % s for s in args.set)
+    return pts, source
+
+
+def _is_folder(name):
+    return os.sep in name or os.path.isfile(os.path.join(name, plan_mod.PLAN))
+
+
+def load(args, write=True):
+    """(plan, folder): the plan of a sweep folder, or the plan of the named
+    grid / product, written into its folder (checked against one there)."""
+    if _is_folder(args.sweep):
+        folder = os.path.abspath(args.sweep)
+        plan = plan_mod.read(folder)
+    else:
+        folder = plan_mod.sweep_dir(args.sweep, args.sweeps_dir)
+        if os.path.isfile(os.path.join(folder, plan_mod.PLAN)) and not any(
+                getattr(args, k) for k, _ in PRODUCT) and not args.set and \
+                args.sweep not in grids.GRIDS:
+            plan = plan_mod.read(folder)
+        else:
+            pts, source = points(args)
+            runs = plan_mod.expand(pts, args.runs_dir)
+            if not write:
+                return {"sweep": args.sweep, "source": source, "repository": REPO,
+                        "runs": runs}, folder
+            plan = plan_mod.write(folder, args.sweep, runs, source)
+    plan["_folder"] = folder
+    return plan, folder
+
+
+def _prefix(args):
+    return entry_mod.prefix(args.entry, args.sif, args.env_variant)
+
+
+def _gpu(args):
+    if args.gpu or args.scheduler != "slurm" or not args.gres:
+        return args.gpu
+    count = args.gres.rsplit(":", 1)[-1]     # gpu:2, gpu:a100:2 -> the task's GPUs 0..N-1
+    return ",".join(str(i) for i in range(int(count))) if count.isdigit() else "0"
+
+
+def _prepare(args, plan, folder, runs):
+    """``tools/sweep.py prepare`` through the entry; the indices it could
+    prepare."""
+    if args.no_prepare:
+        return [r["index"] for r in runs]
+    argv = _prefix(args) + ["python3", "tools/sweep.py", "prepare", folder,
+                            "--only", ",".join(str(r["index"]) for r in runs)]
+    print("[sweep] preparing the shared inputs of %d run(s)" % len(runs), flush=True)
+    rc = subprocess.call(argv, cwd=REPO)
+    if rc != 0:
+        raise RacnnError("preparing the sweep's inputs failed (exit %d): %s"
+                         % (rc, " ".join(argv)))
+    done = plan_mod.read_prepared(folder)
+    return [i for i, err in done.items() if err is None]
+
+
+@cli_main
+def main(argv=None, prog=None):
+    args = parse_args(argv, prog)
+    if args.command == "submit":
+        args.scheduler = "slurm"
+    if args.command in ("task", "prepare"):
+        return _inside(args)
+    if args.command == "plan" or args.dry_run:
+        plan, folder = load(args, write=not args.dry_run)
+        if args.dry_run:
+            print(json.dumps({k: v for k, v in plan.items() if k != "_folder"}, indent=1))
+        print("\n".join(plan_mod.describe(plan)))
+        if not args.dry_run:
+            print("plan: %s" % os.path.join(folder, plan_mod.PLAN))
+        return 0
+    plan, folder = load(args)
+    print("sweep folder: %s" % folder)
+    if args.command == "status":
+        if slurm.read_jobs(folder):             # submitted: the queue too
+            rows = slurm.states(plan)
+        else:
+            rows = [(r["index"], r["name"]) + st.state(r) + (_local_log(r),)
+                    for r in plan["runs"]]
+        print("\n".join(st.table(rows)))
+        return 0
+    if args.command == "report":
+        out = os.path.join(folder, "report")
+        argv = _prefix(args) + ["python3", "-m", "racnn.report", "--out", out] + \
+            [r["run_dir"] for r in plan["runs"] if os.path.isdir(r["run_dir"])]
+        return subprocess.call(argv, cwd=REPO)
+    if args.scheduler == "local":
+        todo = [r for r in plan["runs"] if st.state(r)[0] not in (st.FINISHED, st.RUNNING)]
+        ready = set(_prepare(args, plan, folder, todo)) if todo else set()
+        rows = local.run_all(plan, _prefix(args), _gpu(args))
+        print("\n".join(st.table(rows)))
+        failed = [r for r in rows if r[2] == local.FAILED]
+        if todo and len(ready) < len(todo):
+            print("not prepared: %s" % ", ".join(r["name"] for r in todo
+                                                 if r["index"] not in ready))
+        return 1 if failed else 0
+    queued = slurm.queue(plan)
+    todo = [r for r in plan["runs"]
+            if st.state(r, queued=set(queued))[0] in (st.INCOMPLETE, st.NOT_STARTED)]
+    if not todo:
+        print("nothing to submit: every run is finished, running or queued "
+              "(tools/sweep.py status %s)" % args.sweep)
+        return 0
+    ready = set(_prepare(args, plan, folder, todo))
+    skipped = [r for r in todo if r["index"] not in ready]
+    if skipped:
+        print("not submitted (inputs failed, see above): %s"
+              % ", ".join(r["name"] for r in skipped))
+    todo = [r for r in todo if r["index"] in ready]
+    if not todo:
+        raise RacnnError("no run of the sweep could be prepared; nothing submitted")
+    knobs = {k: getattr(args, k) for k, _ in slurm.KNOBS}
+    job = slurm.submit(plan, folder, todo, knobs, args.sbatch_arg, _prefix(args), _gpu(args))
+    print("submitted job %s: %d task(s) (%s)" % (job, len(todo),
+                                                 ",".join(str(r["index"]) for r in todo)))
+    print("watch: python3 tools/sweep.py status %s" % folder)
+    return 0
+
+
+def _local_log(run):
+    path = local.log_path(run)
+    return path if os.path.isfile(path) else None
+
+
+def _inside(args):
+    """``prepare`` and ``task``: run inside the Caffe environment."""
+    folder = os.path.abspath(args.sweep)
+    plan = plan_mod.read(folder)
+    if args.command == "task":
+        if args.index is None:
+            raise RacnnError("task needs the run's index (Slurm's $SLURM_ARRAY_TASK_ID)")
+        return slurm.run_task(plan, args.index, args.gpu)
+    from .prepare import prepare       # deferred: builds databases (numpy, LMDB)
+    only = None if not args.only else {int(i) for i in args.only.split(",")}
+    prepare(plan, folder, only)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""The paper's grids as plans of experiments: each point is one run of
+tools/experiment.py (dataset, backbone, settings), named and placed by
+racnn.experiment.config.run_name like any run.
+
+  table2   3 datasets x 3 backbones, r = 50, frozen (Table II)
+  table3   Birds, AlexNet, frozen, r = 25, 50, 100 (Table III)
+  fig4     Cars and Birds, AlexNet, r = 50, end to end (Fig. 4)
+  all      the three, each run once (Table III's r = 50 is Table II's run)
+  demo     the synthetic dataset, tiny backbone, --smoke, three resolutions:
+           minutes on a CPU (what the tests submit)
+"""
+import collections
+import os
+
+from .. import paper
+from ..errors import RacnnError
+from ..experiment import config as experiment
+from ..paths import DATA_DIR
+
+#: the networks of a paper run (Table II/III: three columns; Fig. 4 adds
+#: Staged-Training where the experiment knows it)
+TABLE_VARIANTS = ["cnn", "racnn_g", "racnn_p"]
+FIG4_VARIANTS = ["cnn"] + (["staged"] if "staged" in experiment.VARIANTS else []) + \
+    ["racnn_g", "racnn_p"]
+
+#: the demo grid's resolutions: 72 -> r -> 72, r = 16 the paper's 227 -> 50
+#: factor; all three share the HR and SR-patch databases (built once)
+DEMO_RES = (12, 16, 24)
+DEMO_DATA = "synthetic-sweep"
+
+
+def point(dataset, backbone, smoke=False, **settings):
+    return {"dataset": dataset, "backbone": backbone, "smoke": bool(smoke),
+            "settings": settings}
+
+
+def table2():
+    setting = paper.TABLE_II_SETTING
+    return [point(ds, bb, res=setting["res"], mode=setting["mode"], variants=TABLE_VARIANTS)
+            for bb in ("alexnet", "vgg16", "googlenet") for ds in paper.DATASETS]
+
+
+def table3():
+    s = paper.TABLE_III_SETTING
+    resolutions = sorted({r for per_res in paper.TABLE_III.values() for r in per_res})
+    return [point(s["dataset"], s["backbone"], res=r, mode=s["mode"], variants=TABLE_VARIANTS)
+            for r in resolutions]
+
+
+def fig4():
+    s = paper.FIG_4_SETTING
+    datasets = [ds for ds in paper.DATASETS if ds in paper.FIG_4["cnn"]]
+    return [point(ds, s["backbone"], res=s["res"], mode=s["mode"], variants=FIG4_VARIANTS)
+            for ds in datasets]
+
+
+def demo_data_dir():
+    return os.path.join(DATA_DIR, DEMO_DATA)
+
+
+def demo():
+    """The demo's setting (racnn.demo.CONFIG, as tools/demo.py --smoke runs
+    it) at three resolutions, CNN and p-RACNN only."""
+    # racnn.demo sits in the layer above the experiment; its configuration is
+    # plain data, but importing it pulls the driver in: read it lazily
+    from .. import demo as demo_mod
+    base = {k: v for k, v in demo_mod.CONFIG.items() if k not in experiment.SMOKE}
+    base.update(data_format="folder", data_root=demo_data_dir(), variants=["cnn", "racnn_p"])
+    return [point("synthetic", "tiny", smoke=True, **dict(base, res=r)) for r in DEMO_RES]
+
+
+GRIDS = collections.OrderedDict([
+    ("table2", table2), ("table3", table3), ("fig4", fig4),
+    ("all", lambda: table2() + table3() + fig4()), ("demo", demo)])
+
+
+def grid(name):
+    """The points of the named grid."""
+    if name not in GRIDS:
+        raise RacnnError("unknown sweep %r; named sweeps: %s (or give --dataset/--backbone "
+                         "... for a product of settings)" % (name, ", ".join(GRIDS)))
+    return GRIDS[name]()
+
+
+def product(datasets, backbones, smoke=False, **lists):
+    """Every combination of ``datasets`` x ``backbones`` x each setting's list
+    of values (``res=[25, 50]``, ``mode=["frozen"]``, ...)."""
+    points = [point(ds, bb, smoke=smoke) for ds in datasets for bb in backbones]
+    for key, values in lists.items():
+        points = [dict(p, settings=dict(p["settings"], **{key: v}))
+                  for p in points for v in values]
+    return points

@@ -1,0 +1,47 @@
+"""The shared inputs of a sweep, made once before its runs start: datasets
+checked, databases built (racnn.experiment.inputs, under the databases'
+locks, so a run that starts meanwhile waits instead of building them
+twice), the demo's synthetic dataset written.  Runs inside the Caffe
+environment (tools/sweep.py prepare, through the sweep's entry).
+
+The stage-1 SR model is trained inside each p-RACNN run folder (its solver
+follows the run's settings), so it is not a shared input here.
+"""
+import json
+import os
+
+from .. import atomic
+from ..errors import RacnnError
+from ..experiment import config as experiment
+from ..experiment import inputs
+from . import grids
+from .plan import PREPARED
+
+
+def prepare(plan, folder, indices=None, echo=print):
+    """Check and build the inputs of the runs ``indices`` (default: all);
+    returns {index: None | error message}, also written to prepared.json.
+    A run whose inputs fail is reported and left out, the others go on."""
+    out = {}
+    for run in plan["runs"]:
+        if indices is not None and run["index"] not in indices:
+            continue
+        try:
+            cfg = experiment.make_config(run["dataset"], run["backbone"], smoke=run["smoke"],
+                                         **run["settings"])
+            if cfg["data_root"] == grids.demo_data_dir():
+                # deferred: the demo module pulls the driver in
+                from .. import demo
+                from ..datasets import synthetic
+                synthetic.generate(cfg["data_root"], **demo.DATASET_SMOKE)
+            stages = experiment.stage_plan(cfg)
+            found = inputs.check_inputs(cfg, stages)
+            inputs.databases(cfg, found, stages)
+            out[run["index"]] = None
+            echo("[prepare] %s: inputs ready" % run["name"])
+        except RacnnError as exc:
+            out[run["index"]] = str(exc)
+            echo("[prepare] %s: cannot prepare: %s" % (run["name"], exc))
+    atomic.write_text(os.path.join(folder, PREPARED),
+                      json.dumps({str(k): v for k, v in out.items()}, indent=1) + "\n")
+    return out
