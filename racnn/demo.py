@@ -28,6 +28,7 @@ DATASET_SMOKE = dict(num_classes=4, train_per_class=6, test_per_class=4, seed=0)
 #: (trained from scratch on raw 0..255 pixels, unclipped it can die at the start).
 CONFIG = dict(res=16, db_size=72, sr_size=72, sr_res=16, sr_patch=24, sr_stride=12,
               sr_max_images=200, mode="frozen", mults="release",
+              variants=["cnn", "staged", "racnn_g", "racnn_p"],
               backbone_hr_epochs=40, stage1_epochs=5, stage2_epochs=8,
               stage1_batch=32, stage2_batch=32, test_batch=48, snapshots=4, tests=4,
               solver={"backbone_hr": {"base_lr": 0.001, "momentum": 0.9, "clip_gradients": 10},
@@ -37,7 +38,7 @@ CONFIG = dict(res=16, db_size=72, sr_size=72, sr_res=16, sr_patch=24, sr_stride=
                                  "momentum2": 0.999}})
 
 
-COLUMNS = (("backbone_hr", "HR images (backbone)"), ("cnn", "CNN"),
+COLUMNS = (("backbone_hr", "HR images (backbone)"), ("cnn", "CNN"), ("staged", "Staged"),
            ("racnn_g", "g-RACNN"), ("racnn_p", "p-RACNN"))
 
 
@@ -72,7 +73,9 @@ def per_class_table(run_dir, record):
         lines.append("| %d %s | " % (cls, names[cls]) + " | ".join(
             pct(table[cls].get(n)) for n, _ in cols) + " |")
     lines.append("| **mean class accuracy** | " + " | ".join(
-        "**%s**" % pct(record["results"][n]["mean_class_accuracy"]) for n, _ in cols) + " |")
+        # no space inside the asterisks: Markdown does not render "** 25.0**" as bold
+        "**%s**" % pct(record["results"][n]["mean_class_accuracy"]).strip()
+        for n, _ in cols) + " |")
     md = "\n".join(lines) + "\n"
     out = os.path.join(run_dir, "report")
     os.makedirs(out, exist_ok=True)

@@ -54,8 +54,8 @@ RESOURCES = collections.OrderedDict((r.name, r) for r in [
         _f(_CARS + "cars_test_annos_withlabels.mat", "b0a2b23655a3edd16d84508592a98d10", "md5")),
         "datasets/cars", ("devkit/cars_meta.mat", "devkit/cars_train_annos.mat",
                           "cars_test_annos_withlabels.mat", "cars_train", "cars_test"),
-        "https://ai.stanford.edu/~jkrause/cars/car_dataset.html (if offline, put the four "
-        "files in data/downloads/ from a mirror; their md5 is checked)"),
+        "https://ai.stanford.edu/~jkrause/cars/car_dataset.html (offline since 2023: take "
+        "the four files from a mirror with --from; their md5 is checked)"),
     Resource("birds", "CUB-200-2011 (200 classes)", "dataset", (
         _f("https://data.caltech.edu/records/65de6-vp158/files/CUB_200_2011.tgz",
            "97eceeb196236b17998738112f37df78", "md5", True),),
@@ -277,6 +277,141 @@ def fetch(name, data_dir=None, force=False, say=print):
     return dest
 
 
+# ------------------------------------------------- from a mirror or a copy ---
+# Official servers go away (Stanford Cars' addresses have answered 404 since
+# 2023): ``fetch_from`` takes the same files from a mirror address, a local
+# folder or an archive holding them, checks the same checksums, and installs
+# them as ``fetch`` does.
+
+def expected_files(res):
+    """One line per file of ``res``: its name and checksum, as the
+    messages name them."""
+    return ["%s  %s %s" % (s.filename, s.algo or "sha256", s.checksum or
+                           "(no published checksum: recorded on first install)")
+            for s in res.files]
+
+
+def _is_url(source):
+    return "://" in source
+
+
+def _from_url(res, spec, source):
+    """The address of ``spec``'s file at the mirror ``source``: ``source``
+    itself when a one-file resource's address names a file (its last part
+    has an extension), else ``source/<filename>``."""
+    last = source.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
+    if len(res.files) == 1 and not source.endswith("/") and "." in last:
+        return source
+    return source.rstrip("/") + "/" + spec.filename
+
+
+def _find_in_folder(folder, filename):
+    """The file named ``filename`` in ``folder`` or below it (first in sorted
+    order), or None."""
+    for dirpath, dirnames, names in sorted(os.walk(folder)):
+        dirnames.sort()
+        if filename in names:
+            return os.path.join(dirpath, filename)
+    return None
+
+
+def _unpack_wanted(archive, filenames, into):
+    """Copy the members of ``archive`` (tar, tar.gz, zip) whose base names are
+    in ``filenames`` into the folder ``into`` (flat); nothing else is
+    written, so the archive's other paths cannot escape."""
+    import zipfile
+    if zipfile.is_zipfile(archive):
+        with zipfile.ZipFile(archive) as zf:
+            for info in zf.infolist():
+                name = os.path.basename(info.filename)
+                if name in filenames and not info.is_dir():
+                    with zf.open(info) as src, open(os.path.join(into, name), "wb") as out:
+                        shutil.copyfileobj(src, out, CHUNK)
+        return
+    try:
+        with tarfile.open(archive) as tar:
+            for member in tar:
+                name = os.path.basename(member.name)
+                if name in filenames and member.isfile():
+                    with tar.extractfile(member) as src, \
+                            open(os.path.join(into, name), "wb") as out:
+                        shutil.copyfileobj(src, out, CHUNK)
+    except (tarfile.TarError, EOFError, OSError) as exc:
+        raise RacnnError("--from %s: cannot read it as a folder, a tar or a zip archive "
+                         "holding the files (%s)" % (archive, exc))
+
+
+def _install_local(src_file, spec, path, say):
+    """Copy ``src_file`` to ``path`` through a temporary name, verifying the
+    checksum before the rename (as ``download`` does for an address)."""
+    say("copying %s" % src_file)
+    with atomic_path(path) as tmp:
+        shutil.copyfile(src_file, tmp)
+        verify(tmp, spec, say)
+        if os.path.isfile(tmp + ".sha256"):          # no published checksum: recorded
+            os.replace(tmp + ".sha256", path + ".sha256")
+
+
+def fetch_from(name, source, data_dir=None, force=False, say=print):
+    """Make resource ``name`` present and verified from ``source``: a mirror
+    address (``http(s)://`` or ``file://``: the files are fetched from
+    ``source/<filename>``, or from ``source`` itself for a one-file
+    resource), a local folder holding the files (searched below it too), or
+    a local archive (tar, tar.gz, zip) holding them.  Every file must have
+    the official checksum; then it is installed as ``fetch`` installs it.
+    A missing file is a RacnnError naming every expected file and checksum."""
+    import tempfile
+    res = resource(name)
+    dest = destination(res, data_dir)
+    if res.kind == "model":
+        targets = [(res.files[0], dest)]
+    else:
+        targets = [(s, os.path.join(downloads_dir(data_dir), s.filename)) for s in res.files]
+    if not force and _installed(res, data_dir):
+        say("%s: already in place at %s (--force to install it again from %s)"
+            % (res.name, dest, source))
+        return dest
+    if _is_url(source):
+        for spec, path in targets:
+            download(spec._replace(url=_from_url(res, spec, source)), path, say)
+        return fetch(res, data_dir, say=say)
+    source = os.path.abspath(source)
+    if not os.path.exists(source):
+        raise RacnnError("--from %s: no such folder, archive or address" % source)
+    work = None
+    try:
+        if os.path.isfile(source) and os.path.basename(source) in [s.filename for s, _ in targets]:
+            folder = os.path.dirname(source)        # one of the files itself
+        elif os.path.isfile(source):
+            os.makedirs(downloads_dir(data_dir), exist_ok=True)
+            work = tempfile.mkdtemp(prefix=".from-", dir=downloads_dir(data_dir))
+            _unpack_wanted(source, {s.filename for s, _ in targets}, work)
+            folder = work
+        else:
+            folder = source
+        found = [(spec, path, _find_in_folder(folder, spec.filename)) for spec, path in targets]
+        missing = [spec.filename for spec, _, f in found if f is None]
+        if missing:
+            raise RacnnError(
+                "--from %s lacks %s for %s (%s). Expected files (any folder depth; the "
+                "checksums are verified):\n  %s" % (source, ", ".join(missing), res.name,
+                                                    res.title, "\n  ".join(expected_files(res))))
+        for spec, path, src_file in found:
+            _install_local(src_file, spec, path, say)
+    finally:
+        if work:
+            shutil.rmtree(work, ignore_errors=True)
+    return fetch(res, data_dir, say=say)
+
+
+def _installed(res, data_dir):
+    try:
+        require(res, data_dir)
+        return True
+    except RacnnError:
+        return False
+
+
 def require(name, data_dir=None):
     """The path of a fetched resource, or a RacnnError naming it, where it
     must be put and the command that fetches it."""
@@ -296,7 +431,10 @@ def require(name, data_dir=None):
             what, detail = "dataset", " (missing: %s)" % ", ".join(missing)
         raise RacnnError(
             "%s %s (%s) is missing: expected %s%s.\nFetch it with: %s\n(or download %s "
-            "yourself (%s), %s, and run `%s` to verify and install it)"
+            "yourself (%s), %s, and run `%s` to verify and install it;\nor from a mirror, a "
+            "folder or an archive holding the files: %s --from URL_OR_FOLDER_OR_ARCHIVE; "
+            "expected files:\n  %s)"
             % (what, res.name, res.title, dest, detail, fetch_command(res),
-               " and ".join(s.url for s in res.files), res.source, where, fetch_command(res)))
+               " and ".join(s.url for s in res.files), res.source, where, fetch_command(res),
+               fetch_command(res), "\n  ".join(expected_files(res))))
     return dest

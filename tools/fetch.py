@@ -8,6 +8,13 @@ mirror when an official server is offline) is verified and used.
   python3 tools/fetch.py --list
   python3 tools/fetch.py birds bvlc_alexnet rsrcnn_authors
   python3 tools/fetch.py datasets          # all three datasets (groups: datasets, models, all)
+  python3 tools/fetch.py cars --from /media/mirror/cars/       # a folder holding the files
+  python3 tools/fetch.py cars --from cars_files.tar             # an archive holding them
+  python3 tools/fetch.py cars --from https://mirror.example/cars/   # a mirror address
+
+--from takes every file of the resource from there instead of the official
+address (Stanford Cars' has answered 404 since 2023), checks the same
+checksums and installs it as usual; --list names the files and checksums.
 """
 import sys
 
@@ -25,6 +32,9 @@ def parser():
     p.add_argument("--list", action="store_true", help="list the resources and exit")
     p.add_argument("--data-dir", help="instead of data/ (RACNN_DATA)")
     p.add_argument("--force", action="store_true", help="download again even if present")
+    p.add_argument("--from", dest="source", metavar="URL_OR_FOLDER_OR_ARCHIVE",
+                   help="take the files from a mirror address, a local folder or an archive "
+                   "holding them (same checksums)")
     p.add_argument("--check", action="store_true",
                    help="only report whether each resource is in place (exit 1 if not)")
     return p
@@ -54,7 +64,11 @@ def main(argv=None):
                 print("%s: missing (%s)" % (name, str(exc).splitlines()[0]))
                 missing += 1
             continue
-        print("%s: ready at %s" % (name, fetch.fetch(name, args.data_dir, force=args.force)))
+        if args.source:
+            path = fetch.fetch_from(name, args.source, args.data_dir, force=args.force)
+        else:
+            path = fetch.fetch(name, args.data_dir, force=args.force)
+        print("%s: ready at %s" % (name, path))
     return 1 if missing else 0
 
 

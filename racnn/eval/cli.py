@@ -153,6 +153,15 @@ def main(argv=None, prog=None):
     if not args.quiet:
         for results, out in done:
             for it, m in results:
-                print(format_table(m, "iteration %s" % it if it is not None else ""))
+                print(format_table(m, _block_title(out, it)))
             print("written: %s" % out)
     return done
+
+
+def _block_title(out, iteration):
+    """What a printed block is about, on its first line: the stage (the folder
+    holding ``<stage>/eval``) or the output folder, and the iteration (a run
+    folder's stages were named only after their blocks, by "written: ...")."""
+    out = os.path.normpath(out)
+    name = os.path.basename(os.path.dirname(out)) if os.path.basename(out) == "eval" else out
+    return name + (", iteration %s" % iteration if iteration is not None else "")
