@@ -15,6 +15,7 @@ GPU        ?=
 SMOKE      ?=
 BACKBONE_WEIGHTS ?=
 NETS       ?=
+RESTART    ?=
 SR_IMAGES  ?=
 SR_MAX_IMAGES ?=
 VARIANTS   ?=
@@ -22,7 +23,7 @@ JPEG       ?=
 EXP_ARGS = $(if $(RES),--res $(RES)) $(if $(MODE),--mode $(MODE)) \
            $(if $(SR_IMAGES),--set sr_images=$(SR_IMAGES)) $(if $(SR_MAX_IMAGES),--set sr_max_images=$(SR_MAX_IMAGES)) \
            $(if $(VARIANTS),--variants $(VARIANTS)) $(if $(JPEG),--set jpeg_quality=$(JPEG)) \
-           $(if $(BACKBONE_WEIGHTS),--backbone-weights $(BACKBONE_WEIGHTS)) $(if $(NETS),--nets $(NETS)) \
+           $(if $(BACKBONE_WEIGHTS),--backbone-weights $(BACKBONE_WEIGHTS)) $(if $(NETS),--nets $(NETS)) $(if $(RESTART),--restart $(RESTART)) \
            $(if $(MULTS),--mults $(MULTS)) $(if $(SR_WEIGHTS),--sr-weights $(SR_WEIGHTS)) \
            $(if $(GPU),--gpu $(GPU)) $(if $(filter 1 yes true,$(SMOKE)),--smoke)
 
