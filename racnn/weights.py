@@ -244,12 +244,19 @@ def _swap_sr(net, rows):
 
 
 def init_caffemodel(model_prototxt, caffemodels, out_path, expected_new=(),
-                    swap_sr_rgb_to_bgr=False):
+                    swap_sr_rgb_to_bgr=False, seed=None):
     """Build the net of ``model_prototxt`` (deploy or train/val; TEST phase,
     Data layers replaced by DummyData so no database is needed), load the
     caffemodels with the audit, and save the merged weights atomically to
-    ``out_path`` -- the file ``caffe train --weights`` gets.  Returns the Audit."""
+    ``out_path`` -- the file ``caffe train --weights`` gets.  Returns the Audit.
+
+    The new layers keep the values of Caffe's own fillers, drawn from Caffe's
+    random generator: with ``seed`` it is seeded first (as ``caffe train``
+    seeds it from the solver's random_seed before building its net), so the
+    same seed gives the same file."""
     import caffe
+    if seed is not None:
+        caffe.set_random_seed(int(seed))
     net = instantiate(model_prototxt, caffe.TEST)
     audit = load_weights(net, caffemodels, expected_new, swap_sr_rgb_to_bgr)
     # Caffe writes the file itself, so it gets a path rather than a handle

@@ -349,7 +349,7 @@ def schedule_shortfall(cfg, kind, src, rec):
     if rec["max_iter"] >= release:
         return None
     return {"max_iter": rec["max_iter"], "release_max_iter": release,
-            "base_lr": committed.base_lr}
+            "base_lr": float("%.6g" % committed.base_lr)}     # as written, not float32
 
 
 def _run_module(module, args, what):

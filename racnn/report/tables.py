@@ -23,7 +23,8 @@ from ..experiment.stage_files import LOG
 from .. import plots
 from ..eval.outputs import csv_field
 from ..experiment import runfolder
-from . import timing
+from . import fig5, timing
+from ..paths import RUNS_DIR
 
 CSV_COLUMNS = ("table", "row", "dataset", "backbone", "variant", "res", "mode", "paper",
                "ours", "diff", "runs", "run", "log", "config", "model", "eval")
@@ -67,6 +68,7 @@ def collect(run_dirs):
                 "log": log if os.path.isfile(log) else None,
                 "model": m.get("snapshot"), "eval": os.path.dirname(mpath),
                 "evaluated": os.path.getmtime(mpath)})
+            out[-1].update(schedule_fields(cfg, st.name, log))
     return out
 
 
@@ -84,7 +86,8 @@ def _cell(table, row, r, n, paper_value, **setting):
     d.update(setting)
     if r is not None:
         d.update(ours=r["ours"], run=r["run"], log=r["log"], config=r["config"],
-                 model=r["model"], eval=r["eval"], smoke=r["smoke"])
+                 model=r["model"], eval=r["eval"], smoke=r["smoke"],
+                 short_schedule=r.get("short_schedule"))
         if paper_value is not None:
             d["diff"] = r["ours"] - paper_value
     return d
@@ -161,7 +164,7 @@ def markdown(cells, others, base, timing_rows=()):
         tables.setdefault(c["table"], []).append(c)
     settings = {"Table II": "r = 50, frozen classifier",
                 "Table III": "Birds, AlexNet, frozen; columns are resolutions",
-                "Fig. 4": "r = 50, end to end, AlexNet"}
+                "Fig. 4": "r = 50, end to end, AlexNet; " + paper.FIG_4_SOURCE}
     for table, tcells in tables.items():
         cols = list(collections.OrderedDict(
             (c["res"] if table == "Table III" else c["dataset"], 1) for c in tcells))
@@ -178,7 +181,7 @@ def markdown(cells, others, base, timing_rows=()):
             vals, links = [], []
             for k in cols:
                 c = by.get(k)
-                vals += [_pct(c and c["paper"]), _pct(c and c["ours"]),
+                vals += [_pct(c and c["paper"]), _ours(c),
                          _pct(c and c["diff"], True)]
                 if c and c["ours"] is not None:
                     more = " (%d runs)" % c["runs"] if c["runs"] > 1 else ""
@@ -248,9 +251,98 @@ def write_report(run_dirs, out_dir):
     text = markdown(cells, others, out_dir, trows)
     if png:
         text += "\n![paper vs ours](paper_vs_ours.png)\n"
+    text += schedule_section(results, out_dir)
+    figures = fig5.write_fig5(run_dirs, out_dir)
+    text += fig5_section(figures, out_dir) + table_i_section(out_dir)
     atomic.write_text(md_path, text)
     paths = [md_path, write_csv(cells, others, os.path.join(out_dir, "results.csv"))]
     if trows:
         paths.append(timing.write_log_rows(trows, os.path.join(out_dir,
                                                                "timing_from_logs.csv")))
-    return paths + ([png] if png else []), results
+    return paths + ([png] if png else []) + figures, results
+
+
+# ------------------------------------- schedules, Fig. 5, Table I (issue 13)
+SHORT_MARK = " (short)"
+
+
+def schedule_fields(cfg, stage, log):
+    """``short_schedule`` (the driver's flag in config.json: fewer iterations
+    than the release with the release's learning rate) and ``best_test``
+    ((accuracy %, iteration) of the best in-solver test pass, or None)."""
+    rec = (cfg.get("stages") or {}).get(stage) or {}
+    best = fig5.best_in_solver(log) if log else None
+    return {"short_schedule": bool(rec.get("short_schedule")),
+            "best_test": (100.0 * best[0], best[1]) if best else None}
+
+
+def _ours(c):
+    """Our number of a cell, marked when its run's schedule was short."""
+    text = _pct(c and c["ours"])
+    return text + SHORT_MARK if c and c.get("short_schedule") else text
+
+
+def schedule_section(results, base):
+    """Markdown: each evaluated network's final-model accuracy (the tables'
+    number) beside its best in-solver test accuracy and that iteration, and
+    whether its schedule was short."""
+    if not results:
+        return ""
+    out = ["", "## Final model vs best in-solver test pass", "",
+           "*final model*: mean class accuracy of the last snapshot on the whole test set "
+           "(the number in the tables above).  *best in-solver test*: the highest accuracy "
+           "of Caffe's in-solver test passes (its Accuracy layer: overall accuracy over "
+           "`test_iter` batches) and its iteration.  The paper does not say which of the two "
+           "it reports.  *short*: fewer iterations than the release's schedule with the "
+           "release's learning rate (tuned for 700k iterations): the new layers are "
+           "under-trained and the number is not comparable with the paper's; rows marked "
+           "%r in the tables above." % SHORT_MARK.strip(), "",
+           "| run | network | final model (iteration) | best in-solver test (iteration) "
+           "| schedule | links |", "|---" * 6 + "|"]
+    for r in sorted(results, key=lambda r: (r["run"], VARIANTS.index(r["variant"]))):
+        best = r.get("best_test")
+        out.append("| %s%s | %s | %.2f (%s) | %s | %s | %s |" % (
+            os.path.basename(r["run"]), " (smoke)" if r["smoke"] else "",
+            _network(r), r["ours"],
+            r["iteration"], "%.2f (%d)" % best if best else "-",
+            "short" if r.get("short_schedule") else "release", _links(r, base)))
+    return "\n".join(out) + "\n"
+
+
+def _network(r):
+    try:
+        return paper.title(r["backbone"], r["variant"])
+    except RacnnError:          # a run of a backbone racnn.specs does not know
+        return r["variant"]
+
+
+def fig5_section(figures, base):
+    """Markdown linking the Fig. 5 pictures and their data."""
+    pngs = [p for p in figures if p.endswith(".png")]
+    if not pngs:
+        return ""
+    out = ["", "## Fig. 5: test accuracy against iteration", "",
+           "Curves from each stage's snapshot evaluations when racnn.eval ran on them, else "
+           "from the in-solver test passes of its train.log (labelled in the legend); the "
+           "last point of each network is its final model's mean class accuracy.  The "
+           "paper's Fig. 5 shows Birds.", ""]
+    for p in pngs:
+        rel = _rel(p, base)
+        out.append("![%s](%s) ([data](%s))" % (os.path.basename(p)[:-4], rel,
+                                              rel[:-4] + ".csv"))
+    return "\n".join(out) + "\n"
+
+
+def table_i_section(out_dir):
+    """Markdown linking Table I (`make timing`: runs/timing/timing.md) when it
+    exists beside the report, else saying how to make it."""
+    for folder in (os.path.join(os.path.dirname(out_dir), "timing"),
+                   os.path.join(RUNS_DIR, "timing")):
+        path = os.path.join(folder, "timing.md")
+        if os.path.isfile(path):
+            return ("\n## Table I: training time per epoch\n\n`caffe time` on this machine "
+                    "beside the paper's GTX-980 seconds, with the RACNN/CNN ratios: [%s](%s)\n"
+                    % (_rel(path, out_dir), _rel(path, out_dir)))
+    return ("\n## Table I: training time per epoch\n\nNot measured yet: `make timing` "
+            "writes runs/timing/timing.md (`caffe time` per backbone beside the paper's "
+            "Table I).\n")

@@ -110,7 +110,9 @@ def from_run(run_dir):
         if spi is None or not batch or not images:
             continue
         rows.append({"backbone": cfg.get("backbone"), "dataset": cfg.get("dataset"),
-                     "racnn": st.name != "cnn", "variant": st.name, "mode": cfg.get("mode"),
+                     # staged is the plain CNN twice: no SR front
+                     "racnn": st.name.startswith("racnn"), "variant": st.name,
+                     "mode": cfg.get("mode"),
                      "seconds_per_iteration": spi, "batch_size": batch, "images": images,
                      "seconds_per_epoch": spi * math.ceil(images / float(batch)), "log": log})
     return rows

@@ -1,0 +1,72 @@
+"""Configuration keys of issue 13: sr_max_images (all / none / null mean no
+limit, 0 is an error), jpeg_quality, the staged variant's stages."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+from racnn.errors import RacnnError
+from racnn.experiment import config as experiment
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def dry_run(tmp_path, *args):
+    env = dict(os.environ, RACNN_DATA=str(tmp_path / "data"), RACNN_RUNS=str(tmp_path / "runs"))
+    return subprocess.run([sys.executable, "tools/experiment.py", "birds", "alexnet",
+                           "--dry-run"] + list(args), cwd=REPO, env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True)
+
+
+@pytest.mark.parametrize("value", ["all", "none", "ALL", None, "null"])
+def test_sr_max_images_no_limit(value):
+    cfg = experiment.make_config("birds", "alexnet", sr_max_images=value)
+    assert cfg["sr_max_images"] is None
+    # the smoke setting (8) is overridden too: an explicit null is not "unset"
+    assert experiment.make_config("birds", "alexnet", smoke=True,
+                                  sr_max_images=value)["sr_max_images"] is None
+
+
+def test_sr_max_images_counts_and_errors():
+    assert experiment.make_config("birds", "alexnet")["sr_max_images"] == 500
+    assert experiment.make_config("birds", "alexnet", sr_max_images="11142")[
+        "sr_max_images"] == 11142
+    for bad in (0, "0", -3, 2.5, "many", True):
+        with pytest.raises(RacnnError, match="sr_max_images=.*positive number of images"):
+            experiment.make_config("birds", "alexnet", sr_max_images=bad)
+
+
+def test_set_sr_max_images_on_the_command_line(tmp_path):
+    for text in ("null", "all", "none"):
+        r = dry_run(tmp_path, "--set", "sr_max_images=" + text)
+        assert r.returncode == 0, r.stderr
+        assert '"sr_max_images": null' in r.stdout
+    r = dry_run(tmp_path, "--set", "sr_max_images=0")
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines()[-1].startswith("experiment.py: error: sr_max_images=0: "
+                                                        "expected a positive number of images")
+
+
+def test_jpeg_quality():
+    assert experiment.make_config("birds", "alexnet")["jpeg_quality"] is None
+    cfg = experiment.make_config("birds", "alexnet", jpeg_quality="75")
+    assert cfg["jpeg_quality"] == 75 and "-jpeg75" in experiment.run_name(cfg)
+    for bad in (0, 101, "high", 7.5):
+        with pytest.raises(RacnnError, match="jpeg_quality=.*1..100"):
+            experiment.make_config("birds", "alexnet", jpeg_quality=bad)
+
+
+def test_staged_variant_plans_hr_then_lr(tmp_path):
+    cfg = experiment.make_config("cars", "alexnet")
+    assert cfg["variants"] == ["cnn", "racnn_g", "racnn_p"]       # staged only when asked
+    cfg = experiment.make_config("cars", "alexnet", variants=["racnn_p", "staged", "cnn"])
+    assert experiment.stage_plan(cfg) == ["stage1_sr", "cnn", "staged_hr", "staged",
+                                          "racnn_p"]
+    r = dry_run(tmp_path, "--variants", "cnn,staged")
+    assert r.returncode == 0, r.stderr
+    assert "stages: cnn, staged_hr, staged" in r.stdout
+    r = dry_run(tmp_path, "--variants", "cnn,stagd")
+    assert r.returncode == 2 and "unknown variant 'stagd'; valid: cnn, staged, racnn_g, " \
+        "racnn_p" in r.stderr
