@@ -4,11 +4,14 @@
 ``<stage>/eval/metrics.json`` of its classification stages (cnn, racnn_g,
 racnn_p) into result records.  ``paper_rows(results)`` places them in the
 paper's tables (racnn.paper: Table II, Table III, Fig. 4) with Paper | Ours |
-diff per cell; results of no paper setting (other resolutions, the tiny
-backbone, smoke runs, custom datasets) go to "other runs".  When several runs
-fill one cell, the newest evaluation of a non-smoke run wins and the count is
-shown.  ``write_report(run_dirs, out_dir)`` writes ``report.md``,
-``results.csv`` (one line per cell), ``timing_from_logs.csv`` and
+diff per cell.  A run fills a cell only when every setting matches the
+table's definition (racnn.report.keying: multiplier reading, SR weights,
+kernel, ImageNet backbone weights, stored size, the release's schedule, not
+smoke); the others (other settings, the tiny backbone, smoke runs, custom
+datasets) go to "other runs" with what kept them out.  When several matching
+runs fill one cell, all are shown, newest first.
+``write_report(run_dirs, out_dir)`` writes ``report.md``, ``results.csv``
+(one line per cell and run, with every setting), ``timing_from_logs.csv`` and
 ``paper_vs_ours.png``; every row links its train.log, config.json, model and
 eval folder (paths relative to the report).
 """
@@ -23,11 +26,12 @@ from ..experiment.stage_files import LOG
 from .. import plots
 from ..eval.outputs import csv_field
 from ..experiment import runfolder
-from . import fig5, timing
+from . import fig5, keying, timing
 from ..paths import RUNS_DIR
 
 CSV_COLUMNS = ("table", "row", "dataset", "backbone", "variant", "res", "mode", "paper",
-               "ours", "diff", "runs", "run", "log", "config", "model", "eval")
+               "ours", "diff", "runs", "run", "log", "config", "model", "eval", "mults",
+               "sr_weights", "kernel", "backbone_weights", "db_size", "schedule", "not_placed")
 
 
 def find_runs(root):
@@ -69,15 +73,16 @@ def collect(run_dirs):
                 "model": m.get("snapshot"), "eval": os.path.dirname(mpath),
                 "evaluated": os.path.getmtime(mpath)})
             out[-1].update(schedule_fields(cfg, st.name, log))
+            out[-1].update(keying.fields(cfg))
     return out
 
 
 def _pick(results, **want):
-    hits = [r for r in results if all(r.get(k) == v for k, v in want.items())]
-    if not hits:
-        return None, 0
-    best = max(hits, key=lambda r: (not r["smoke"], r["evaluated"]))
-    return best, len(hits)
+    """(newest, count, all) of the results of one cell's setting, newest
+    evaluation first."""
+    hits = sorted((r for r in results if all(r.get(k) == v for k, v in want.items())),
+                  key=lambda r: -r["evaluated"])
+    return (hits[0] if hits else None), len(hits), hits
 
 
 def _cell(table, row, r, n, paper_value, **setting):
@@ -88,28 +93,35 @@ def _cell(table, row, r, n, paper_value, **setting):
         d.update(ours=r["ours"], run=r["run"], log=r["log"], config=r["config"],
                  model=r["model"], eval=r["eval"], smoke=r["smoke"],
                  short_schedule=r.get("short_schedule"))
+        d.update({k: r.get(k) for k in ("mults", "sr_weights", "kernel", "backbone_weights",
+                                        "db_size", "schedule")})
         if paper_value is not None:
             d["diff"] = r["ours"] - paper_value
     return d
 
 
-def paper_rows(results):
-    """(cells, used) -- cells: dicts of CSV_COLUMNS for every paper number;
-    used: ids of the results placed in a paper table."""
-    real = [r for r in results if not r["smoke"]]
+def paper_rows(results, reading=None):
+    """(cells, used) -- cells: dicts of CSV_COLUMNS for every paper number
+    (a cell that several matching runs fill lists the others in ``also``);
+    used: ids of the results placed in a paper table.  Only results whose
+    every setting matches the tables' definition under ``reading``
+    (racnn.report.keying) are placed."""
+    real = [r for r in results if not keying.mismatches(r, reading)]
     cells, used = [], set()
 
     def place(table, row, paper_value, *candidates):
         """The cell of the first candidate setting with a result (else an
-        empty cell of the first)."""
+        empty cell of the first); every matching run is shown."""
+        hits = []
         for want in candidates:
-            r, n = _pick(real, **want)
+            r, n, hits = _pick(real, **want)
             if r is not None:
-                used.add(id(r))
+                used.update(id(h) for h in hits)
                 break
         else:
             want = candidates[0]
         cells.append(_cell(table, row, r, n, paper_value, **want))
+        cells[-1]["also"] = [_cell(table, row, h, n, paper_value, **want) for h in hits[1:]]
         return cells[-1]
 
     for (bb, var), per_ds in paper.TABLE_II.items():
@@ -153,7 +165,7 @@ def _pct(x, signed=False):
     return "-" if x is None else ("%+.2f" if signed else "%.2f") % x
 
 
-def markdown(cells, others, base, timing_rows=()):
+def markdown(cells, others, base, timing_rows=(), reading=None):
     """The report as Markdown; links relative to ``base``."""
     out = ["# Results beside the paper", "",
            "Mean per-class accuracy (%) on the test set, exact single pass "
@@ -171,7 +183,7 @@ def markdown(cells, others, base, timing_rows=()):
         head = " | ".join("%s paper | ours | diff" % (
             "r=%s" % k if table == "Table III" else specs.dataset_spec(k).title)
             for k in cols)
-        out += ["## %s (%s)" % (table, settings[table]), "",
+        out += ["## %s (%s)" % (table, settings[table]), "", keying.describe(reading), "",
                 "| model | %s | links |" % head, "|---" * (2 + 3 * len(cols)) + "|"]
         rows = collections.OrderedDict()
         for c in tcells:
@@ -181,22 +193,26 @@ def markdown(cells, others, base, timing_rows=()):
             vals, links = [], []
             for k in cols:
                 c = by.get(k)
-                vals += [_pct(c and c["paper"]), _ours(c),
-                         _pct(c and c["diff"], True)]
+                each = [c] + c.get("also", []) if c else [None]     # two runs: both shown
+                vals += [_pct(c and c["paper"]), " / ".join(_ours(x) for x in each),
+                         " / ".join(_pct(x and x["diff"], True) for x in each)]
                 if c and c["ours"] is not None:
-                    more = " (%d runs)" % c["runs"] if c["runs"] > 1 else ""
-                    links.append("%s: %s%s" % (k, _links(c, base), more))
+                    for x in each:
+                        more = " (run %s)" % os.path.basename(x["run"]) if len(each) > 1 else ""
+                        links.append("%s: %s%s" % (k, _links(x, base), more))
             out.append("| %s | %s | %s |" % (row, " | ".join(vals), "<br>".join(links) or "-"))
         out.append("")
     if others:
         out += ["## Other runs (no paper number: other settings, the tiny backbone, smoke "
                 "runs)", "", "| run | network | dataset | backbone | r | mode | mults | "
-                "mean class acc. | overall | images | iteration | links |", "|---" * 12 + "|"]
+                "mean class acc. | overall | images | iteration | not in the tables because "
+                "| links |", "|---" * 13 + "|"]
         for r in sorted(others, key=lambda r: (r["run"], VARIANTS.index(r["variant"]))):
-            out.append("| %s%s | %s | %s | %s | %s | %s | %s | %.2f | %.2f | %d | %s | %s |" % (
-                os.path.basename(r["run"]), " (smoke)" if r["smoke"] else "",
-                r["variant"], r["dataset"], r["backbone"], r["res"], r["mode"], r["mults"],
-                r["ours"], r["overall"], r["num_images"], r["iteration"], _links(r, base)))
+            out.append("| %s%s | %s | %s | %s | %s | %s | %s | %.2f | %.2f | %d | %s | %s | %s |"
+                       % (os.path.basename(r["run"]), " (smoke)" if r["smoke"] else "",
+                          r["variant"], r["dataset"], r["backbone"], r["res"], r["mode"],
+                          r["mults"], r["ours"], r["overall"], r["num_images"], r["iteration"],
+                          not_placed(r, reading), _links(r, base)))
         out.append("")
     if timing_rows:
         out += ["## Training time per epoch from the logs (Table I: GTX-980 seconds)", "",
@@ -218,11 +234,18 @@ def markdown(cells, others, base, timing_rows=()):
     return "\n".join(out)
 
 
-def write_csv(cells, others, path):
+def not_placed(r, reading=None):
+    """Why a result is among the other runs: its mismatched settings, or the
+    paper has no number for its dataset / backbone / network / r / mode."""
+    return "; ".join(keying.mismatches(r, reading)) or "no paper number for this setting"
+
+
+def write_csv(cells, others, path, reading=None):
     with atomic.atomic_file(path) as fh:
         fh.write(",".join(CSV_COLUMNS) + "\n")
-        rows = list(cells) + [dict(r, table="other", row=r["variant"], paper=None, diff=None,
-                                   runs=1) for r in others]
+        rows = [x for c in cells for x in [c] + c.get("also", [])] + [
+            dict(r, table="other", row=r["variant"], paper=None, diff=None, runs=1,
+                 not_placed=not_placed(r, reading)) for r in others]
         for c in rows:
             fh.write(",".join(_csv(c.get(k)) for k in CSV_COLUMNS) + "\n")
     return path
@@ -236,26 +259,28 @@ def _csv(v):
     return csv_field(v)
 
 
-def write_report(run_dirs, out_dir):
-    """Write the report of ``run_dirs`` into ``out_dir``; returns its paths."""
+def write_report(run_dirs, out_dir, reading=None):
+    """Write the report of ``run_dirs`` into ``out_dir``; returns its paths.
+    ``reading``: the settings the paper leaves open (racnn.report.keying)."""
     results = collect(run_dirs)
-    cells, used = paper_rows(results)
+    cells, used = paper_rows(results, reading)
     others = other_rows(results, used)
     trows = []
     for rd in run_dirs:
         trows += timing.from_run(rd)
     os.makedirs(out_dir, exist_ok=True)
     md_path = os.path.join(out_dir, "report.md")
-    png = plots.paper_vs_ours([c for c in cells if c["ours"] is not None],
+    png = plots.paper_vs_ours([x for c in cells for x in [c] + c.get("also", [])
+                               if x["ours"] is not None],
                               os.path.join(out_dir, "paper_vs_ours.png"))
-    text = markdown(cells, others, out_dir, trows)
+    text = markdown(cells, others, out_dir, trows, reading)
     if png:
         text += "\n![paper vs ours](paper_vs_ours.png)\n"
     text += schedule_section(results, out_dir)
     figures = fig5.write_fig5(run_dirs, out_dir)
     text += fig5_section(figures, out_dir) + table_i_section(out_dir)
     atomic.write_text(md_path, text)
-    paths = [md_path, write_csv(cells, others, os.path.join(out_dir, "results.csv"))]
+    paths = [md_path, write_csv(cells, others, os.path.join(out_dir, "results.csv"), reading)]
     if trows:
         paths.append(timing.write_log_rows(trows, os.path.join(out_dir,
                                                                "timing_from_logs.csv")))
