@@ -67,3 +67,24 @@ def test_time_nets_tool_and_logs(tmp_path):
     assert len(logs) == 2 and logs[1].startswith("birds,tiny,cnn,e2e,")
     spe = timing.from_run(run)[0]
     assert spe["seconds_per_epoch"] == pytest.approx(spe["seconds_per_iteration"] * 6)
+
+
+def test_report_links_table_i_where_make_timing_writes_it(tmp_path):
+    """`make timing` writes runs/timing/timing.md; `make report` (runs/report)
+    links it, or says how to make it."""
+    env = dict(os.environ, RACNN_RUNS=str(tmp_path / "runs"))
+    (tmp_path / "runs").mkdir()
+
+    def report():
+        r = subprocess.run([sys.executable, "-m", "racnn.report", str(tmp_path / "runs"),
+                            "--out", str(tmp_path / "runs" / "report")], cwd=kit.REPO, env=env,
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        return (tmp_path / "runs" / "report" / "report.md").read_text()
+    assert "Not measured yet: `make timing` writes runs/timing/timing.md" in report()
+    (tmp_path / "runs" / "timing").mkdir()
+    (tmp_path / "runs" / "timing" / "timing.md").write_text("# Table I\n")
+    assert "## Table I: training time per epoch" in report()
+    assert "[../timing/timing.md](../timing/timing.md)" in report()
+    dry = subprocess.run(["make", "-n", "timing"], cwd=kit.REPO, capture_output=True, text=True)
+    assert "tools/time_nets.py --runs runs --out runs/timing" in dry.stdout
