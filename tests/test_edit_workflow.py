@@ -94,7 +94,8 @@ def test_edited_net_is_trained_and_evaluated_broken_net_fixed_then_stale_then_re
     assert rec["source_sha256"]["train_val"] == sha256(tv)
     table = tool(["tools/eval_per_class.py", run_dir], env)    # a run folder: every stage
     assert table.returncode == 0, table.stdout[-3000:]
-    assert table.stdout.startswith("racnn_g, iteration 4: 24 images, 10 classes"), \
+    assert table.stdout.startswith("racnn_g, iteration 4: 24 images; 10 of 10 classes have "
+                                   "test images"), \
         table.stdout[:200]
     superseded = os.listdir(os.path.join(run_dir, "superseded"))
     assert len(superseded) == 1 and superseded[0].startswith("racnn_g-")

@@ -1,5 +1,6 @@
 """Frictions a new user hit (issue 15, item 11): the demo's per-class table
-renders its bold mean in Markdown."""
+renders its bold mean in Markdown; evaluation blocks say how many classes
+have test images."""
 import csv
 import os
 import re
@@ -25,3 +26,16 @@ def test_per_class_markdown_bold_has_no_inner_space(tmp_path):
     assert not re.search(r"\*\*\s+\d", md)          # "** 25.0**" is not bold in Markdown
     assert "|  25.0 |" in md.splitlines()[2] and "n/a" in md.splitlines()[3]
     assert open(path).read() == md
+
+
+def test_evaluation_block_says_how_many_classes_have_test_images():
+    import numpy as np
+    from racnn.eval.cli import block
+    from racnn.eval.metrics import metrics_from_scores
+    labels = np.repeat(np.arange(24), 2)                 # 24 of 50 classes have images
+    scores = np.eye(50)[labels]
+    m = metrics_from_scores(scores, labels)
+    text = block(m, "racnn_g, iteration 4")
+    assert text.splitlines()[0] == \
+        "racnn_g, iteration 4: 48 images; 24 of 50 classes have test images"
+    assert "mean class accuracy 100.00 %" in text and "(24 with images)" not in text

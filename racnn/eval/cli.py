@@ -153,9 +153,20 @@ def main(argv=None, prog=None):
     if not args.quiet:
         for results, out in done:
             for it, m in results:
-                print(format_table(m, _block_title(out, it)))
+                print(block(m, _block_title(out, it)))
             print("written: %s" % out)
     return done
+
+
+def block(metrics, title):
+    """The printed block of one evaluation: a first line naming it and saying
+    how many classes have test images ("24 of 50 classes have test images":
+    a subset's absent classes are left out of the mean), then the metrics
+    and per-class rows of format_table."""
+    m = metrics
+    head = "%s: %d images; %d of %d classes have test images" % (
+        title, m["num_images"], m["num_classes_present"], m["num_classes"])
+    return "\n".join([head] + format_table(m).splitlines()[1:])
 
 
 def _block_title(out, iteration):

@@ -148,14 +148,17 @@ def databases(cfg, inputs, plan):
     out.update(train_count=train["count"], test_count=test["count"],
                num_classes=train["num_classes"], class_names=train.get("class_names"))
     spec_classes = specs.DATASETS[cfg["dataset"]].num_classes if committed(cfg) else None
-    if spec_classes and train["num_classes"] != spec_classes:     # before any training
+    # (a --nets folder's nets are checked against the database by net_sources)
+    if spec_classes and not cfg.get("nets") and train["num_classes"] != spec_classes:
         raise RacnnError(
             "database %s has %s classes, the committed %s nets in prototxt/%s/%s/ have %d "
             "outputs (a cut-down copy of the dataset?); train it as a custom dataset with "
-            "generated nets instead: tools/experiment.py my_%s %s --format %s --data-root %s"
+            "generated nets instead: docker/run python3 tools/experiment.py my_%s %s --format "
+            "%s --data-root %s (to edit its nets: docker/run python3 tools/make_nets.py "
+            "--backbone %s --num-classes %s --name my_%s --out mynets/, then add --nets mynets/)"
             % (out["train_db"], train["num_classes"], cfg["dataset"], cfg["backbone"],
                cfg["dataset"], spec_classes, cfg["dataset"], cfg["backbone"], fmt,
-               inputs["data_root"]))
+               inputs["data_root"], cfg["backbone"], train["num_classes"], cfg["dataset"]))
     if test["num_classes"] != train["num_classes"]:
         raise RacnnError("%s and %s disagree on the number of classes (%s vs %s)"
                          % (out["train_db"], out["test_db"], train["num_classes"],
