@@ -70,3 +70,44 @@ def test_staged_variant_plans_hr_then_lr(tmp_path):
     r = dry_run(tmp_path, "--variants", "cnn,stagd")
     assert r.returncode == 2 and "unknown variant 'stagd'; valid: cnn, staged, racnn_g, " \
         "racnn_p" in r.stderr
+
+
+SR_SCRIPT = """
+import json, sys
+from racnn.experiment import config, inputs
+cfg = config.make_config("birds", "tiny", sr_images=sys.argv[1], sr_size=24, sr_res=8,
+                         sr_patch=12, sr_stride=12, sr_max_images=sys.argv[2])
+path, m = inputs.sr_patches(cfg, {"data_root": None}, None, None)
+print(json.dumps([path, m["images"], m["max_images"], m["count"]]))
+"""
+
+
+def test_sr_images_folder_every_image_or_a_sample(tmp_path):
+    """SR_IMAGES=DIR with sr_max_images all: every image, in a database of its
+    own (not the one of the default 500-image sample); a count: that many."""
+    import json
+    import cv2
+    import numpy as np
+    det = tmp_path / "det"
+    det.mkdir()
+    rng = np.random.RandomState(0)
+    for i in range(3):
+        cv2.imwrite(str(det / ("%d.png" % i)), rng.randint(0, 256, (30, 40, 3), np.uint8))
+    env = dict(os.environ, RACNN_DATA=str(tmp_path / "data"))
+
+    def build(limit):
+        r = subprocess.run([sys.executable, "-c", SR_SCRIPT, str(det), limit], cwd=REPO,
+                           env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           universal_newlines=True)
+        assert r.returncode == 0, r.stderr
+        return json.loads(r.stdout.strip().splitlines()[-1])
+    path, images, limit, count = build("all")
+    assert path.startswith(str(tmp_path / "data" / "lmdb" / "sr-det")) and path.endswith("_nall")
+    assert (images, limit, count) == (3, None, 3 * 4)        # 2 x 2 patches per image
+    path2, images, limit, _ = build("2")
+    assert path2.endswith("_n2") and (images, limit) == (2, 2)
+    dry = subprocess.run(["make", "-n", "birds-alexnet", "SR_IMAGES=/data/det",
+                          "SR_MAX_IMAGES=all", "VARIANTS=cnn,staged"], cwd=REPO,
+                         stdout=subprocess.PIPE, universal_newlines=True).stdout
+    assert ("--set sr_images=/data/det --set sr_max_images=all --variants cnn,staged"
+            in " ".join(dry.split()))

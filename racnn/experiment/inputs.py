@@ -180,8 +180,8 @@ def sr_patches(cfg, inputs, fmt, root):
         root = os.path.join(DATA_DIR, "lmdb", "sr-" + os.path.basename(cfg["sr_images"]))
     path = specs.sr_db_path(cfg["sr_res"], cfg["sr_size"], cfg["sr_patch"], cfg["sr_stride"],
                             cfg["kernel"], root=root)
-    if cfg["sr_max_images"] and cfg["sr_max_images"] != DEFAULTS["sr_max_images"]:
-        path += "_n%d" % cfg["sr_max_images"]
+    if cfg["sr_max_images"] != DEFAULTS["sr_max_images"]:    # None: every image
+        path += "_n%s" % (cfg["sr_max_images"] or "all")
     ensure_sr_patch_db(path, images=cfg["sr_images"], fmt=fmt, root=inputs["data_root"],
                           res=cfg["sr_res"], size=cfg["sr_size"], patch=cfg["sr_patch"],
                           stride=cfg["sr_stride"], kernel=cfg["kernel"],
