@@ -129,3 +129,27 @@ def test_draw_net_writes_a_png(tmp_path):
 def test_tools_have_help(script):
     run = tool(os.path.join("tools", script), "--help")
     assert run.returncode == 0 and "usage:" in run.stdout
+
+
+def _make_n(*args, **env):
+    e = {k: v for k, v in os.environ.items() if k != "CI"}
+    e.update(env)
+    run = subprocess.run(["make", "-n"] + list(args), cwd=REPO, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, universal_newlines=True, env=e)
+    assert run.returncode == 0, run.stdout
+    return run.stdout
+
+
+def test_make_test_checks_the_generated_files_only_in_ci():
+    """A user's edit of a committed net must not fail `make test`; CI
+    (CI=true, as .ci/run runs) checks the committed tree first."""
+    assert "tools/make_nets.py --check" not in _make_n("test")
+    ci = _make_n("test", CI="true").splitlines()
+    assert "tools/make_nets.py --check" in ci[0] and "pytest" in ci[-1]
+    assert "tools/make_nets.py --check" in _make_n("check-generated")
+
+
+def test_make_experiment_variables_for_weights_nets_and_restart():
+    out = _make_n("birds-alexnet", "BACKBONE_WEIGHTS=none", "NETS=mynets/", "RESTART=racnn_g")
+    assert "tools/experiment.py birds alexnet" in out
+    assert "--backbone-weights none --nets mynets/ --restart racnn_g" in " ".join(out.split())
