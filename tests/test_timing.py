@@ -1,5 +1,6 @@
 """`caffe time` per backbone with and without the SR front (tiny backbone
 here; the paper's backbones are a benchmark: tools/time_nets.py)."""
+import csv
 import json
 import os
 import subprocess
@@ -8,7 +9,7 @@ import sys
 import pytest
 
 import _evalkit as kit
-from racnn import paper
+from racnn import paper, specs
 from racnn.report import timing
 from racnn.errors import RacnnError
 
@@ -61,8 +62,20 @@ def test_time_nets_tool_and_logs(tmp_path):
                         "--batch-size", "4", "--runs", str(tmp_path / "runs")],
                        capture_output=True, text=True, cwd=kit.REPO)
     assert r.returncode == 0, r.stderr
-    assert len(json.load(open(os.path.join(out, "timing.json")))) == 2
-    assert "ours ratio" in open(os.path.join(out, "timing.md")).read()
+    raw = {t["racnn"]: t for t in json.load(open(os.path.join(out, "timing.json")))}
+    assert set(raw) == {False, True} and all(t["batch_size"] == 4 for t in raw.values())
+    md = open(os.path.join(out, "timing.md")).read()
+    assert "ours ratio" in md and "paper ratio" in md
+    # the table's numbers are the measured ones: s/epoch = ms/iteration x ceil(images / 4)
+    with open(os.path.join(out, "timing.csv")) as fh:
+        rows = {r["dataset"]: r for r in csv.DictReader(fh)}
+    for ds in paper.DATASETS:
+        steps = -(-specs.dataset_spec(ds).train_count // 4)
+        cnn = raw[False]["forward_backward_ms"] / 1000 * steps
+        rac = raw[True]["forward_backward_ms"] / 1000 * steps
+        assert float(rows[ds]["ours_cnn"]) == pytest.approx(cnn, rel=1e-3)
+        assert float(rows[ds]["ours_ratio"]) == pytest.approx(rac / cnn, rel=1e-3)
+        assert "| %s | Tiny (CPU demo) | %.1f | %.1f | %.2f |" % (ds, cnn, rac, rac / cnn) in md
     logs = open(os.path.join(out, "from_logs.csv")).read().splitlines()
     assert len(logs) == 2 and logs[1].startswith("birds,tiny,cnn,e2e,")
     spe = timing.from_run(run)[0]
