@@ -32,7 +32,7 @@ BACKBONES := alexnet vgg16 googlenet
 EXPERIMENTS := $(foreach d,$(DATASETS),$(foreach b,$(BACKBONES),$(d)-$(b)))
 
 .PHONY: help test check-generated shell env image image-gpu gpu-env check-gpu-build gpu-check prototxts draw demo report bench \
-        bench-env bench-data bench-eval fig5 timing $(EXPERIMENTS)
+        bench-env bench-data bench-eval fig5 timing sweep sweep-status sweep-report $(EXPERIMENTS)
 
 help:
 	@echo "make test          run the test suite inside the Caffe environment"
@@ -44,6 +44,10 @@ help:
 	@echo "                   JPEG=75: LR images through a JPEG round trip, as the release's .jpg files"
 	@echo "                   datasets: $(DATASETS); backbones: $(BACKBONES)"
 	@echo "make report        every run beside the paper (Tables I-III, Fig. 4, Fig. 5) in runs/report"
+	@echo "make sweep SWEEP=table2|table3|fig4|all|demo   the grid's runs, one after another here, or"
+	@echo "                   SCHEDULER=slurm PARTITION= GRES=gpu:1 TIME= CPUS= MEM= ACCOUNT= SBATCH_ARGS="
+	@echo "                   ENTRY=auto|docker|rootfs|apptainer|none SIF=racnn.sif DRY_RUN=1; runs/sweeps/<name>"
+	@echo "make sweep-status SWEEP=...   each run's state;  make sweep-report SWEEP=...   its tables"
 	@echo "make fig5 RUN=runs/...   Fig. 5 (test accuracy against iteration) of runs, in runs/fig5"
 	@echo "make timing        Table I: caffe time per backbone with/without SR on this machine, runs/timing"
 	@echo "make prototxts     regenerate prototxt/ and solvers/"
@@ -107,6 +111,38 @@ $(EXPERIMENTS):
 
 report:
 	$(PY) tools/report.py runs --out runs/report
+
+# Sweeps (README: "On a cluster"). tools/sweep.py runs with the host's python3,
+# beside sbatch; what needs Caffe enters the environment through ENTRY (default
+# docker/run), in each task too.
+SWEEP       ?= demo
+SCHEDULER   ?= local
+PARTITION   ?=
+GRES        ?=
+TIME        ?=
+CPUS        ?=
+MEM         ?=
+ACCOUNT     ?=
+SBATCH_ARGS ?=
+ENTRY       ?=
+SIF         ?=
+DRY_RUN     ?=
+SWEEP_PY    ?= python3
+SWEEP_ARGS = --scheduler $(SCHEDULER) $(if $(PARTITION),--partition $(PARTITION)) \
+             $(if $(GRES),--gres $(GRES)) $(if $(TIME),--time $(TIME)) \
+             $(if $(CPUS),--cpus-per-task $(CPUS)) $(if $(MEM),--mem $(MEM)) \
+             $(if $(ACCOUNT),--account $(ACCOUNT)) $(foreach a,$(SBATCH_ARGS),--sbatch-arg=$(a)) \
+             $(if $(ENTRY),--entry $(ENTRY)) $(if $(SIF),--sif $(SIF)) $(if $(GPU),--gpu $(GPU)) \
+             $(if $(filter 1 yes true,$(SMOKE)),--smoke) $(if $(filter 1 yes true,$(DRY_RUN)),--dry-run)
+
+sweep:
+	$(SWEEP_PY) tools/sweep.py run $(SWEEP) $(SWEEP_ARGS)
+
+sweep-status:
+	$(SWEEP_PY) tools/sweep.py status $(SWEEP)
+
+sweep-report:
+	$(SWEEP_PY) tools/sweep.py report $(SWEEP) $(if $(ENTRY),--entry $(ENTRY)) $(if $(SIF),--sif $(SIF))
 
 # Fig. 5 of one run folder or of every run under a folder: make fig5 RUN=runs/...
 # (default: runs; RUN from the command line, as docker/run is $(ENTER) here)

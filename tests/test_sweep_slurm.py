@@ -174,8 +174,9 @@ def _states(env, folder):
 def test_demo_sweep_scancel_and_resubmit(cluster, tmp_path):
     start = time.time()
     env = dict(os.environ, RACNN_DATA=str(tmp_path / "data"), RACNN_RUNS=str(tmp_path / "runs"))
-    args = ["demo", "--set", SMOKE_CNN, "--partition", "debug", "--time", "00:20:00"]
-    r = _sweep(env, "submit", *args)
+    make = ["make", "-s", "sweep", "SWEEP=demo", "SCHEDULER=slurm", "PARTITION=debug",
+            "TIME=00:20:00", "SWEEP_PY=%s" % sys.executable]
+    r = _sh(make, cwd=REPO, env=env)
     assert r.returncode == 0, r.stdout
     job, line = _job(r.stdout)
     assert line.endswith(": 3 task(s) (0,1,2)")
@@ -192,7 +193,7 @@ def test_demo_sweep_scancel_and_resubmit(cluster, tmp_path):
     assert states[0] == states[2] == "finished", states
     assert states[1] in ("incomplete", "not started"), states
     # a resubmission sends only the cancelled run
-    r = _sweep(env, "submit", *args)
+    r = _sh(make, cwd=REPO, env=env)
     assert r.returncode == 0, r.stdout
     job2, line = _job(r.stdout)
     assert line.endswith(": 1 task(s) (1)") and job2 != job
@@ -206,7 +207,7 @@ def test_demo_sweep_scancel_and_resubmit(cluster, tmp_path):
         text = open(os.path.join(os.path.dirname(run["run_dir"]), sorted(outs)[-1])).read()
         assert "run folder: %s" % run["run_dir"] in text
     # nothing to do now
-    r = _sweep(env, "submit", *args)
+    r = _sweep(env, "submit", "demo", "--partition", "debug")
     assert r.returncode == 0 and "nothing to submit" in r.stdout, r.stdout
     # the report lists every run
     r = _sweep(env, "report", folder)
