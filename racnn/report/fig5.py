@@ -25,10 +25,11 @@ from .. import atomic, paper, plots
 from ..errors import RacnnError
 from ..eval import caffelog
 from ..experiment import runfolder
+from ..experiment.config import VARIANTS
 from ..experiment.stage_files import LOG
 
-#: the networks of Fig. 5, in the legend's order
-NETWORKS = ("cnn", "staged", "racnn_g", "racnn_p")
+#: the networks of Fig. 5, in the legend's order: the classification variants
+NETWORKS = VARIANTS
 CSV_COLUMNS = ("dataset", "run", "variant", "source", "iteration", "accuracy")
 
 
