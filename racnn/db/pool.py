@@ -20,12 +20,13 @@ import os
 import signal
 import sys
 import weakref
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 from ..errors import RacnnError
 from ..resize.numpy_engine import set_blas_threads, single_blas_thread
 
 CHUNK = 8           # items per task sent to a worker
-POLL = 0.5          # seconds between checks that every worker is alive
 INFLIGHT = 4        # chunks in flight per worker
 BIG = 1 << 16       # bytes values at least this long go through shared memory
 
@@ -109,7 +110,11 @@ def ordered_map(func, items, workers=None, chunk=CHUNK, inflight=INFLIGHT, item_
     through pipes).  ``func`` must be
     picklable (a module-level function, a functools.partial of one, or an
     instance of a module-level class).  The workers are forked here, before
-    the caller starts progress-bar threads."""
+    the caller starts progress-bar threads.  A worker that dies (the OOM
+    killer, a crashing decoder) is a RacnnError at the next result, naming
+    it: concurrent.futures notices a dead worker at once and fails what was
+    pending, where multiprocessing.Pool replaced it and waited forever for
+    the task it lost."""
     workers = (os.cpu_count() or 1) if workers is None else int(workers)
     tune_malloc()
     if workers <= 1:
@@ -120,19 +125,19 @@ def ordered_map(func, items, workers=None, chunk=CHUNK, inflight=INFLIGHT, item_
     if slot_bytes:
         token = "%d-%d" % (os.getpid(), id(items))
         _SHARED[token] = mmap.mmap(-1, slots * int(slot_bytes))
-    pool = multiprocessing.get_context("fork").Pool(workers, initializer=_init_worker)
-    gen = _pool_map(pool, func, items, slots, chunk, token, slot_bytes)
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                               initializer=_init_worker)
+    pool.submit(int).result()           # forks every worker now (Python 3.9 forks on submit)
+    procs = list(pool._processes.values())      # private; only to name a dead worker
+    gen = _pool_map(pool, procs, func, items, slots, chunk, token, slot_bytes)
     weakref.finalize(gen, _cleanup, pool, token)      # also when it is never iterated
     return gen
 
 
-def _cleanup(pool, token, join=False):
-    """Stop the workers (and wait for them with ``join``), free the shared
-    memory."""
-    _WORKERS.pop(id(pool), None)
-    pool.terminate()
-    if join:
-        pool.join()
+def _cleanup(pool, token):
+    """Stop the workers (a chunk already running is finished), free the
+    shared memory."""
+    pool.shutdown(wait=True, cancel_futures=True)
     buf = _SHARED.pop(token, None)
     if buf is not None:
         buf.close()
@@ -144,7 +149,28 @@ def _serial_map(func, items):
             yield func(item)
 
 
-def _pool_map(pool, func, items, slots, chunk, token, slot_bytes):
+def _get(future, procs):
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        # the pool SIGTERMs the others once one died: name one that did not
+        dead = [p for p in procs if p.exitcode not in (None, -signal.SIGTERM)] or \
+            [p for p in procs if p.exitcode is not None]
+        what = "worker process %d died (%s)" % (dead[0].pid, _exit_text(dead[0].exitcode)) \
+            if dead else "a worker process died"
+        raise RacnnError("%s; the build is stopped (out of memory? see dmesg)" % what)
+
+
+def _exit_text(code):
+    if code < 0:
+        try:
+            return "killed by %s" % signal.Signals(-code).name
+        except ValueError:
+            return "killed by signal %d" % -code
+    return "exit status %d" % code
+
+
+def _pool_map(pool, procs, func, items, slots, chunk, token, slot_bytes):
     pending = collections.deque()
     free = list(range(slots))
     try:
@@ -157,49 +183,17 @@ def _pool_map(pool, func, items, slots, chunk, token, slot_bytes):
                     done = True
                     break
                 slot = free.pop()
-                pending.append((slot, pool.apply_async(
-                    _run_chunk, (func, batch, token, slot * slot_bytes, slot_bytes))))
+                pending.append((slot, pool.submit(
+                    _run_chunk, func, batch, token, slot * slot_bytes, slot_bytes)))
             if not pending:
                 break
-            slot, result = pending.popleft()
-            values = _get(pool, result)
+            slot, future = pending.popleft()
+            values = _get(future, procs)
             buf = _SHARED.get(token)
             if buf is not None:
                 values = _unpack(values, buf)
             free.append(slot)
             for value in values:
                 yield value
-        pool.close()
     finally:
-        _cleanup(pool, token, join=True)
-
-
-def _get(pool, result):
-    """``result.get()``, but a RacnnError within ``POLL`` seconds when a
-    worker has died: multiprocessing.Pool replaces a killed worker (the OOM
-    killer, a crashing decoder) and loses its task, whose result would then
-    be waited for forever.  ``pool._pool`` (the live workers) is private
-    to multiprocessing; every worker seen is remembered, so one that died
-    and was replaced between two checks is still found."""
-    seen = _WORKERS.setdefault(id(pool), set())
-    while not result.ready():
-        seen.update(pool._pool)
-        dead = [p for p in seen if p.exitcode is not None]
-        if dead:
-            raise RacnnError("worker process %d died (%s); the build is stopped (out of "
-                             "memory? see dmesg)" % (dead[0].pid, _exit_text(dead[0].exitcode)))
-        result.wait(POLL)
-    return result.get()
-
-
-#: every worker process seen, per pool
-_WORKERS = {}
-
-
-def _exit_text(code):
-    if code < 0:
-        try:
-            return "killed by %s" % signal.Signals(-code).name
-        except ValueError:
-            return "killed by signal %d" % -code
-    return "exit status %d" % code
+        _cleanup(pool, token)
