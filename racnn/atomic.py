@@ -14,11 +14,14 @@ less the umask), not the private 0600/0700 of ``tempfile``'s names, so a
 database folder and the run-folder files look like every other file.
 """
 import contextlib
+import errno
 import os
 import re
 import shutil
 import socket
 import tempfile
+
+from .errors import RacnnError
 
 _PARTIAL = re.compile(r"\.pid(\d+)@(.+)\.[^.]+\.partial$")
 
@@ -77,6 +80,14 @@ def remove_stale_partials(final_path):
     return removed
 
 
+def _no_space(exc, final_path):
+    """A full disk as a RacnnError naming the device's folder, not a
+    traceback (the partial output is already removed)."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        raise RacnnError("%s: no space left on the device holding %s; the partial output was "
+                         "removed" % (final_path, os.path.dirname(final_path))) from exc
+
+
 @contextlib.contextmanager
 def atomic_dir(final_path, overwrite=False):
     """Yield a temporary folder beside ``final_path``; on success rename it to
@@ -94,8 +105,9 @@ def atomic_dir(final_path, overwrite=False):
     try:
         os.chmod(tmp, 0o777 & ~umask())
         yield tmp
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        _no_space(exc, final_path)
         raise
     if os.path.exists(final_path):
         old = final_path + ".old.%d" % os.getpid()
@@ -122,9 +134,10 @@ def atomic_path(final_path):
         os.chmod(tmp, 0o666 & ~umask())
         yield tmp
         os.replace(tmp, final_path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        _no_space(exc, final_path)
         raise
 
 

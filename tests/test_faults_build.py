@@ -186,6 +186,17 @@ def test_item13_full_disk_says_so_and_leaves_nothing(tmp_path, small_disk):
     assert "no space left on the device holding %s" % small_disk in r.stderr
     assert "Traceback" not in r.stderr
     assert os.listdir(str(small_disk)) in ([], [".db.lock"])        # no partial left
+    # every atomic output (evaluation folders, run-folder files) says the same
+    from racnn.errors import RacnnError
+    with pytest.raises(RacnnError, match="no space left on the device holding %s"
+                       % small_disk):
+        atomic.write_text(str(small_disk / "big.txt"), "x" * (3 << 20))
+    with pytest.raises(RacnnError, match="no space left on the device holding %s"
+                       % small_disk):
+        with atomic.atomic_dir(str(small_disk / "eval")) as tmp:
+            with open(os.path.join(tmp, "scores.npy"), "wb") as fh:
+                fh.write(b"\0" * (3 << 20))
+    assert os.listdir(str(small_disk)) in ([], [".db.lock"])
 
 
 def test_item16_long_multibyte_paths_make_short_unique_keys(tmp_path):
