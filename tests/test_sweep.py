@@ -147,3 +147,14 @@ def test_local_sweep_continues_past_a_failed_run(tmp_path):
     assert r.returncode == 0
     states = [l.split()[2] for l in r.stdout.splitlines()[2:4]]
     assert states == ["finished", "incomplete"]
+
+
+def test_demo_grid_reads_the_demo_settings_without_importing_the_driver():
+    """The sweep tool runs on hosts without numpy/pycaffe: there the demo's
+    settings are read from racnn/demo.py's source, and must be the same."""
+    from racnn import demo
+    code = ("import sys, json; sys.modules['racnn.demo'] = None; sys.path.insert(0, %r); "
+            "from racnn.sweep import grids; print(json.dumps(grids.demo_config()))" % REPO)
+    out = subprocess.run([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                         universal_newlines=True, check=True).stdout
+    assert json.loads(out) == json.loads(json.dumps(demo.CONFIG))

@@ -9,6 +9,7 @@ racnn.experiment.config.run_name like any run.
   demo     the synthetic dataset, tiny backbone, --smoke, three resolutions:
            minutes on a CPU (what the tests submit)
 """
+import ast
 import collections
 import os
 
@@ -58,15 +59,32 @@ def demo_data_dir():
     return os.path.join(DATA_DIR, DEMO_DATA)
 
 
+def demo_config():
+    """racnn.demo.CONFIG.  Importing racnn.demo pulls in the driver (numpy,
+    tqdm, pycaffe's protobuf), which the host that runs the sweep tool may
+    lack: there, the same plain data is read from the module's source."""
+    try:
+        from .. import demo as demo_mod
+        return demo_mod.CONFIG
+    except ImportError:
+        pass
+    path = os.path.join(os.path.dirname(os.path.dirname(__file__)), "demo.py")
+    with open(path) as fh:
+        tree = ast.parse(fh.read(), path)
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == \
+                ["CONFIG"] and isinstance(node.value, ast.Call):
+            return {kw.arg: ast.literal_eval(kw.value) for kw in node.value.keywords}
+    raise RacnnError("%s: no CONFIG = dict(...) of plain values to read the demo's "
+                     "settings from" % path)
+
+
 def demo():
     """The demo's setting (racnn.demo.CONFIG, as tools/demo.py --smoke runs
     it) at three resolutions, the CNN only (each run still trains its
     backbone_hr stage): a check of the sweep machinery in about a minute a
     run, not of RACNN (that is make demo)."""
-    # racnn.demo sits in the layer above the experiment; its configuration is
-    # plain data, but importing it pulls the driver in: read it lazily
-    from .. import demo as demo_mod
-    base = {k: v for k, v in demo_mod.CONFIG.items() if k not in experiment.SMOKE}
+    base = {k: v for k, v in demo_config().items() if k not in experiment.SMOKE}
     base.update(data_format="folder", data_root=demo_data_dir(), variants=["cnn"])
     return [point("synthetic", "tiny", smoke=True, **dict(base, res=r)) for r in DEMO_RES]
 
