@@ -113,7 +113,8 @@ def test_missing_dataset_names_it_where_it_goes_and_the_fetch_command(tmp_path):
     assert str(tmp_path / "data") in err                     # where it must be put
     assert "python3 tools/fetch.py cars" in err              # the fetch command
     assert "Traceback" not in err
-    assert not (tmp_path / "runs").exists()                  # failed before any work
+    runs = tmp_path / "runs"         # failed before any work: at most the run's lock file
+    assert not runs.exists() or [n for n in os.listdir(str(runs)) if not n.startswith(".")] == []
 
 
 def test_missing_imagenet_weights_name_the_model_and_fetch_command(tmp_path):
@@ -254,3 +255,44 @@ def test_db_names_of_subsets_do_not_collide_with_full_databases():
     assert expdata.db_root(smoke).endswith(os.path.join("lmdb", "birds-sub48x24"))
     assert specs.db_path("", "train", 50, 227, "matlab", root=expdata.db_root(full)).endswith(
         os.path.join("birds", "train_r50_s227_matlab"))
+
+
+# ------------------------------------------ sources, stale copies, restarts
+def test_restart_takes_the_stages_that_read_the_restarted_model():
+    plan = ["backbone_hr", "stage1_sr", "cnn", "racnn_g", "racnn_p"]
+    assert runfolder.restart_set(["stage1_sr"], plan) == ["stage1_sr", "racnn_p"]
+    assert runfolder.restart_set(["racnn_g", "cnn"], plan) == ["racnn_g", "cnn"]
+    assert runfolder.restart_set(["backbone_hr"], plan) == [
+        "backbone_hr", "cnn", "racnn_g", "racnn_p"]
+    with pytest.raises(RacnnError, match=r"--restart racnn_x: not a stage of this run "
+                       r"\(its stages: backbone_hr, stage1_sr, cnn, racnn_g, racnn_p\)"):
+        runfolder.restart_set(["racnn_x"], plan)
+    cfg = experiment.make_config("cars", "alexnet", restart="racnn_g, cnn")
+    assert cfg["restart"] == ["racnn_g", "cnn"] and "restart" in experiment.VOLATILE
+
+
+def test_changed_sources_by_content_and_supersede_keeps_generated(tmp_path):
+    tv, solver = tmp_path / "tv.prototxt", tmp_path / "solver.prototxt"
+    tv.write_text("name: 'a'\n")
+    solver.write_text("base_lr: 0.01\n")
+    src = {"train_val": str(tv), "solver": str(solver), "deploy": "/not/read"}
+    rec = {"source_sha256": runfolder.source_hashes(src)}
+    assert sorted(rec["source_sha256"]) == ["solver", "train_val"]
+    assert runfolder.changed_sources(rec, src) == []
+    assert runfolder.changed_sources({}, src) == []           # older run folders: unknown
+    tv.write_text("name: 'a'\n")                               # rewritten, same bytes
+    assert runfolder.changed_sources(rec, src) == []
+    tv.write_text("name: 'b'\n")
+    (changed,) = runfolder.changed_sources(rec, src)
+    assert changed.startswith("%s (sha256 %s.. -> " % (tv, rec["source_sha256"]["train_val"][:12]))
+    msg = runfolder.stale_message("racnn_g", [changed], "docker/run python3 tools/experiment.py "
+                                  "cars alexnet")
+    assert msg.endswith("To retrain it with the current file: docker/run python3 "
+                        "tools/experiment.py cars alexnet --restart racnn_g")
+    stage = tmp_path / "run" / "racnn_g"
+    (stage / "generated").mkdir(parents=True)
+    (stage / "generated" / "train_val.prototxt").write_text("x")
+    (stage / "DONE").write_text("{}")
+    old = runfolder.supersede(str(stage))
+    assert os.listdir(str(stage)) == ["generated"] and os.listdir(old) == ["DONE"]
+    assert os.path.dirname(old) == str(tmp_path / "run" / "superseded")

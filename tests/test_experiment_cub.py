@@ -39,7 +39,15 @@ def cub_run(shared, tmp_path_factory):
          "--backbone-weights", weights], cwd=REPO, env=env, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, universal_newlines=True)
     assert proc.returncode == 0, proc.stdout[-5000:]
-    return tmp / "runs" / "birds-tiny-r50-e2e-paper-smoke", weights, proc.stdout, tmp
+    return run_folder(proc.stdout), weights, proc.stdout, tmp
+
+
+def run_folder(stdout):
+    """The run folder the driver's summary names (its name carries the settings)."""
+    import pathlib
+    lines = [l for l in stdout.splitlines() if l.startswith("run folder: ")]
+    assert len(lines) == 1, stdout[-2000:]
+    return pathlib.Path(lines[0][len("run folder: "):])
 
 
 def load(path):
@@ -95,7 +103,8 @@ def test_cub_p_racnn_from_the_authors_sr_weights_swapped_to_bgr(cub_run, authors
          "--set", "authors_sr_weights=%s" % authors_sr_weights], cwd=REPO, env=env,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
     assert proc.returncode == 0, proc.stdout[-5000:]
-    other = tmp / "runs" / "birds-tiny-r50-e2e-paper-srauthors-smoke"
+    other = run_folder(proc.stdout)
+    assert other.name.startswith("birds-tiny-r50-e2e-paper-srauthors")
     assert sorted(os.listdir(str(other))) == ["VERSION", "config.json", "experiment.log",
                                               "racnn_p", "report"]   # no stage 1
     audit = load(other / "racnn_p" / "init_audit.json")

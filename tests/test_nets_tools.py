@@ -62,6 +62,10 @@ def test_committed_deploy_nets_are_derived_from_the_train_val_nets():
         assert proto_text(deploy_from_train_val(net)) == body, path
         checked += 1
     assert checked == 3 * 3 * 12
+    from racnn.nets import build_sr_deploy          # stage 1's SR-only net likewise
+    sr = files["/r/prototxt/sr/sr_deploy.prototxt"]
+    assert "".join(l for l in sr.splitlines(True) if not l.startswith("#")) == \
+        proto_text(build_sr_deploy())
 
 
 def test_check_reports_edited_missing_and_extra_files(tmp_path):

@@ -123,9 +123,10 @@ class Experiment(object):
         used = runfolder.copy_net(src["train_val"], os.path.join(d, "train_val.prototxt"),
                                   sources, batches)
         for src_path, dst_name in extra_files:
-            if dst_name == "deploy.prototxt":   # derived, not copied: one file to edit per net
+            if dst_name in ("deploy.prototxt", "sr_deploy.prototxt"):
+                # derived, not copied: one file to edit per net
                 runfolder.write_deploy(os.path.join(d, "train_val.prototxt"),
-                                       os.path.join(d, dst_name))
+                                       os.path.join(d, dst_name), sr_size=cfg["sr_size"])
                 continue
             with open(src_path) as fh, open(os.path.join(d, dst_name), "w") as out:
                 out.write(fh.read())

@@ -142,10 +142,10 @@ def scaled_solver(src, max_iter, test_iter=None, snapshots=10, tests=5, gpu=Fals
 
 
 # ------------------------------------------- sources, stale copies, restarts
-#: the sources a stage copies (and hashes): the net it trains, the solver and
-#: stage 1's SR-only net; a classification stage's deploy net is derived from
-#: its copied train_val, never copied (one file to edit per net)
-COPIED = ("train_val", "solver", "sr_deploy")
+#: the sources a stage copies (and hashes): the net it trains and the solver;
+#: its deploy net (stage 1: the SR-only net) is derived from its copied
+#: train_val, never copied (one file to edit per net)
+COPIED = ("train_val", "solver")
 #: where a restarted or superseded stage's old files go (not a stage folder:
 #: racnn.eval and racnn.report never read it)
 SUPERSEDED = "superseded"
@@ -223,18 +223,27 @@ def stale_message(name, changed, command):
             "file: %s --restart %s" % (name, "; ".join(changed), name, command, name))
 
 
-def write_deploy(train_val_copy, dst):
-    """A classification stage's deploy.prototxt, derived from the copy of the
-    train_val it trains (racnn.nets.build.deploy_from_train_val): an edit of
-    the train_val holds for evaluation too."""
+def write_deploy(train_val_copy, dst, sr_size=None):
+    """A stage's deploy net, derived from the copy of the train_val it trains
+    (racnn.nets.build): an edit of the train_val holds for evaluation too.
+    A classification stage's deploy.prototxt (deploy_from_train_val), or
+    stage 1's sr_deploy.prototxt (sr_deploy_from_train_val, ``sr_size``
+    square input) when ``dst`` is named so."""
     # deferred: racnn.nets imports pycaffe (~1 s)
-    from ..nets.build import deploy_from_train_val
-    net = deploy_from_train_val(protoio.read_net(train_val_copy), where=train_val_copy)
-    protoio.write_prototxt(dst, net, [
-        "Deploy net derived from train_val.prototxt beside it "
-        "(racnn.nets.build.deploy_from_train_val): the Data layers replaced by an Input of "
-        "the TEST-phase crop, losses and accuracy dropped, softmax 'prob' added. This is "
-        "the net evaluation uses; edit the train_val, not this file."])
+    from ..nets.build import deploy_from_train_val, sr_deploy_from_train_val
+    train_val = protoio.read_net(train_val_copy)
+    if os.path.basename(dst) == "sr_deploy.prototxt":
+        net = sr_deploy_from_train_val(train_val, sr_size, sr_size, where=train_val_copy)
+        what = ("SR-only net derived from train_val.prototxt beside it "
+                "(racnn.nets.build.sr_deploy_from_train_val): the pair database and its "
+                "Slice replaced by an Input, the loss dropped; output 'sum'.")
+    else:
+        net = deploy_from_train_val(train_val, where=train_val_copy)
+        what = ("Deploy net derived from train_val.prototxt beside it "
+                "(racnn.nets.build.deploy_from_train_val): the Data layers replaced by an "
+                "Input of the TEST-phase crop, losses and accuracy dropped, softmax 'prob' "
+                "added. This is the net evaluation uses.")
+    protoio.write_prototxt(dst, net, [what + " Edit the train_val, not this file."])
     return dst
 
 

@@ -228,6 +228,39 @@ def deploy_from_train_val(train_val, batch=1, where="train_val net"):
     return out
 
 
+def sr_deploy_from_train_val(train_val, height=specs.SR_HR_SIZE, width=specs.SR_HR_SIZE,
+                             batch=1, where="stage-1 net"):
+    """The SR-only deploy net of a stage-1 net (``build_sr_pretrain``), derived
+    as ``deploy_from_train_val`` derives a classifier's: the TEST-phase view,
+    the pair database and its Slice replaced by an Input ``data`` of ``batch``
+    x 3 x ``height`` x ``width``, the loss dropped (its first bottom, ``sum``,
+    is the output), param blocks cleared."""
+    from ..protoio import layer_phases
+    layers = [l for l in train_val.layer if "test" in layer_phases(l)]
+    slices = [l for l in layers if l.type == "Slice"]
+    losses = [l for l in layers if l.type == "EuclideanLoss"]
+    if len(slices) != 1 or len(losses) != 1:
+        raise RacnnError("%s: cannot derive the SR deploy net: it needs one Slice (input, "
+                         "label) and one EuclideanLoss layer (found %d and %d)"
+                         % (where, len(slices), len(losses)))
+    data = slices[0].top[0]
+    needed, kept = {losses[0].bottom[0]}, []
+    for layer in reversed(layers):
+        if layer.type in ("Data", "Slice") or layer.type in _TRAINING_ONLY:
+            continue
+        if set(layer.top) & needed:
+            kept.append(layer)
+            needed.update(layer.bottom)
+    out = caffe_pb2.NetParameter(name=train_val.name.replace("-pretrain", ""))
+    entry = out.layer.add(name=data, type="Input", top=[data])
+    entry.input_param.shape.add(dim=[int(batch), 3, int(height), int(width)])
+    for layer in reversed(kept):
+        copy_ = out.layer.add()
+        copy_.CopyFrom(layer)
+        del copy_.param[:]
+    return out
+
+
 def param_layer_names(proto):
     """Names of the layers of ``proto`` that own parameter blobs, in order."""
     return [layer.name for layer in proto.layer
