@@ -3,6 +3,7 @@ and fail-fast messages (tools/experiment.py, racnn.experiment.config,
 racnn.experiment.runfolder, racnn.experiment.driver)."""
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -296,3 +297,21 @@ def test_changed_sources_by_content_and_supersede_keeps_generated(tmp_path):
     old = runfolder.supersede(str(stage))
     assert os.listdir(str(stage)) == ["generated"] and os.listdir(old) == ["DONE"]
     assert os.path.dirname(old) == str(tmp_path / "run" / "superseded")
+
+
+def test_crop_larger_than_the_stored_patches_is_refused(tmp_path):
+    from caffe.proto import caffe_pb2
+    db = tmp_path / "sr_db"
+    db.mkdir()
+    (db / "data.mdb").write_bytes(b"")
+    (db / "manifest.json").write_text(json.dumps({"kind": "sr_patches", "count": 8,
+                                                  "patch": 51, "size": 227}))
+    layer = caffe_pb2.LayerParameter(name="pairs", type="Data")
+    layer.transform_param.crop_size = 51
+    runfolder.check_crop("net.prototxt", layer, str(db))             # as stored: fine
+    layer.transform_param.crop_size = 60
+    with pytest.raises(RacnnError, match=r"database %s stores 51x51 images, but net.prototxt "
+                       r"crops 60x60 from them \(layer pairs, transform_param crop_size\); "
+                       r"build the databases at least that large \(--set sr_patch=60"
+                       % re.escape(str(db))):
+        runfolder.check_crop("net.prototxt", layer, str(db))

@@ -91,16 +91,19 @@ def copy_net(src, dst, sources, batch_sizes=None):
 def check_crop(net_path, layer, db):
     """Caffe aborts with a C++ check (``datum_height >= crop_size``) when a
     Data layer crops more than the database stores: say so before training,
-    naming both numbers and both files."""
+    naming both numbers and both files (classification images: ``size``;
+    stage-1 patches: ``patch``)."""
     crop = layer.transform_param.crop_size
     manifest = existing_manifest(db)
-    size = manifest.get("size")
-    if not crop or manifest.get("kind") != "classification" or not size or size >= crop:
+    key, setting = {"classification": ("size", "db_size"),
+                    "sr_patches": ("patch", "sr_patch")}.get(manifest.get("kind"), (None, None))
+    size = manifest.get(key) if key else None
+    if not crop or not size or size >= crop:
         return
     raise RacnnError("database %s stores %dx%d images, but %s crops %dx%d from them (layer %s, "
                      "transform_param crop_size); build the databases at least that large "
-                     "(--set db_size=%d, or the default) or lower the net's crop_size"
-                     % (db, size, size, net_path, crop, crop, layer.name, crop))
+                     "(--set %s=%d, or the default) or lower the net's crop_size"
+                     % (db, size, size, net_path, crop, crop, layer.name, setting, crop))
 
 
 def scaled_solver(src, max_iter, test_iter=None, snapshots=10, tests=5, gpu=False, seed=None,
