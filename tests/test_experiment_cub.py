@@ -9,7 +9,6 @@ import sys
 
 import pytest
 
-from racnn.experiment import caffe_train as stages
 from racnn.experiment.stage_files import final_model
 from racnn.experiment import stage_files
 
