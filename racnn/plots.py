@@ -49,9 +49,9 @@ def confusion_matrix(confusion, path, class_names=None, title=None, pairs=15):
     c = cm.shape[0]
     side = min(14.0, 3.0 + 0.3 * c)
     confused = most_confused(cm.astype(np.int64), class_names, pairs)
-    fig = plt.figure(figsize=(side + 1.2 + (5.5 if confused else 0), side))
+    fig = plt.figure(figsize=(side + 1.2 + (5.0 if confused else 0), side))
     grid = fig.add_gridspec(1, 2 if confused else 1,
-                            width_ratios=[side + 1.2, 5.5] if confused else None)
+                            width_ratios=[side + 1.2, 5.0] if confused else None)
     ax = fig.add_subplot(grid[0, 0])
     if confused:
         _confused_list(fig.add_subplot(grid[0, 1]), confused, int(cm.sum()))
@@ -78,11 +78,11 @@ def confusion_matrix(confusion, path, class_names=None, title=None, pairs=15):
 def _confused_list(ax, confused, total):
     """The most confused pairs as a text column (true -> predicted: count)."""
     ax.axis("off")
-    lines = ["most confused pairs", "(true -> predicted: images)", ""]
+    lines = ["most confused pairs", "images  true class", "        -> predicted as", ""]
     for n, i, j, a, b in confused:
-        lines.append("%d %s\n   -> %d %s: %d" % (i, a[:28], j, b[:28], n))
+        lines.append("%6d  %d %s\n        -> %d %s" % (n, i, a[:26], j, b[:26]))
     ax.text(0, 1, "\n".join(lines), va="top", ha="left", family="monospace",
-            fontsize=8, transform=ax.transAxes)
+            fontsize=10, transform=ax.transAxes)
 
 
 def learning_curves(train_rows, test_rows, path, title=None):
