@@ -12,6 +12,7 @@ storage, which many clusters' login nodes and one-node test clusters lack).
 import datetime
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -70,8 +71,13 @@ def states(plan):
     rows = []
     for run in plan["runs"]:
         state, detail = st.state(run, queued=pending)
-        if state == st.INCOMPLETE and q.get(run["index"]):
-            detail = "Slurm: %s; %s" % (q[run["index"]], detail)
+        last = next((j["job"] for j in reversed(jobs) if run["index"] in j["tasks"]), None)
+        if state in (st.INCOMPLETE, st.NOT_STARTED) and last:
+            # a pending task cancelled before it started leaves no record of its own
+            ended = q.get(run["index"]) or ended_state(last, run["index"]) or \
+                "left the queue (cancelled or ended; Slurm no longer knows how)"
+            detail = "Slurm %s_%d: %s%s" % (last, run["index"], ended,
+                                            "; " + detail if detail else "")
         log = None
         for job in reversed(jobs):
             if run["index"] in job["tasks"]:
@@ -81,6 +87,23 @@ def states(plan):
                     break
         rows.append((run["index"], run["name"], state, detail, log))
     return rows
+
+
+def ended_state(job, index):
+    """How an array task ended (CANCELLED, FAILED, TIMEOUT, ...): from
+    ``scontrol`` while the controller remembers the job (MinJobAge), else
+    ``sacct`` where accounting storage exists; None when neither knows."""
+    task = "%s_%d" % (job, index)
+    for argv, pattern in ((["scontrol", "-o", "show", "job", task], r"JobState=(\S+)"),
+                          (["sacct", "-n", "-P", "-X", "-j", task, "-o", "State"], r"^(\S+)")):
+        if shutil.which(argv[0]) is None:
+            continue
+        r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                           universal_newlines=True)
+        m = re.search(pattern, r.stdout, re.M) if r.returncode == 0 else None
+        if m:
+            return m.group(1)
+    return None
 
 
 def read_jobs(folder):
