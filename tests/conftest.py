@@ -21,9 +21,13 @@ from racnn.paths import REPO, shared_dir  # noqa: E402
 
 # the `caffe` binaries the tests start write glog files (<prog>.<host>.<user>.log.*)
 # into /tmp unless told otherwise: into a folder of this session, removed at its end
+# (and those of sessions that were killed, whose process is gone, at the next start)
 if "GLOG_log_dir" not in os.environ:
     GLOG_DIR = os.path.join(REPO, "build", "test-glog", str(os.getpid()))
     os.makedirs(GLOG_DIR, exist_ok=True)
+    for _old in os.listdir(os.path.dirname(GLOG_DIR)):
+        if _old.isdigit() and not os.path.exists("/proc/%s" % _old):
+            shutil.rmtree(os.path.join(os.path.dirname(GLOG_DIR), _old), True)
     os.chmod(GLOG_DIR, 0o1777)                 # tests also run programs unprivileged
     os.environ["GLOG_log_dir"] = GLOG_DIR
     atexit.register(shutil.rmtree, GLOG_DIR, True)
