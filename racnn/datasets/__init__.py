@@ -244,16 +244,16 @@ def read_image(path, rgb=False):
         raise RacnnError("image %s does not exist" % path)
     try:
         import io
-        import warnings
         from PIL import Image
         with open(path, "rb") as fh:        # one read: Pillow reads files in small chunks
             data = fh.read()
-        with warnings.catch_warnings():      # our own limit below replaces Pillow's warning
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            try:
-                im = Image.open(io.BytesIO(data))
-            except Image.DecompressionBombError as exc:
-                raise RacnnError("image %s is too large to decode (%s)" % (path, exc))
+        # our limit (MAX_PIXELS, below) replaces Pillow's, which opening checks
+        # against the header's size: one message, and a limit the user can raise
+        saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+        try:
+            im = Image.open(io.BytesIO(data))
+        finally:
+            Image.MAX_IMAGE_PIXELS = saved
         with im:
             if im.size[0] * im.size[1] > MAX_PIXELS:
                 raise RacnnError("image %s is %dx%d = %d pixels, more than the limit of %d "
