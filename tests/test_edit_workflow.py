@@ -82,6 +82,7 @@ def test_edited_net_is_trained_and_evaluated_broken_net_fixed_then_stale_then_re
     assert fixed.returncode == 0, fixed.stdout[-5000:]
     assert "racnn_g: %s (sha256" % tv in fixed.stdout
     assert "changed since this stage was set up; the stage starts afresh" in fixed.stdout
+    assert "racnn_g: trains %s" % tv in fixed.stdout
     stage = os.path.join(run_dir, "racnn_g")
     assert outputs(os.path.join(stage, "train_val.prototxt"), "sconv2") == 16
     assert outputs(os.path.join(stage, "deploy.prototxt"), "sconv2") == 16   # derived

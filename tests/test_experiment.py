@@ -315,3 +315,12 @@ def test_crop_larger_than_the_stored_patches_is_refused(tmp_path):
                        r"build the databases at least that large \(--set sr_patch=60"
                        % re.escape(str(db))):
         runfolder.check_crop("net.prototxt", layer, str(db))
+
+
+def test_source_note_names_the_file_or_how_to_edit_a_generated_net(tmp_path):
+    stage = tmp_path / "run" / "cnn"
+    note = runfolder.source_note(str(stage / "generated" / "train_val.prototxt"), str(stage))
+    assert note.startswith("a net generated for this run (cnn/generated/train_val.prototxt); "
+                           "to edit it, write the set once with tools/make_nets.py")
+    assert runfolder.source_note("/x/mynets/cnn_e2e_paper_train_val.prototxt", str(stage)) == \
+        "/x/mynets/cnn_e2e_paper_train_val.prototxt"

@@ -159,6 +159,7 @@ class Experiment(object):
         self.record["stages"][name] = rec
         runfolder.write_copy(src["solver"], solver_dst, msg)          # last: marks the folder as set up
         self.save()
+        self.log("%s: trains %s" % (name, runfolder.source_note(src["train_val"], d)))
         return rec
 
     def _refresh(self, name, d, src):

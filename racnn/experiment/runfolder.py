@@ -226,6 +226,17 @@ def stale_message(name, changed, command):
             "file: %s --restart %s" % (name, "; ".join(changed), name, command, name))
 
 
+def source_note(train_val, stage_dir):
+    """Which net a stage trains, for the log: the file, and for a net the
+    driver generated into ``<stage>/generated/`` how to edit it instead."""
+    if os.path.dirname(os.path.abspath(train_val)) == os.path.join(
+            os.path.abspath(stage_dir), "generated"):
+        return ("a net generated for this run (%s); to edit it, write the set once with "
+                "tools/make_nets.py ... --out mynets/, edit it there and rerun with --nets "
+                "mynets/" % os.path.relpath(train_val, os.path.dirname(stage_dir)))
+    return _short(os.path.abspath(train_val))
+
+
 def write_deploy(train_val_copy, dst, sr_size=None):
     """A stage's deploy net, derived from the copy of the train_val it trains
     (racnn.nets.build): an edit of the train_val holds for evaluation too.
