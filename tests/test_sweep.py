@@ -158,3 +158,13 @@ def test_demo_grid_reads_the_demo_settings_without_importing_the_driver():
     out = subprocess.run([sys.executable, "-c", code], stdout=subprocess.PIPE,
                          universal_newlines=True, check=True).stdout
     assert json.loads(out) == json.loads(json.dumps(demo.CONFIG))
+
+
+def test_report_of_a_sweep_without_runs_is_an_error(tmp_path):
+    """Not a report of every run under runs/ (racnn.report's default)."""
+    env = _env(tmp_path)
+    r = _sweep(env, "report", "table3")
+    folder = os.path.join(env["RACNN_RUNS"], "sweeps", "table3")
+    assert r.returncode == 2
+    assert r.stderr.strip() == ("sweep.py: error: no run of sweep table3 has a run folder yet "
+                                "(tools/sweep.py status %s)" % folder)

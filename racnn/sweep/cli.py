@@ -201,8 +201,11 @@ def main(argv=None, prog=None):
         return 0
     if args.command == "report":
         out = os.path.join(folder, "report")
-        argv = _prefix(args) + ["python3", "-m", "racnn.report", "--out", out] + \
-            [r["run_dir"] for r in plan["runs"] if os.path.isdir(r["run_dir"])]
+        started = [r["run_dir"] for r in plan["runs"] if os.path.isdir(r["run_dir"])]
+        if not started:       # (racnn.report without runs would read every run of runs/)
+            raise RacnnError("no run of sweep %s has a run folder yet (tools/sweep.py status "
+                             "%s)" % (plan["sweep"], folder))
+        argv = _prefix(args) + ["python3", "-m", "racnn.report", "--out", out] + started
         return subprocess.call(argv, cwd=REPO)
     if args.scheduler == "local":
         todo = [r for r in plan["runs"] if st.state(r)[0] not in (st.FINISHED, st.RUNNING)]
