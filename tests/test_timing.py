@@ -24,8 +24,9 @@ def test_caffe_time_tiny(tiny_times):
     cnn, racnn = tiny_times[("tiny", False)], tiny_times[("tiny", True)]
     for t in (cnn, racnn):
         assert t["forward_backward_ms"] > 0 and t["forward_ms"] > 0 and t["device"] == "CPU"
-        assert t["forward_backward_ms"] == pytest.approx(t["forward_ms"] + t["backward_ms"],
-                                                         rel=0.05, abs=1.0)
+        # Caffe's iteration timer wraps the per-layer forward and backward timers:
+        # never less than their sum (more under load, so no upper bound here)
+        assert t["forward_backward_ms"] >= 0.99 * (t["forward_ms"] + t["backward_ms"]) - 1.0
     # three SR convolutions at full resolution (64 9x9 filters) cost far more than
     # the tiny classifier: the effect Table I shows
     assert racnn["forward_backward_ms"] > 2 * cnn["forward_backward_ms"]
