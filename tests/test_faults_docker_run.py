@@ -117,7 +117,7 @@ def test_a_disk_mounted_under_the_checkout_is_the_same_disk_inside(outside, tmp_
 
 def _docker_ready():
     if not shutil.which("docker"):
-        return "no docker command"
+        return "no docker client here (the environment has none; docker/run is run from a host)"
     if subprocess.run(["docker", "info"], stdout=subprocess.DEVNULL,
                       stderr=subprocess.DEVNULL).returncode != 0:
         return "no Docker engine answers (docker/engine.sh starts one)"
