@@ -11,7 +11,7 @@ from caffe.proto import caffe_pb2
 
 from .. import specs
 from ..errors import RacnnError
-from ..protoio import write_prototxt
+from ..protoio import layer_phases, write_prototxt
 from . import alexnet, googlenet, presets, tiny, vgg16
 from .sr_front import SR_NAMES, add_sr_front
 
@@ -195,7 +195,6 @@ def deploy_from_train_val(train_val, batch=1, where="train_val net"):
     branches only they read (GoogLeNet's auxiliary heads), the param blocks
     (learning-rate multipliers: training only) cleared, and a Softmax
     ``prob`` over what the main loss read.  ``where`` names the net in errors."""
-    from ..protoio import layer_phases
     layers = [l for l in train_val.layer if "test" in layer_phases(l)]
     data = [l for l in layers if l.type == "Data"]
     if len(data) != 1 or not data[0].transform_param.crop_size:
@@ -235,7 +234,6 @@ def sr_deploy_from_train_val(train_val, height=specs.SR_HR_SIZE, width=specs.SR_
     the pair database and its Slice replaced by an Input ``data`` of ``batch``
     x 3 x ``height`` x ``width``, the loss dropped (its first bottom, ``sum``,
     is the output), param blocks cleared."""
-    from ..protoio import layer_phases
     layers = [l for l in train_val.layer if "test" in layer_phases(l)]
     slices = [l for l in layers if l.type == "Slice"]
     losses = [l for l in layers if l.type == "EuclideanLoss"]
