@@ -21,7 +21,10 @@ check() {   # check NAME CMD...: PASS when CMD succeeds; its output is shown on 
     if "$@" > "$tmp/out" 2>&1; then
         passed+=("$name"); echo "PASS  $name"
     else
-        failed+=("$name"); echo "FAIL  $name"; tail -n 25 "$tmp/out" | sed 's/^/  | /'
+        failed+=("$name"); echo "FAIL  $name"
+        grep -E '^(FAILED|ERROR)|Check failed|Fatal Python error|::.* (FAILED|ERROR)' "$tmp/out" |
+            head -n 8 | sed 's/^/  | /'
+        tail -n 3 "$tmp/out" | sed 's/^/  | /'
     fi
 }
 
@@ -91,8 +94,11 @@ for t in tests/test_env.py tests/test_gpu_flags.py tests/test_nets.py tests/test
          tests/test_experiment_synthetic.py tests/test_demo.py; do
     [ -f "$t" ] && tests+=("$t")
 done
-check "pytest (CPU mode) ${tests[*]}" python3 -m pytest -q -p no:cacheprovider "${tests[@]}"
-grep -E '^[0-9]+ passed|passed|failed' "$tmp/out" | tail -n 1 | sed 's/^/  /'
+# One pytest per file: a Caffe abort (a glog CHECK) ends only its own file.
+for t in "${tests[@]}"; do
+    check "pytest (CPU mode) $t" python3 -m pytest -q -p no:cacheprovider "$t"
+    grep -E 'passed|failed|error' "$tmp/out" | tail -n 1 | sed 's/^/  /'
+done
 
 echo
 echo "check-gpu-build: ${#passed[@]} passed, ${#failed[@]} failed${failed[*]:+: ${failed[*]}}"
