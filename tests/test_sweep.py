@@ -149,15 +149,24 @@ def test_local_sweep_continues_past_a_failed_run(tmp_path):
     assert states == ["finished", "incomplete"]
 
 
-def test_demo_grid_reads_the_demo_settings_without_importing_the_driver():
-    """The sweep tool runs on hosts without numpy/pycaffe: there the demo's
-    settings are read from racnn/demo.py's source, and must be the same."""
+def test_demo_grid_plans_the_demo_settings_without_numpy_or_the_driver():
+    """The sweep tool runs on hosts without numpy/pycaffe: planning the demo
+    grid imports neither (racnn.experiment.demo_settings is plain data) and
+    plans the demo's own settings (racnn.demo runs the same dictionary)."""
     from racnn import demo
-    code = ("import sys, json; sys.modules['racnn.demo'] = None; sys.path.insert(0, %r); "
-            "from racnn.sweep import grids; print(json.dumps(grids.demo_config()))" % REPO)
+    from racnn.experiment import demo_settings
+    assert demo.CONFIG is demo_settings.CONFIG
+    code = ("import sys, json; [sys.modules.__setitem__(m, None) for m in "
+            "('numpy', 'caffe', 'racnn.demo', 'racnn.experiment.driver')]; "
+            "sys.path.insert(0, %r); from racnn.sweep import grids; "
+            "print(json.dumps([p['settings'] for p in grids.demo()]))" % REPO)
     out = subprocess.run([sys.executable, "-c", code], stdout=subprocess.PIPE,
                          universal_newlines=True, check=True).stdout
-    assert json.loads(out) == json.loads(json.dumps(demo.CONFIG))
+    planned = json.loads(out)
+    assert [p["res"] for p in planned] == list(grids.DEMO_RES)
+    for p in planned:
+        for key in ("db_size", "sr_size", "mode", "mults"):
+            assert p[key] == demo.CONFIG[key]
 
 
 def test_report_of_a_sweep_without_runs_is_an_error(tmp_path):

@@ -9,13 +9,13 @@ racnn.experiment.config.run_name like any run.
   demo     the synthetic dataset, tiny backbone, --smoke, three resolutions:
            minutes on a CPU (what the tests submit)
 """
-import ast
 import collections
 import os
 
 from .. import paper
 from ..errors import RacnnError
 from ..experiment import config as experiment
+from ..experiment import demo_settings
 from ..paths import DATA_DIR
 
 #: the networks of a paper run (Table II/III: three columns; Fig. 4 adds
@@ -59,32 +59,12 @@ def demo_data_dir():
     return os.path.join(DATA_DIR, DEMO_DATA)
 
 
-def demo_config():
-    """racnn.demo.CONFIG.  Importing racnn.demo pulls in the driver (numpy,
-    tqdm, pycaffe's protobuf), which the host that runs the sweep tool may
-    lack: there, the same plain data is read from the module's source."""
-    try:
-        from .. import demo as demo_mod
-        return demo_mod.CONFIG
-    except ImportError:
-        pass
-    path = os.path.join(os.path.dirname(os.path.dirname(__file__)), "demo.py")
-    with open(path) as fh:
-        tree = ast.parse(fh.read(), path)
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == \
-                ["CONFIG"] and isinstance(node.value, ast.Call):
-            return {kw.arg: ast.literal_eval(kw.value) for kw in node.value.keywords}
-    raise RacnnError("%s: no CONFIG = dict(...) of plain values to read the demo's "
-                     "settings from" % path)
-
-
 def demo():
-    """The demo's setting (racnn.demo.CONFIG, as tools/demo.py --smoke runs
+    """The demo's setting (racnn.experiment.demo_settings.CONFIG, as tools/demo.py --smoke runs
     it) at three resolutions, the CNN only (each run still trains its
     backbone_hr stage): a check of the sweep machinery in about a minute a
     run, not of RACNN (that is make demo)."""
-    base = {k: v for k, v in demo_config().items() if k not in experiment.SMOKE}
+    base = {k: v for k, v in demo_settings.CONFIG.items() if k not in experiment.SMOKE}
     base.update(data_format="folder", data_root=demo_data_dir(), variants=["cnn"])
     return [point("synthetic", "tiny", smoke=True, **dict(base, res=r)) for r in DEMO_RES]
 

@@ -13,6 +13,7 @@ import os
 from .. import atomic
 from ..errors import RacnnError
 from ..experiment import config as experiment
+from ..experiment import demo_settings
 from ..experiment import inputs
 from . import grids
 from .plan import PREPARED
@@ -30,10 +31,8 @@ def prepare(plan, folder, indices=None, echo=print):
             cfg = experiment.make_config(run["dataset"], run["backbone"], smoke=run["smoke"],
                                          **run["settings"])
             if cfg["data_root"] == grids.demo_data_dir():
-                # deferred: the demo module pulls the driver in
-                from .. import demo
                 from ..datasets import synthetic
-                synthetic.generate(cfg["data_root"], **demo.DATASET_SMOKE)
+                synthetic.generate(cfg["data_root"], **demo_settings.DATASET_SMOKE)
             stages = experiment.stage_plan(cfg)
             found = inputs.check_inputs(cfg, stages)
             inputs.databases(cfg, found, stages)
