@@ -35,6 +35,11 @@ from ..paths import RUNS_DIR
 #: Staged-Training competitor (the paper's reference [35]): the CNN fine-tuned
 #: on the HR images (stage folder ``staged_hr``), then on the LR images
 VARIANTS = ("cnn", "staged", "racnn_g", "racnn_p")
+#: the stage folders of each variant, in training order
+VARIANT_STAGES = {v: (("staged_hr", "staged") if v == "staged" else (v,)) for v in VARIANTS}
+#: every stage folder a run can have, in training order (backbone_hr only in
+#: runs without ImageNet weights, e.g. the demo's tiny backbone)
+STAGE_ORDER = ("backbone_hr", "stage1_sr") + tuple(s for v in VARIANTS for s in VARIANT_STAGES[v])
 #: what a run trains unless ``variants`` says otherwise (staged doubles the CNN's cost)
 DEFAULT_VARIANTS = ("cnn", "racnn_g", "racnn_p")
 MODES = ("e2e", "frozen")
@@ -224,7 +229,7 @@ def stage_plan(cfg):
         plan.append("stage1_sr")
     for v in VARIANTS:
         if v in cfg["variants"]:
-            plan += ["staged_hr", "staged"] if v == "staged" else [v]
+            plan += VARIANT_STAGES[v]
     return plan
 
 

@@ -82,10 +82,7 @@ class Experiment(object):
             os.path.basename(self.run_dir), ", ".join(plan), version))
         with open(os.path.join(self.run_dir, "experiment.log"), "a") as fh:
             fh.write("configuration (config.json):\n%s\n" % dumps({k: cfg[k] for k in DEFAULTS}))
-        # the undegraded databases are built for the stages that read them, which
-        # inputs.databases knows as backbone_hr's; staged_hr reads the same ones
-        self.data = inputs.databases(cfg, found, plan + (
-            ["backbone_hr"] if "staged_hr" in plan and "backbone_hr" not in plan else []))
+        self.data = inputs.databases(cfg, found, plan)
         self.record["paths"].update(self.data["paths"])
         self.save()
 

@@ -163,7 +163,7 @@ def databases(cfg, inputs, plan):
         raise RacnnError("%s and %s disagree on the number of classes (%s vs %s)"
                          % (out["train_db"], out["test_db"], train["num_classes"],
                             test["num_classes"]))
-    if "backbone_hr" in plan:
+    if {"backbone_hr", "staged_hr"} & set(plan):      # the stages that train on HR images
         out["hr_train_db"], _ = classification("train", size)
         out["hr_test_db"], _ = classification("test", size)
     if "stage1_sr" in plan:

@@ -25,7 +25,7 @@ import time
 from .. import __version__, atomic, protoio
 from ..db.manifest import existing_manifest
 from ..errors import RacnnError
-from .config import VARIANTS
+from .config import STAGE_ORDER
 from ..paths import REPO
 from .stage_files import snapshot_prefix
 
@@ -310,10 +310,6 @@ def prepare(run_dir, config, compare_keys, keep=()):
 # folders) or one stage folder (solver.prototxt + train_val.prototxt).
 Stage = collections.namedtuple("Stage", "name dir train_val deploy solver snapshots done")
 Run = collections.namedtuple("Run", "dir config stages")
-
-#: stage folders in training order (backbone_hr only in runs without ImageNet
-#: weights, e.g. the demo's tiny backbone)
-STAGE_ORDER = ("backbone_hr", "stage1_sr") + VARIANTS
 
 
 def stage_key(name):
