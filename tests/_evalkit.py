@@ -155,3 +155,14 @@ def make_run(root, name, config, stages=("cnn",), counts=(6, 5, 4, 3, 6), max_it
         tiny_deploy(os.path.join(d, "deploy.prototxt"), batch=4)
         caffe_train(d, tv, max_iter=max_iter)
     return run
+
+
+def standin_weights(path):
+    """Tiny-backbone weights with the fillers: the stand-in 'ImageNet' model of
+    the fixture runs (its own 1000-way last layer, every other layer named as
+    in the classification nets)."""
+    from racnn.nets import build_net, write_net
+    proto = str(path) + ".prototxt"
+    write_net(build_net("tiny", 1000, dataset="imagenet", phase="deploy"), proto)
+    caffe.Net(proto, caffe.TEST).save(str(path))
+    return str(path)

@@ -9,28 +9,18 @@ import sys
 
 import pytest
 
+import _evalkit as kit
+
 from racnn.experiment.stage_files import final_model
 from racnn.experiment import stage_files
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def standin_weights(path):
-    """Tiny-backbone weights with the fillers (the stand-in 'ImageNet' model:
-    its own 1000-way last layer, every other layer named as in the
-    classification nets)."""
-    import caffe
-    from racnn.nets import build_net, write_net
-    proto = str(path) + ".prototxt"
-    write_net(build_net("tiny", 1000, dataset="imagenet", phase="deploy"), proto)
-    caffe.Net(proto, caffe.TEST).save(str(path))
-    return str(path)
-
-
 @pytest.fixture(scope="module")
 def cub_run(shared, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("cub")
-    weights = standin_weights(tmp / "tiny_imagenet_standin.caffemodel")
+    weights = kit.standin_weights(tmp / "tiny_imagenet_standin.caffemodel")
     env = dict(os.environ, RACNN_DATA=str(tmp / "data"), RACNN_RUNS=str(tmp / "runs"))
     proc = subprocess.run(
         [sys.executable, "tools/experiment.py", "birds", "tiny", "--smoke",

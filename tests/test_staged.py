@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+import _evalkit as kit
 import _pictures
 from racnn import paper
 from racnn.nets import DEFAULT_BATCH
@@ -18,16 +19,6 @@ from racnn.report import fig5, tables
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def standin_weights(path):
-    """Tiny-backbone 'ImageNet' weights (fillers, its own 1000-way last layer)."""
-    import caffe
-    from racnn.nets import build_net, write_net
-    proto = str(path) + ".prototxt"
-    write_net(build_net("tiny", 1000, dataset="imagenet", phase="deploy"), proto)
-    caffe.Net(proto, caffe.TEST).save(str(path))
-    return str(path)
-
-
 def load(path):
     with open(str(path)) as fh:
         return json.load(fh)
@@ -36,7 +27,7 @@ def load(path):
 @pytest.fixture(scope="module")
 def staged_run(shared, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("staged")
-    weights = standin_weights(tmp / "standin.caffemodel")
+    weights = kit.standin_weights(tmp / "standin.caffemodel")
     env = dict(os.environ, RACNN_DATA=str(tmp / "data"), RACNN_RUNS=str(tmp / "runs"))
     proc = subprocess.run(
         [sys.executable, "tools/experiment.py", "birds", "tiny", "--smoke",
