@@ -12,7 +12,7 @@ import threading
 
 import pytest
 
-from racnn import fetch
+from racnn import fetch, mirror
 from racnn.errors import RacnnError
 
 HEX = {"md5": 32, "sha1": 40, "sha256": 64}
@@ -249,7 +249,7 @@ def test_from_folder_archive_and_mirror_address_with_the_same_checksums(tmp_path
     # a folder holding the files below it
     nested = _copy_files(res, str(tmp_path / "copy" / "sub"))
     data = str(tmp_path / "data1")
-    dest = fetch.fetch_from(res, str(tmp_path / "copy"), data, say=lambda m: None)
+    dest = mirror.fetch_from(res, str(tmp_path / "copy"), data, say=lambda m: None)
     assert open(os.path.join(dest, "toy", "images", "a.jpg"), "rb").read() == b"jpeg bytes"
     assert fetch.require(res, data) == dest
     # an archive holding them (other members are not written anywhere)
@@ -259,13 +259,13 @@ def test_from_folder_archive_and_mirror_address_with_the_same_checksums(tmp_path
             tar.add(os.path.join(nested, spec.filename), "mirror/x/" + spec.filename)
         tar.add(nested, "../escape")
     data = str(tmp_path / "data2")
-    assert fetch.fetch_from(res, bundle, data, say=lambda m: None) == \
+    assert mirror.fetch_from(res, bundle, data, say=lambda m: None) == \
         os.path.join(data, "datasets", "toy")
     assert sorted(os.listdir(os.path.join(data, "downloads"))) == ["labels.mat", "toy.tgz"]
     assert not os.path.exists(str(tmp_path / "escape"))
     # a mirror address: the files at <address>/<filename>
     data = str(tmp_path / "data3")
-    fetch.fetch_from(res, "file://" + nested + "/", data, say=lambda m: None)
+    mirror.fetch_from(res, "file://" + nested + "/", data, say=lambda m: None)
     assert fetch.require(res, data)
 
 
@@ -277,7 +277,7 @@ def test_from_names_the_expected_files_and_refuses_another_file(tmp_path):
     os.remove(os.path.join(copy, "labels.mat"))
     data = str(tmp_path / "data")
     with pytest.raises(RacnnError) as err:
-        fetch.fetch_from(res, copy, data, say=lambda m: None)
+        mirror.fetch_from(res, copy, data, say=lambda m: None)
     msg = str(err.value)
     assert "--from %s lacks labels.mat for toy (Toy set)" % copy in msg
     for spec in res.files:
@@ -285,7 +285,7 @@ def test_from_names_the_expected_files_and_refuses_another_file(tmp_path):
     with open(os.path.join(copy, "labels.mat"), "wb") as fh:
         fh.write(b"not the official labels")
     with pytest.raises(RacnnError, match="md5 checksum mismatch"):
-        fetch.fetch_from(res, copy, data, say=lambda m: None)
+        mirror.fetch_from(res, copy, data, say=lambda m: None)
     assert not os.path.exists(os.path.join(data, "downloads", "labels.mat"))
     assert not [f for f in os.listdir(os.path.join(data, "downloads")) if "partial" in f]
 
@@ -297,7 +297,7 @@ def test_from_a_model_file_address(tmp_path):
     spec = fetch.FileSpec("http://gone.invalid/w.caffemodel", "w.caffemodel",
                           _digest(str(weights), "sha256"), "sha256", False)
     res = fetch.Resource("w", "W", "model", (spec,), "models/w.caffemodel", (), "the tests")
-    path = fetch.fetch_from(res, "file://" + str(weights), str(tmp_path / "data"),
+    path = mirror.fetch_from(res, "file://" + str(weights), str(tmp_path / "data"),
                             say=lambda m: None)
     assert open(path, "rb").read() == b"weights"
 

@@ -21,7 +21,7 @@ import sys
 import _init_paths  # noqa: F401  (the repository on the import path, GLOG default; first)
 
 from racnn.cli import tool_parser
-from racnn import fetch
+from racnn import fetch, mirror
 from racnn.errors import RacnnError, cli_main
 
 
@@ -65,7 +65,7 @@ def main(argv=None):
                 missing += 1
             continue
         if args.source:
-            path = fetch.fetch_from(name, args.source, args.data_dir, force=args.force)
+            path = mirror.fetch_from(name, args.source, args.data_dir, force=args.force)
         else:
             path = fetch.fetch(name, args.data_dir, force=args.force)
         print("%s: ready at %s" % (name, path))
