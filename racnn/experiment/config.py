@@ -147,17 +147,24 @@ def make_config(dataset, backbone, smoke=False, **overrides):
     return cfg
 
 
+def _whole_number(value):
+    """``value`` (a number or its text) as an int when it is a whole number,
+    else None (3.5, "x", True)."""
+    try:
+        n = int(value)
+        return None if isinstance(value, bool) or n != float(value) else n
+    except (TypeError, ValueError):
+        return None
+
+
 def max_images(value):
     """``sr_max_images``: a positive count, or None for every image
     (``all``, ``none``, ``null``).  0 is an error, not "zero images"."""
     if value is None or (isinstance(value, str) and value.strip().lower() in
                          ("all", "none", "null", "")):
         return None
-    try:
-        count = int(value)
-        if count != float(value) or isinstance(value, bool):
-            raise ValueError
-    except (TypeError, ValueError):
+    count = _whole_number(value)
+    if count is None:
         raise RacnnError("sr_max_images=%r: expected a positive number of images, or "
                          "all / none for every image" % (value,))
     if count < 1:
@@ -170,12 +177,7 @@ def jpeg_quality(value):
     """``jpeg_quality``: None (off) or a JPEG quality 1..100."""
     if value is None or (isinstance(value, str) and value.strip().lower() in ("none", "off")):
         return None
-    try:
-        q = int(value)
-        if q != float(value) or isinstance(value, bool):
-            raise ValueError
-    except (TypeError, ValueError):
-        q = None
+    q = _whole_number(value)
     if q is None or not 1 <= q <= 100:
         raise RacnnError("jpeg_quality=%r: expected a JPEG quality 1..100 (75: MATLAB's "
                          "imwrite default, the release's), or none" % (value,))
