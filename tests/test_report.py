@@ -117,7 +117,8 @@ def test_only_runs_of_the_tables_settings_fill_cells():
            _record("/r/kernel", kernel="opencv", ours=12.0, evaluated=9),
            _record("/r/iters", schedule="iters=4", ours=13.0, evaluated=9),
            _record("/r/size", db_size=256, ours=14.0, evaluated=9),
-           _record("/r/auth", sr_weights="authors", ours=15.0, evaluated=9)]
+           _record("/r/auth", sr_weights="authors", ours=15.0, evaluated=9),
+           _record("/r/jpeg", jpeg_quality=75, ours=16.0, evaluated=9)]
     cells, used = report.paper_rows([good] + bad)
     filled = [c for c in cells if c["ours"] is not None]
     assert {(c["table"], c["ours"]) for c in filled} == {("Table II", 52.0), ("Table III", 52.0)}
@@ -130,7 +131,8 @@ def test_only_runs_of_the_tables_settings_fill_cells():
                    "/r/kernel": "kernel opencv (tables: matlab)",
                    "/r/iters": "schedule iters=4 (tables: the release's)",
                    "/r/size": "db_size 256 (tables: 227)",
-                   "/r/auth": "sr_weights authors (tables: pretrain)"}
+                   "/r/auth": "sr_weights authors (tables: pretrain)",
+                   "/r/jpeg": "LR images through JPEG q75 (tables: raw pixels)"}
     # a CNN's cell does not depend on p-RACNN's SR weights
     cnn = _record("/r/auth", variant="cnn", sr_weights="authors", ours=40.0)
     cells, used = report.paper_rows([cnn])

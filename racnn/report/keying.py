@@ -2,7 +2,8 @@
 table's definition, not only dataset, backbone, network, resolution and
 mode.  A run that differs in any other setting (multiplier reading, SR
 weights source, degradation kernel, initial backbone weights, stored image
-size, a smoke or cut-down schedule, a custom dataset) is listed among the
+size, LR images stored through a JPEG round trip, a smoke or cut-down
+schedule, a custom dataset) is listed among the
 other runs with the settings that kept it out, never placed in a cell.
 
 The *reading* is the choice among the settings the paper leaves open
@@ -45,7 +46,7 @@ def fields(cfg):
             "backbone_weights": "imagenet" if bw is None else (
                 bw if bw in ("hr", "none") else os.path.basename(bw)),
             "db_size": default_size if size is None else size, "schedule": schedule,
-            "custom": bool(cfg.get("data_format"))}
+            "jpeg_quality": cfg.get("jpeg_quality"), "custom": bool(cfg.get("data_format"))}
 
 
 def mismatches(r, want=None):
@@ -65,6 +66,9 @@ by hand, config.json files of older runs."""
     size = r.get("db_size")
     if size is not None and r.get("backbone") != "tiny" and size != specs.DEFAULT_DB_SIZE:
         out.append("db_size %s (tables: %d)" % (size, specs.DEFAULT_DB_SIZE))
+    if r.get("jpeg_quality"):
+        # the release's JPEG files, not the paper's text: a reading of its own
+        out.append("LR images through JPEG q%s (tables: raw pixels)" % r["jpeg_quality"])
     if r.get("smoke"):
         out.append("smoke run")
     elif r.get("schedule", "full") != "full":
@@ -78,7 +82,8 @@ def describe(want=None):
     """One line: what every filled cell's run had."""
     want = want or DEFAULT_READING
     return ("Filled only by runs with multipliers `%s`, p-RACNN SR weights `%s`, kernel `%s`, "
-            "ImageNet backbone weights, images stored at %d, the release's schedule (no "
-            "smoke, iteration cap or subset), the official dataset; other runs are listed "
+            "ImageNet backbone weights, images stored at %d as raw pixels (no JPEG round "
+            "trip), the release's schedule (no smoke, iteration cap or subset), the "
+            "official dataset; other runs are listed "
             "below with what kept them out." % (want["mults"], want["sr_weights"],
                                                  want["kernel"], specs.DEFAULT_DB_SIZE))

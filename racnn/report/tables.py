@@ -31,7 +31,8 @@ from ..paths import RUNS_DIR
 
 CSV_COLUMNS = ("table", "row", "dataset", "backbone", "variant", "res", "mode", "paper",
                "ours", "diff", "runs", "run", "log", "config", "model", "eval", "mults",
-               "sr_weights", "kernel", "backbone_weights", "db_size", "schedule", "not_placed")
+               "sr_weights", "kernel", "backbone_weights", "db_size", "jpeg_quality", "schedule",
+               "not_placed")
 
 
 def find_runs(root):
@@ -94,7 +95,7 @@ def _cell(table, row, r, n, paper_value, **setting):
                  model=r["model"], eval=r["eval"], smoke=r["smoke"],
                  short_schedule=r.get("short_schedule"))
         d.update({k: r.get(k) for k in ("mults", "sr_weights", "kernel", "backbone_weights",
-                                        "db_size", "schedule")})
+                                        "db_size", "jpeg_quality", "schedule")})
         if paper_value is not None:
             d["diff"] = r["ours"] - paper_value
     return d
