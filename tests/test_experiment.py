@@ -324,3 +324,27 @@ def test_source_note_names_the_file_or_how_to_edit_a_generated_net(tmp_path):
                            "to edit it, write the set once with tools/make_nets.py")
     assert runfolder.source_note("/x/mynets/cnn_e2e_paper_train_val.prototxt", str(stage)) == \
         "/x/mynets/cnn_e2e_paper_train_val.prototxt"
+
+
+def test_truncated_database_is_named_before_caffe_reads_it(tmp_path):
+    """A data.mdb cut short after it was built (a copy, a full disk) made
+    `caffe train` die of SIGBUS with no message; the driver now checks the
+    data file of every database it trains from and names it."""
+    from racnn.datasets import synthetic
+    root = str(tmp_path / "syn")
+    synthetic.generate(root, num_classes=2, train_per_class=3, test_per_class=2)
+    args = ["syn", "tiny", "--format", "folder", "--data-root", root, "--smoke",
+            "--variants", "cnn", "--backbone-weights", "none"]
+    first = tool(args, tmp_path)
+    assert first.returncode == 0, first.stdout + first.stderr
+    dbs = [os.path.join(d, "data.mdb") for d, _, files in os.walk(str(tmp_path / "data" / "lmdb"))
+           if "data.mdb" in files and "train" in os.path.basename(d)]
+    assert len(dbs) == 1, dbs
+    full = os.path.getsize(dbs[0])
+    with open(dbs[0], "r+b") as fh:
+        fh.truncate(full // 2)
+    proc = tool(args + ["--restart", "cnn"], tmp_path)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "%s is truncated (%d bytes, its LMDB header says %d)" % (dbs[0], full // 2, full) \
+        in proc.stderr
+    assert "Traceback" not in proc.stderr and "exit status -7" not in proc.stderr

@@ -16,6 +16,7 @@ from .net_sources import committed
 from .config import DEFAULTS
 from ..paths import DATA_DIR
 from ..db.classification import ensure_classification_db, small_source_warning
+from ..db.lmdbio import check_data_file
 from ..db.manifest import check_manifest
 from ..db.sr_patches import ensure_sr_patch_db
 from .. import fetch
@@ -119,6 +120,16 @@ def db_root(cfg):
     return os.path.join(DATA_DIR, "lmdb", name)
 
 
+def checked_db(path, **expect):
+    """The manifest of the database ``path`` checked against ``expect``, and
+    its data file's length against its LMDB header: Caffe maps data.mdb, and
+    a file cut short after it was built (a copy, a full disk) kills
+    `caffe train` with SIGBUS and no message."""
+    manifest = check_manifest(path, **expect)
+    check_data_file(path)
+    return manifest
+
+
 def databases(cfg, inputs, plan):
     """Build (when missing) and check the run's databases; returns counts,
     class names and paths (``train_db``, ``test_db``, ``hr_*_db``, ``sr_db``)."""
@@ -135,7 +146,7 @@ def databases(cfg, inputs, plan):
         ensure_classification_db(fmt, inputs["data_root"], split, path, res=res, size=size,
                                     kernel=kernel, limit=limit, seed=cfg["seed"],
                                     jpeg_quality=jpeg)
-        manifest = check_manifest(path, size=size, kind="classification")
+        manifest = checked_db(path, size=size, kind="classification")
         warning = small_source_warning(manifest, specs.backbone_spec(cfg["backbone"]).input_size,
                                        path)
         if warning and split == "train" and res == cfg["res"]:      # once per run
@@ -186,4 +197,4 @@ def sr_patches(cfg, inputs, fmt, root):
                           res=cfg["sr_res"], size=cfg["sr_size"], patch=cfg["sr_patch"],
                           stride=cfg["sr_stride"], kernel=cfg["kernel"],
                           max_images=cfg["sr_max_images"], seed=cfg["seed"])
-    return path, check_manifest(path, kind="sr_patches")
+    return path, checked_db(path, kind="sr_patches")
