@@ -1,9 +1,12 @@
 """Frictions a new user hit (issue 15, item 11): the demo's per-class table
 renders its bold mean in Markdown; evaluation blocks say how many classes
-have test images."""
+have test images; a tool started with a python3 outside the environment says
+so instead of a traceback from racnn/."""
 import csv
 import os
 import re
+import subprocess
+import sys
 
 from racnn import demo
 
@@ -39,3 +42,27 @@ def test_evaluation_block_says_how_many_classes_have_test_images():
     assert text.splitlines()[0] == \
         "racnn_g, iteration 4: 48 images; 24 of 50 classes have test images"
     assert "mean class accuracy 100.00 %" in text and "(24 with images)" not in text
+
+
+def test_tool_outside_the_environment_says_where_to_run_it(tmp_path):
+    """The host's python3 lacks the environment's modules (here: tqdm hidden
+    by a sitecustomize); every tool then stops with one message and the
+    docker/run command, exit 2, no traceback."""
+    (tmp_path / "sitecustomize.py").write_text("import sys\nsys.modules['tqdm'] = None\n")
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONPATH=str(tmp_path))
+    proc = subprocess.run([sys.executable, "tools/experiment.py", "cars", "alexnet",
+                           "--set", "stage2_epochs=2"], cwd=repo, env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True)
+    assert proc.returncode == 2, proc.stderr
+    assert "experiment.py: error: the Python module 'tqdm' is missing" in proc.stderr
+    assert "docker/run python3 tools/experiment.py cars alexnet --set stage2_epochs=2\n" \
+        in proc.stderr
+    assert "Traceback" not in proc.stderr
+    # a module of our own that fails is still a traceback (a bug to see)
+    (tmp_path / "sitecustomize.py").write_text("import sys\nsys.modules['racnn.cli'] = None\n")
+    proc = subprocess.run([sys.executable, "tools/experiment.py", "--help"], cwd=repo, env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True)
+    assert proc.returncode == 1 and "Traceback" in proc.stderr

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Run one experiment of the paper: databases, stage 1 (SR pre-training),
-stage 2 (CNN, g-RACNN, p-RACNN), evaluation and the results table.
+stage 2 (CNN, g-RACNN, p-RACNN; Staged-Training with --variants ...,staged),
+evaluation and the results table.
 
   experiment.py cars alexnet                       (make cars-alexnet)
   experiment.py birds alexnet --mode frozen --res 25
@@ -13,8 +14,9 @@ is taken by an unfinished stage (saying so); a finished one is reported as
 stale, with the command that retrains it (--restart STAGE).  To train edited
 nets of a custom dataset: tools/make_nets.py ... --out mynets/, edit them, then
 --nets mynets/.  Everything goes into one run folder,
-runs/<dataset>-<backbone>-r<res>-<mode>-<mults>[-srauthors][-smoke]/
-(docs/DESIGN.md, "Run folder", draws its layout).  Any configuration key of
+runs/<dataset>-<backbone>-r<res>-<mode>-<mults>[-srauthors][-jpeg<q>][-bw<weights>]
+[-s<db_size>][-smoke]/ (racnn.experiment.config.run_name; docs/DESIGN.md, "Run
+folder", draws its layout).  Any configuration key of
 racnn.experiment.config.DEFAULTS can be set with --set KEY=VALUE (VALUE as JSON,
 e.g. --set stage2_epochs=30 --set 'solver={"stage2": {"base_lr": 1e-5}}').
 """
