@@ -36,7 +36,7 @@ EXPERIMENTS := $(foreach d,$(DATASETS),$(foreach b,$(BACKBONES),$(d)-$(b)))
 
 help:
 	@echo "make test          run the test suite inside the Caffe environment"
-	@echo "make demo          the whole pipeline on a synthetic dataset, CPU, 15-25 min"
+	@echo "make demo          the whole pipeline on a synthetic dataset, CPU, ~13 min on 2 cores"
 	@echo "make <dataset>-<backbone>   e.g. make cars-alexnet (RES= MODE= MULTS= SR_WEIGHTS= GPU= SMOKE=1"
 	@echo "                   BACKBONE_WEIGHTS=none: no ImageNet weights; NETS=mynets/: your edited nets)"
 	@echo "                   VARIANTS=cnn,staged,racnn_g,racnn_p: with Staged-Training (Fig. 4);"
