@@ -81,8 +81,11 @@ env:
 image:
 	docker build -t racnn-caffe -f docker/Dockerfile .
 
+# The host's CA bundle goes into the build (pip fetches the CUDA wheels over
+# TLS, which a proxy may re-sign); docker/.build/ is not committed.
 image-gpu:
-	docker build -t racnn-caffe-gpu -f docker/Dockerfile.gpu .
+	mkdir -p docker/.build && { cp /etc/ssl/certs/ca-certificates.crt docker/.build/host-ca-certificates.crt 2>/dev/null || true; }
+	docker build -t racnn-caffe-gpu $(DOCKER_BUILD_ARGS) -f docker/Dockerfile.gpu .
 
 # GPU Caffe (docs/GPU.md). Too slow for every CI run: the first build compiles
 # Caffe with CUDA 13 for 5 architectures (~80 min on 2 cores).
