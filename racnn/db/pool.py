@@ -19,6 +19,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import time
 import weakref
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -153,7 +154,14 @@ def _get(future, procs):
     try:
         return future.result()
     except BrokenProcessPool:
-        # the pool SIGTERMs the others once one died: name one that did not
+        # The pool's thread reaps the workers as we read their exit codes: a
+        # read between its waitpid and its storing the status gives None (seen
+        # under load: the killed worker unnamed), so wait until every one has
+        # its code. The pool SIGTERMs the others once one died: name one that
+        # did not.
+        deadline = time.monotonic() + 3
+        while any(p.exitcode is None for p in procs) and time.monotonic() < deadline:
+            time.sleep(0.02)
         dead = [p for p in procs if p.exitcode not in (None, -signal.SIGTERM)] or \
             [p for p in procs if p.exitcode is not None]
         what = "worker process %d died (%s)" % (dead[0].pid, _exit_text(dead[0].exitcode)) \
