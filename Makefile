@@ -55,7 +55,7 @@ help:
 	@echo "make draw          picture of the RACNN-AlexNet graph"
 	@echo "make shell         a shell inside the environment"
 	@echo "make image         docker build the CPU image (make image-gpu: the CUDA one)"
-	@echo "make check-gpu-build  build the GPU Caffe environment (once, ~80 min) and check it without a GPU"
+	@echo "make check-gpu-build  build the GPU Caffe environment (once, 45-80 min) and check it without a GPU"
 	@echo "make gpu-check     on a GPU machine: bench/gpu_check.sh (GPU=0), the GPU acceptance check"
 	@echo "make bench         all benchmarks (bench-env, bench-data, bench-eval)"
 
@@ -88,7 +88,7 @@ image-gpu:
 	docker build -t racnn-caffe-gpu $(DOCKER_BUILD_ARGS) -f docker/Dockerfile.gpu .
 
 # GPU Caffe (docs/GPU.md). Too slow for every CI run: the first build compiles
-# Caffe with CUDA 13 for 5 architectures (~80 min on 2 cores).
+# Caffe with CUDA 13 for 5 architectures (45-80 min on 2 cores).
 GPU_ENV = $(if $(TEST_BACKEND),RACNN_BACKEND=$(TEST_BACKEND) )RACNN_VARIANT=gpu $(RUN)
 
 gpu-env:
