@@ -207,23 +207,33 @@ def deploy_from_train_val(train_val, batch=1, where="train_val net"):
         raise RacnnError("%s: cannot derive a deploy net: no SoftmaxWithLoss layer says which "
                          "blob holds the class scores" % where)
     logits = main[0].bottom[0]
-    label = set(data[0].top[1:])
-    needed, kept = {logits}, []
+    crop = int(data[0].transform_param.crop_size)
+    out = _inference_net(train_val.name, layers, logits, data[0].top[0],
+                         [int(batch), 3, crop, crop], ("Data",), label=set(data[0].top[1:]))
+    out.layer.add(name="prob", type="Softmax", bottom=[logits], top=["prob"])
+    return out
+
+
+def _inference_net(name, layers, output, data, shape, inputs, label=()):
+    """What blob ``output`` needs of ``layers``: the layers walked back from
+    it (none of the ``inputs`` layer types that the Input replaces, the
+    training-only ones or those reading a ``label`` blob), in order, behind an
+    Input ``data`` of ``shape``, their param blocks (learning-rate
+    multipliers: training only) cleared."""
+    needed, kept = {output}, []
     for layer in reversed(layers):
-        if layer.type == "Data" or layer.type in _TRAINING_ONLY:
+        if layer.type in inputs or layer.type in _TRAINING_ONLY:
             continue
-        if set(layer.top) & needed and not set(layer.bottom) & label:
+        if set(layer.top) & needed and not set(layer.bottom) & set(label):
             kept.append(layer)
             needed.update(layer.bottom)
-    crop = int(data[0].transform_param.crop_size)
-    out = caffe_pb2.NetParameter(name=train_val.name)
-    entry = out.layer.add(name=data[0].top[0], type="Input", top=[data[0].top[0]])
-    entry.input_param.shape.add(dim=[int(batch), 3, crop, crop])
+    out = caffe_pb2.NetParameter(name=name)
+    entry = out.layer.add(name=data, type="Input", top=[data])
+    entry.input_param.shape.add(dim=shape)
     for layer in reversed(kept):
         copy_ = out.layer.add()
         copy_.CopyFrom(layer)
         del copy_.param[:]
-    out.layer.add(name="prob", type="Softmax", bottom=[logits], top=["prob"])
     return out
 
 
@@ -241,22 +251,9 @@ def sr_deploy_from_train_val(train_val, height=specs.SR_HR_SIZE, width=specs.SR_
         raise RacnnError("%s: cannot derive the SR deploy net: it needs one Slice (input, "
                          "label) and one EuclideanLoss layer (found %d and %d)"
                          % (where, len(slices), len(losses)))
-    data = slices[0].top[0]
-    needed, kept = {losses[0].bottom[0]}, []
-    for layer in reversed(layers):
-        if layer.type in ("Data", "Slice") or layer.type in _TRAINING_ONLY:
-            continue
-        if set(layer.top) & needed:
-            kept.append(layer)
-            needed.update(layer.bottom)
-    out = caffe_pb2.NetParameter(name=train_val.name.replace("-pretrain", ""))
-    entry = out.layer.add(name=data, type="Input", top=[data])
-    entry.input_param.shape.add(dim=[int(batch), 3, int(height), int(width)])
-    for layer in reversed(kept):
-        copy_ = out.layer.add()
-        copy_.CopyFrom(layer)
-        del copy_.param[:]
-    return out
+    return _inference_net(train_val.name.replace("-pretrain", ""), layers, losses[0].bottom[0],
+                          slices[0].top[0], [int(batch), 3, int(height), int(width)],
+                          ("Data", "Slice"))
 
 
 def param_layer_names(proto):
