@@ -16,7 +16,7 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 # `docker/run python3 ...`), a tool would die on its first missing import with
 # a traceback from deep inside racnn/; say what is wrong and what to type.
 ENVIRONMENT_MODULES = {"caffe", "cv2", "google", "lmdb", "matplotlib", "numpy", "scipy",
-                       "tqdm", "PIL", "skimage", "yaml"}
+                       "tqdm", "PIL"}
 
 
 def _outside_environment(kind, exc, tb, _default=sys.excepthook):
