@@ -31,7 +31,8 @@ DATASETS  := cars birds flowers
 BACKBONES := alexnet vgg16 googlenet
 EXPERIMENTS := $(foreach d,$(DATASETS),$(foreach b,$(BACKBONES),$(d)-$(b)))
 
-.PHONY: help test check-generated shell env image image-gpu gpu-env check-gpu-build gpu-check prototxts draw demo report bench \
+.PHONY: help test check-generated shell env image image-gpu gpu-env check-gpu-build gpu-check \
+        gpu-bundle gpu-bundle-test gpu-bundle-verify prototxts draw demo report bench \
         bench-env bench-data bench-eval fig5 timing sweep sweep-status sweep-report $(EXPERIMENTS)
 
 help:
@@ -56,7 +57,10 @@ help:
 	@echo "make shell         a shell inside the environment"
 	@echo "make image         docker build the CPU image (make image-gpu: the CUDA one)"
 	@echo "make check-gpu-build  build the GPU Caffe environment (once, 45-80 min) and check it without a GPU"
-	@echo "make gpu-check     on a GPU machine: bench/gpu_check.sh (GPU=0), the GPU acceptance check"
+	@echo "make gpu-check     on a GPU machine with the GPU environment: docker/gpu/check-gpu.sh (GPU=0)"
+	@echo "make gpu-bundle    build/racnn-gpu-bundle.tar.xz: GPU Caffe + the one check for a bare GPU machine"
+	@echo "make gpu-bundle-test  the bundle's CPU path in a bare chroot with CUDA libraries from wheels"
+	@echo "make gpu-bundle-verify DIR=...  evaluate a GPU run-check's SMOKE snapshots against a CPU run"
 	@echo "make bench         all benchmarks (bench-env, bench-data, bench-eval)"
 
 # The suite runs in the rootfs by default, also where a Docker engine answers
@@ -89,16 +93,33 @@ image-gpu:
 
 # GPU Caffe (docs/GPU.md). Too slow for every CI run: the first build compiles
 # Caffe with CUDA 13 for 5 architectures (45-80 min on 2 cores).
-GPU_ENV = $(if $(TEST_BACKEND),RACNN_BACKEND=$(TEST_BACKEND) )RACNN_VARIANT=gpu $(RUN)
+GPU_ENV = $(if $(TEST_BACKEND),RACNN_BACKEND=$(TEST_BACKEND) )RACNN_ENV=gpu $(RUN)
 
 gpu-env:
 	$(GPU_ENV) cat /opt/caffe-cuda/BUILD-INFO
 
 check-gpu-build:
-	$(GPU_ENV) bash docker/check_gpu_build.sh
+	$(GPU_ENV) bash docker/gpu/check-build.sh
 
 gpu-check:
-	bash bench/gpu_check.sh $(if $(GPU),--gpu $(GPU))
+	bash docker/gpu/check-gpu.sh $(if $(GPU),--gpu $(GPU))
+
+# The GPU bundle (docs/GPU.md "The GPU bundle"): a self-contained folder and
+# build/racnn-gpu-bundle.tar.xz for a bare GPU machine (driver + NVIDIA's
+# wheels). Needs root (the gpu-build and CPU rootfs environments); the first
+# build compiles Caffe with cuDNN for 5 architectures (30-80 min on 2 cores).
+gpu-bundle:
+	bash docker/gpu/bundle/make-bundle.sh
+
+# The bundle's CPU path in a bare bookworm chroot whose CUDA libraries come
+# only from NVIDIA's wheels (made on the host by test-bare.sh, then the test).
+gpu-bundle-test:
+	bash docker/gpu/bundle/test-bare.sh
+	$(if $(TEST_BACKEND),RACNN_BACKEND=$(TEST_BACKEND) )$(PY) -m pytest tests/docker/test_gpu_bundle.py $(PYTEST_ARGS)
+
+# make gpu-bundle-verify DIR=<run-check --out folder or its results.tar.gz*> [CPU_DIR=...]
+gpu-bundle-verify:
+	bash docker/gpu/bundle/verify.sh $(DIR) $(CPU_DIR)
 
 prototxts:
 	$(PY) tools/make_nets.py

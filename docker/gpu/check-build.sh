@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# docker/check_gpu_build.sh -- what can be checked of the CUDA build of Caffe
+# docker/gpu/check-build.sh -- what can be checked of the CUDA build of Caffe
 # (docker/gpu/build_caffe_gpu.sh) on a machine without a GPU; prints one
 # PASS/FAIL line per check and a summary. `make check-gpu-build` runs it inside
-# the GPU environment (RACNN_VARIANT=gpu docker/run: the GPU rootfs, or the
-# racnn-caffe-gpu image). GPU execution itself is bench/gpu_check.sh's job.
+# the GPU environment (RACNN_ENV=gpu docker/run: the GPU rootfs, or the
+# racnn-caffe-gpu image). GPU execution itself is docker/gpu/check-gpu.sh's
+# job there (make gpu-check), and the bundle's run-check on a bare GPU machine.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 prefix=${RACNN_CAFFE_GPU_BUILD:-}
 if [ -z "$prefix" ] || [ ! -x "$prefix/bin/caffe.bin" ]; then
-    echo "docker/check_gpu_build.sh: not inside the GPU environment (RACNN_CAFFE_GPU_BUILD unset);" >&2
-    echo "  run: make check-gpu-build   (or RACNN_VARIANT=gpu docker/run bash docker/check_gpu_build.sh)" >&2
+    echo "docker/gpu/check-build.sh: not inside the GPU environment (RACNN_CAFFE_GPU_BUILD unset);" >&2
+    echo "  run: make check-gpu-build   (or RACNN_ENV=gpu docker/run bash docker/gpu/check-build.sh)" >&2
     exit 2
 fi
 tmp=$(mktemp -d)
@@ -102,5 +103,5 @@ done
 
 echo
 echo "check-gpu-build: ${#passed[@]} passed, ${#failed[@]} failed${failed[*]:+: ${failed[*]}}"
-echo "  (no GPU here: GPU execution is unverified until bench/gpu_check.sh runs on one)"
+echo "  (no GPU here: GPU execution is unverified until docker/gpu/check-gpu.sh or the bundle's run-check runs on one)"
 [ ${#failed[@]} = 0 ]

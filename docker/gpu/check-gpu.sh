@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# bench/gpu_check.sh -- the one check a GPU machine must run before GPU
-# execution counts as verified (README "GPU"). Under 10 minutes on one modern
-# GPU; nothing from the network once the GPU environment exists.
+# docker/gpu/check-gpu.sh -- the acceptance check of the GPU environment (the
+# GPU rootfs or the racnn-caffe-gpu image, with pycaffe): GPU execution of the
+# package's own tools (README "GPU"; make gpu-check). A bare GPU machine
+# without those runs the GPU bundle's run-check instead (docs/GPU.md). Under
+# 10 minutes on one modern GPU; nothing from the network once the GPU
+# environment exists.
 #
-#   bench/gpu_check.sh [--gpu ID] [--out DIR] [--iterations N]
+#   docker/gpu/check-gpu.sh [--gpu ID] [--out DIR] [--iterations N]
 #
 #  1. the GPU build and the GPU: caffe-gpu-check ID (one clear line when the
 #     GPU, the driver or its version is missing);
@@ -21,12 +24,12 @@
 # verdict says GPU execution is NOT verified (exit 2).
 #
 # Where: from the repository root. Outside the Caffe environment it enters the
-# GPU one (RACNN_VARIANT=gpu docker/run: the racnn-caffe-gpu image with
+# GPU one (RACNN_ENV=gpu docker/run: the racnn-caffe-gpu image with
 # --gpus all, or the GPU rootfs). RACNN_GPU_CHECK_HERE=1 runs it as is, with
 # whatever caffe / pycaffe PATH and PYTHONPATH name (a machine without Docker:
 # README "GPU").
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 gpu=0 out=runs/gpu_check iterations=50
 while [ $# -gt 0 ]; do
@@ -34,13 +37,13 @@ while [ $# -gt 0 ]; do
         --gpu) gpu=$2; shift 2 ;;
         --out) out=$2; shift 2 ;;
         --iterations) iterations=$2; shift 2 ;;
-        -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
-        *) echo "bench/gpu_check.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+        -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
+        *) echo "docker/gpu/check-gpu.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
 
 if [ ! -f /etc/racnn-caffe-env ] && [ "${RACNN_GPU_CHECK_HERE:-0}" != 1 ]; then
-    exec env RACNN_VARIANT=gpu docker/run bash bench/gpu_check.sh --gpu "$gpu" --out "$out" \
+    exec env RACNN_ENV=gpu docker/run bash docker/gpu/check-gpu.sh --gpu "$gpu" --out "$out" \
         --iterations "$iterations"
 fi
 
@@ -69,7 +72,7 @@ command -v nvidia-smi >/dev/null 2>&1 \
     && nvidia-smi --query-gpu=index,name,driver_version,memory.total --format=csv,noheader 2>&1 | tee -a "$log"
 have_gpu=0 why=""
 if ! command -v caffe-gpu-check >/dev/null 2>&1; then
-    why="this environment's Caffe is not the CUDA build (no caffe-gpu-check on PATH; RACNN_VARIANT=gpu)"
+    why="this environment's Caffe is not the CUDA build (no caffe-gpu-check on PATH; RACNN_ENV=gpu)"
 elif why=$(caffe-gpu-check "$gpu" 2>&1); then
     have_gpu=1
     caffe-gpu-check --list | tee -a "$log"
