@@ -27,8 +27,11 @@ EXP_ARGS = $(if $(RES),--res $(RES)) $(if $(MODE),--mode $(MODE)) \
            $(if $(MULTS),--mults $(MULTS)) $(if $(SR_WEIGHTS),--sr-weights $(SR_WEIGHTS)) \
            $(if $(GPU),--gpu $(GPU)) $(if $(filter 1 yes true,$(SMOKE)),--smoke)
 
-DATASETS  := cars birds flowers
-BACKBONES := alexnet vgg16 googlenet
+# The names come from racnn/vocab.py, the one place they are defined: make asks
+# the package (pure Python: the host's python3 does, no Caffe needed).
+DATASETS  := $(shell python3 -m racnn.vocab make datasets)
+BACKBONES := $(shell python3 -m racnn.vocab make backbones)
+$(if $(and $(DATASETS),$(BACKBONES)),,$(error the Makefile asks racnn/vocab.py for the dataset and backbone names with `python3 -m racnn.vocab make datasets`, which failed: is python3 installed here?))
 EXPERIMENTS := $(foreach d,$(DATASETS),$(foreach b,$(BACKBONES),$(d)-$(b)))
 
 .PHONY: help test check-generated shell env image image-gpu gpu-env check-gpu-build gpu-check \

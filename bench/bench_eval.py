@@ -30,7 +30,7 @@ import numpy as np  # noqa: E402
 
 from racnn.cli import tool_parser  # noqa: E402
 from racnn.paths import REPO  # noqa: E402
-from racnn.experiment.caffe_train import caffe_env
+from racnn.rundir.caffelog import caffe_env
 
 
 def parse_args(argv):
@@ -51,11 +51,11 @@ def setup(work, backbone, n, batch, classes):
     """Two databases (n and 2n images), their train_val nets, the deploy net
     and filler weights: {"n": (db, train_val), "2n": (...)}, deploy, weights."""
     import caffe
-    from racnn import specs
+    from racnn import vocab
     from racnn.db import lmdbio as db
     from racnn.nets import build_net, write_net
     rng = np.random.RandomState(0)
-    size = max(specs.DEFAULT_DB_SIZE, specs.backbone_spec(backbone).input_size)
+    size = max(vocab.DEFAULT_DB_SIZE, vocab.backbone_spec(backbone).input_size)
     images = [rng.randint(0, 256, (size, size, 3)).astype(np.uint8) for _ in range(2 * n)]
     sets = {}
     for key, count in (("n", n), ("2n", 2 * n)):

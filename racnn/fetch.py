@@ -21,7 +21,7 @@ import shutil
 import tarfile
 import urllib.request
 
-from . import paths, specs
+from . import paths, vocab
 from .atomic import atomic_path
 from .errors import RacnnError
 from .progress import progress
@@ -83,8 +83,8 @@ RESOURCES = collections.OrderedDict((r.name, r) for r in [
         "models/rsrcnn_authors.caffemodel", (),
         "github.com/dingdingcai/RACNN RSRCNN_train/RSRCNN_model/RSRCNN_model.caffemodel"),
 ])
-#: other names of the resources: the dataset aliases of racnn.specs and the weights' own
-ALIASES = dict(specs.DATASET_ALIASES, alexnet="bvlc_alexnet", googlenet="bvlc_googlenet",
+#: other names of the resources: the dataset aliases of racnn.vocab and the weights' own
+ALIASES = dict(vocab.DATASET_ALIASES, alexnet="bvlc_alexnet", googlenet="bvlc_googlenet",
                VGG_ILSVRC_16_layers="vgg16", authors_sr="rsrcnn_authors")
 GROUPS = {"datasets": [n for n, r in RESOURCES.items() if r.kind == "dataset"],
           "models": [n for n, r in RESOURCES.items() if r.kind == "model"]}

@@ -47,6 +47,22 @@ def holder(lock_file):
         return {}
 
 
+def is_held(lock_file):
+    """Whether a process holds ``lock_file`` now (a non-blocking try, not the
+    file's content: a killed holder's description outlives its lock)."""
+    try:
+        fd = os.open(lock_file, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+
+
 def describe(info):
     """``pid 123 on host vm since <time> (python3 tools/experiment.py ...)``."""
     if not info:

@@ -2,7 +2,7 @@
 docs/METHOD.md), as data in one place: the results tables and the timing
 compare against these and nothing else.
 
-Keys: dataset names and backbones as in racnn.specs; ``variant`` as the
+Keys: dataset names and backbones as in racnn.vocab; ``variant`` as the
 stage folders of a run (``cnn``, ``racnn_g``, ``racnn_p``; ``staged`` for
 Fig. 4's "Staged-Training AlexNet"); accuracies in percent (mean per-class
 accuracy); times in seconds per epoch on one GTX-980.  Fig. 4's AlexNet and
@@ -10,12 +10,11 @@ Staged-Training numbers are not the authors' runs but those of the paper's
 reference [35] (``FIG_4_FROM_REF35``).
 """
 import collections
-from .specs import backbone_spec
 
-DATASETS = ("cars", "birds", "flowers")
-VARIANT_TITLES = collections.OrderedDict([
-    ("cnn", "%s"), ("staged", "Staged-Training %s"), ("racnn_g", "g-RACNN %s"),
-    ("racnn_p", "p-RACNN %s"), ("racnn", "RACNN-%s")])
+from .vocab import VARIANTS, backbone_spec
+
+#: Fig. 4's row of RACNN, whichever initialisation (FIG_4_RACNN_VARIANTS)
+RACNN_TITLE = "RACNN-%s"
 
 #: Table II: 50x50, frozen classifier; {(backbone, variant): {dataset: %}}
 TABLE_II = collections.OrderedDict([
@@ -70,7 +69,9 @@ TABLE_I = collections.OrderedDict([
 
 def title(backbone, variant):
     """Row title in the paper's words, e.g. ``p-RACNN AlexNet``."""
-    return VARIANT_TITLES.get(variant, variant + " %s") % backbone_spec(backbone).title
+    fmt = VARIANTS[variant].title if variant in VARIANTS else (
+        RACNN_TITLE if variant == "racnn" else variant + " %s")
+    return fmt % backbone_spec(backbone).title
 
 
 def table_i_ratio(backbone, dataset):

@@ -139,7 +139,7 @@ def caffe_train(workdir, train_val, max_iter=30, snapshot=10, test_interval=10,
 
 def make_run(root, name, config, stages=("cnn",), counts=(6, 5, 4, 3, 6), max_iter=30,
              seed=0):
-    """A run folder as racnn.experiment.config lays it out (config.json, one stage
+    """A run folder as racnn.rundir.settings lays it out (config.json, one stage
     folder per network with train_val/deploy/solver, train.log and snapshots
     from a real `caffe train`), test database inside the run."""
     run = os.path.join(str(root), name)

@@ -10,7 +10,7 @@ import pytest
 
 import _evalkit as kit
 from _pictures import check_png
-from racnn.eval import caffelog
+from racnn.rundir import caffelog
 from racnn.errors import RacnnError
 
 MAX_ITER, DISPLAY, TEST_INTERVAL, STEP, BASE_LR = 30, 5, 10, 20, 0.001

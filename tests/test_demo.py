@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 
 from racnn.eval.metrics import metrics_from_scores
-from racnn.experiment import stage_files
-from racnn.experiment.stage_files import final_model
+from racnn.rundir import stage as stage_files
+from racnn.rundir.results import final_results
+from racnn.rundir.stage import final_model
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STAGES = ("backbone_hr", "stage1_sr", "cnn", "staged_hr", "staged", "racnn_g", "racnn_p")
@@ -69,7 +70,8 @@ def test_demo_smoke_runs_every_stage_and_evaluates(smoke):
         # the number is the paper's metric of the saved scores, not just any number in [0, 1]
         assert metrics["mean_class_accuracy"] == metrics_from_scores(
             scores, labels)["mean_class_accuracy"]
-        assert cfg["results"][name]["mean_class_accuracy"] == metrics["mean_class_accuracy"]
+        assert final_results(str(run))[name]["mean_class_accuracy"] == \
+            metrics["mean_class_accuracy"]
     table = (run / "report" / "per_class.md").read_text()
     assert "| 3 c3_diamond_p1.0 |" in table and "p-RACNN" in table
     assert table.splitlines()[0] == ("| class | HR images (backbone) | CNN | Staged | g-RACNN "

@@ -91,7 +91,7 @@ def test_edited_net_is_trained_and_evaluated_broken_net_fixed_then_stale_then_re
     cfg = load(os.path.join(run_dir, "config.json"))
     rec = cfg["stages"]["racnn_g"]
     assert rec["source"]["train_val"] == tv                   # which file was trained
-    from racnn.experiment.runfolder import sha256
+    from racnn.train.provenance import sha256
     assert rec["source_sha256"]["train_val"] == sha256(tv)
     table = tool(["tools/eval_per_class.py", run_dir], env)    # a run folder: every stage
     assert table.returncode == 0, table.stdout[-3000:]

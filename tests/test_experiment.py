@@ -1,6 +1,6 @@
 """The experiment driver's configuration, run folders, stage-file rewriting
-and fail-fast messages (tools/experiment.py, racnn.experiment.config,
-racnn.experiment.runfolder, racnn.experiment.driver)."""
+and fail-fast messages (tools/experiment.py, racnn.rundir.settings,
+racnn.train, racnn.rundir)."""
 import json
 import os
 import re
@@ -9,13 +9,15 @@ import sys
 
 import pytest
 
-from racnn import protoio, specs
-from racnn.experiment import config as experiment
-from racnn.experiment import inputs as expdata
-from racnn.experiment import runfolder
+from racnn import protoio, vocab
+from racnn.inputs import databases as expdata
+from racnn.inputs import gpu as expgpu
+from racnn.rundir import reader
+from racnn.rundir import settings as experiment
+from racnn.train import provenance, schedule, stage_copies
 from racnn.errors import RacnnError
-from racnn.experiment.driver import Experiment
-from racnn.experiment.net_sources import classifier_sources
+from racnn.train.driver import Trainer as Experiment
+from racnn.train.net_sources import classifier_sources
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -144,23 +146,23 @@ def test_missing_imagenet_weights_name_the_model_and_fetch_command(tmp_path):
 def test_gpu_request_without_a_usable_gpu_is_refused():
     # (issue 11: a run asked for a GPU stops at once; tests/test_gpu_flags.py
     # runs the tool)
-    if expdata._gpu_problem("0") is None:
+    if expgpu._gpu_problem("0") is None:
         pytest.skip("a GPU is usable here")
     with pytest.raises(RacnnError, match="GPU 0 requested"):
-        expdata.usable_gpu("0")
-    assert expdata.usable_gpu("") is None
+        expgpu.usable_gpu("0")
+    assert expgpu.usable_gpu("") is None
 
 
 # ------------------------------------------------------------ run folders
 def test_run_folder_refuses_another_configuration(tmp_path):
     cfg = experiment.make_config("cars", "alexnet")
     keys = [k for k in experiment.DEFAULTS if k not in experiment.VOLATILE]
-    runfolder.prepare(str(tmp_path), dict(cfg), keys)
-    runfolder.prepare(str(tmp_path), dict(cfg, gpu="0"), keys)      # volatile: fine
+    provenance.prepare(str(tmp_path), dict(cfg), keys)
+    provenance.prepare(str(tmp_path), dict(cfg, gpu="0"), keys)      # volatile: fine
     version = (tmp_path / "VERSION").read_text()
     assert "racnn" in version
     with pytest.raises(RacnnError, match=r"another configuration \(res: 50 -> 25"):
-        runfolder.prepare(str(tmp_path), dict(cfg, res=25), keys)
+        provenance.prepare(str(tmp_path), dict(cfg, res=25), keys)
 
 
 def _committed(variant="racnn_p"):
@@ -173,26 +175,26 @@ def test_committed_net_copied_with_only_the_databases_rewritten(tmp_path):
     assert src["train_val"] == os.path.join(
         REPO, "prototxt", "alexnet", "birds", "racnn_p_e2e_paper_train_val.prototxt")
     dst = str(tmp_path / "train_val.prototxt")
-    used = runfolder.copy_net(src["train_val"], dst, {"train": "/db/tr", "test": "/db/te"})
+    used = stage_copies.copy_net(src["train_val"], dst, {"train": "/db/tr", "test": "/db/te"})
     assert used == {"train": 8, "test": 2}                   # the release's batch sizes
     orig, copy = protoio.read_net(src["train_val"]), protoio.read_net(dst)
-    layers = runfolder.data_layers(copy)
+    layers = stage_copies.data_layers(copy)
     assert layers["train"].data_param.source == "/db/tr"
     assert layers["test"].data_param.source == "/db/te"
-    for phase, layer in runfolder.data_layers(orig).items():   # put the sources back:
+    for phase, layer in stage_copies.data_layers(orig).items():   # put the sources back:
         layers[phase].data_param.source = layer.data_param.source
     assert copy == orig                                      # nothing else changed
-    used = runfolder.copy_net(src["train_val"], dst, {"train": "a", "test": "b"},
+    used = stage_copies.copy_net(src["train_val"], dst, {"train": "a", "test": "b"},
                               {"train": 3, "test": None})
     assert used == {"train": 3, "test": 2}
     with pytest.raises(RacnnError, match="no database for the Data layer"):
-        runfolder.copy_net(src["train_val"], dst, {"train": "a"})
+        stage_copies.copy_net(src["train_val"], dst, {"train": "a"})
 
 
 def test_solver_copy_keeps_the_committed_settings_and_scales_the_schedule(tmp_path):
     cfg, src = _committed()
     committed = protoio.read_solver(src["solver"])
-    msg = runfolder.scaled_solver(src["solver"], 7000, test_iter=25, snapshots=10, tests=5,
+    msg = schedule.scaled_solver(src["solver"], 7000, test_iter=25, snapshots=10, tests=5,
                                   seed=3, stage_dir=str(tmp_path / "racnn_p"))
     assert msg.max_iter == 7000 and list(msg.stepvalue) == [6000]      # 600k of 700k
     assert (msg.base_lr, msg.momentum, msg.weight_decay, msg.gamma, msg.lr_policy) == (
@@ -204,7 +206,7 @@ def test_solver_copy_keeps_the_committed_settings_and_scales_the_schedule(tmp_pa
     # a person's edit of the committed solver is what gets trained
     edited = tmp_path / "edited_solver.prototxt"
     edited.write_text(open(src["solver"]).read().replace("base_lr: 1e-06", "base_lr: 3e-05"))
-    assert runfolder.scaled_solver(str(edited), 10).base_lr == pytest.approx(3e-5)
+    assert schedule.scaled_solver(str(edited), 10).base_lr == pytest.approx(3e-5)
 
 
 def test_iteration_counts_follow_epochs_or_the_release(tmp_path):
@@ -233,20 +235,20 @@ def test_iteration_counts_follow_epochs_or_the_release(tmp_path):
 
 def test_read_run_finds_the_stages_in_training_order(tmp_path):
     cfg = experiment.make_config("cars", "alexnet")
-    runfolder.prepare(str(tmp_path), dict(cfg), ["res"])
+    provenance.prepare(str(tmp_path), dict(cfg), ["res"])
     for name in ("racnn_p", "cnn", "stage1_sr", "racnn_g"):
         (tmp_path / name).mkdir()
         (tmp_path / name / "solver.prototxt").write_text('net: "train_val.prototxt"\n')
         if name != "stage1_sr":
             (tmp_path / name / "deploy.prototxt").write_text("")
-    run = runfolder.read_run(str(tmp_path))
+    run = reader.read_run(str(tmp_path))
     assert [s.name for s in run.stages] == ["stage1_sr", "cnn", "racnn_g", "racnn_p"]
-    assert runfolder.final_stage(run).name == "racnn_p"
-    assert runfolder.eval_dir(run) == str(tmp_path / "racnn_p" / "eval")
-    single = runfolder.read_run(str(tmp_path / "cnn"))
+    assert reader.final_stage(run).name == "racnn_p"
+    assert reader.eval_dir(run) == str(tmp_path / "racnn_p" / "eval")
+    single = reader.read_run(str(tmp_path / "cnn"))
     assert [s.name for s in single.stages] == ["cnn"] and single.config["res"] == 50
     with pytest.raises(RacnnError, match="not a run folder"):
-        runfolder.read_run(REPO)
+        reader.read_run(REPO)
 
 
 def test_db_names_of_subsets_do_not_collide_with_full_databases():
@@ -254,20 +256,20 @@ def test_db_names_of_subsets_do_not_collide_with_full_databases():
     smoke = experiment.make_config("birds", "alexnet", smoke=True)
     assert expdata.db_root(full).endswith(os.path.join("lmdb", "birds"))
     assert expdata.db_root(smoke).endswith(os.path.join("lmdb", "birds-sub48x24"))
-    assert specs.db_path("", "train", 50, 227, "matlab", root=expdata.db_root(full)).endswith(
+    assert vocab.db_path("", "train", 50, 227, "matlab", root=expdata.db_root(full)).endswith(
         os.path.join("birds", "train_r50_s227_matlab"))
 
 
 # ------------------------------------------ sources, stale copies, restarts
 def test_restart_takes_the_stages_that_read_the_restarted_model():
     plan = ["backbone_hr", "stage1_sr", "cnn", "racnn_g", "racnn_p"]
-    assert runfolder.restart_set(["stage1_sr"], plan) == ["stage1_sr", "racnn_p"]
-    assert runfolder.restart_set(["racnn_g", "cnn"], plan) == ["racnn_g", "cnn"]
-    assert runfolder.restart_set(["backbone_hr"], plan) == [
+    assert provenance.restart_set(["stage1_sr"], plan) == ["stage1_sr", "racnn_p"]
+    assert provenance.restart_set(["racnn_g", "cnn"], plan) == ["racnn_g", "cnn"]
+    assert provenance.restart_set(["backbone_hr"], plan) == [
         "backbone_hr", "cnn", "racnn_g", "racnn_p"]
     with pytest.raises(RacnnError, match=r"--restart racnn_x: not a stage of this run "
                        r"\(its stages: backbone_hr, stage1_sr, cnn, racnn_g, racnn_p\)"):
-        runfolder.restart_set(["racnn_x"], plan)
+        provenance.restart_set(["racnn_x"], plan)
     cfg = experiment.make_config("cars", "alexnet", restart="racnn_g, cnn")
     assert cfg["restart"] == ["racnn_g", "cnn"] and "restart" in experiment.VOLATILE
 
@@ -277,16 +279,16 @@ def test_changed_sources_by_content_and_supersede_keeps_generated(tmp_path):
     tv.write_text("name: 'a'\n")
     solver.write_text("base_lr: 0.01\n")
     src = {"train_val": str(tv), "solver": str(solver), "deploy": "/not/read"}
-    rec = {"source_sha256": runfolder.source_hashes(src)}
+    rec = {"source_sha256": provenance.source_hashes(src)}
     assert sorted(rec["source_sha256"]) == ["solver", "train_val"]
-    assert runfolder.changed_sources(rec, src) == []
-    assert runfolder.changed_sources({}, src) == []           # older run folders: unknown
+    assert provenance.changed_sources(rec, src) == []
+    assert provenance.changed_sources({}, src) == []           # older run folders: unknown
     tv.write_text("name: 'a'\n")                               # rewritten, same bytes
-    assert runfolder.changed_sources(rec, src) == []
+    assert provenance.changed_sources(rec, src) == []
     tv.write_text("name: 'b'\n")
-    (changed,) = runfolder.changed_sources(rec, src)
+    (changed,) = provenance.changed_sources(rec, src)
     assert changed.startswith("%s (sha256 %s.. -> " % (tv, rec["source_sha256"]["train_val"][:12]))
-    msg = runfolder.stale_message("racnn_g", [changed], "docker/run python3 tools/experiment.py "
+    msg = provenance.stale_message("racnn_g", [changed], "docker/run python3 tools/experiment.py "
                                   "cars alexnet")
     assert msg.endswith("To retrain it with the current file: docker/run python3 "
                         "tools/experiment.py cars alexnet --restart racnn_g")
@@ -294,7 +296,7 @@ def test_changed_sources_by_content_and_supersede_keeps_generated(tmp_path):
     (stage / "generated").mkdir(parents=True)
     (stage / "generated" / "train_val.prototxt").write_text("x")
     (stage / "DONE").write_text("{}")
-    old = runfolder.supersede(str(stage))
+    old = provenance.supersede(str(stage))
     assert os.listdir(str(stage)) == ["generated"] and os.listdir(old) == ["DONE"]
     assert os.path.dirname(old) == str(tmp_path / "run" / "superseded")
 
@@ -308,21 +310,21 @@ def test_crop_larger_than_the_stored_patches_is_refused(tmp_path):
                                                   "patch": 51, "size": 227}))
     layer = caffe_pb2.LayerParameter(name="pairs", type="Data")
     layer.transform_param.crop_size = 51
-    runfolder.check_crop("net.prototxt", layer, str(db))             # as stored: fine
+    stage_copies.check_crop("net.prototxt", layer, str(db))             # as stored: fine
     layer.transform_param.crop_size = 60
     with pytest.raises(RacnnError, match=r"database %s stores 51x51 images, but net.prototxt "
                        r"crops 60x60 from them \(layer pairs, transform_param crop_size\); "
                        r"build the databases at least that large \(--set sr_patch=60"
                        % re.escape(str(db))):
-        runfolder.check_crop("net.prototxt", layer, str(db))
+        stage_copies.check_crop("net.prototxt", layer, str(db))
 
 
 def test_source_note_names_the_file_or_how_to_edit_a_generated_net(tmp_path):
     stage = tmp_path / "run" / "cnn"
-    note = runfolder.source_note(str(stage / "generated" / "train_val.prototxt"), str(stage))
+    note = provenance.source_note(str(stage / "generated" / "train_val.prototxt"), str(stage))
     assert note.startswith("a net generated for this run (cnn/generated/train_val.prototxt); "
                            "to edit it, write the set once with tools/make_nets.py")
-    assert runfolder.source_note("/x/mynets/cnn_e2e_paper_train_val.prototxt", str(stage)) == \
+    assert provenance.source_note("/x/mynets/cnn_e2e_paper_train_val.prototxt", str(stage)) == \
         "/x/mynets/cnn_e2e_paper_train_val.prototxt"
 
 

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from racnn.errors import RacnnError
-from racnn.experiment import config as experiment
+from racnn.rundir import settings as experiment
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -74,7 +74,8 @@ def test_staged_variant_plans_hr_then_lr(tmp_path):
 
 SR_SCRIPT = """
 import json, sys
-from racnn.experiment import config, inputs
+from racnn.rundir import settings as config
+from racnn.inputs import databases as inputs
 cfg = config.make_config("birds", "tiny", sr_images=sys.argv[1], sr_size=24, sr_res=8,
                          sr_patch=12, sr_stride=12, sr_max_images=sys.argv[2])
 path, m = inputs.sr_patches(cfg, {"data_root": None}, None, None)

@@ -11,8 +11,8 @@ import pytest
 
 import _evalkit as kit
 
-from racnn.experiment.stage_files import final_model
-from racnn.experiment import stage_files
+from racnn.rundir.stage import final_model
+from racnn.rundir import stage as stage_files
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -53,6 +53,6 @@ def test_jpeg_round_trip_bytes_and_manifest(shared, tmp_path):
 
 
 def test_jpeg_quality_checked_before_any_work():
-    from racnn.experiment import config
+    from racnn.rundir import settings as config
     with pytest.raises(RacnnError, match="jpeg_quality=0: expected a JPEG quality 1..100"):
         config.make_config("birds", "tiny", jpeg_quality=0)

@@ -69,11 +69,11 @@ def test_registry_is_well_formed():
             assert res.dest == "datasets/%s" % name and res.marker
     assert fetch.resource("cub") is fetch.RESOURCES["birds"]
     # the names the experiment driver asks for (specs datasets, zoo weights)
-    from racnn import specs
-    for name in list(specs.DATASETS) + ["bvlc_alexnet", "vgg16", "bvlc_googlenet",
+    from racnn import vocab
+    for name in list(vocab.DATASETS) + ["bvlc_alexnet", "vgg16", "bvlc_googlenet",
                                         "rsrcnn_authors"]:
         assert fetch.resource(name).name == name
-    for alias, name in specs.DATASET_ALIASES.items():
+    for alias, name in vocab.DATASET_ALIASES.items():
         assert fetch.resource(alias).name == name
     with pytest.raises(RacnnError, match="unknown resource"):
         fetch.resource("imagenet")

@@ -11,7 +11,7 @@ import pytest
 
 import _evalkit as kit
 import _pictures
-from racnn.eval import caffelog
+from racnn.rundir import caffelog
 from racnn.report import fig5
 
 

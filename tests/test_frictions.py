@@ -8,7 +8,7 @@ import re
 import subprocess
 import sys
 
-from racnn import demo
+from racnn.demo import run as demo
 
 
 def test_per_class_markdown_bold_has_no_inner_space(tmp_path):

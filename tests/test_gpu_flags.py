@@ -4,7 +4,7 @@ and caffe-gpu-check, docker/gpu/), and an experiment's GPU= on either build,
 before any database or run folder is made.
 
 Runs in the CPU environment (`make test`) and in the GPU one
-(`make check-gpu-build`, RACNN_VARIANT=gpu); the CUDA-build tests skip in the
+(`make check-gpu-build`, RACNN_ENV=gpu); the CUDA-build tests skip in the
 first, the no-GPU tests skip where a GPU is usable."""
 import os
 import shutil
@@ -35,7 +35,7 @@ def _gpu_usable():
 
 
 cuda_build = pytest.mark.skipif(not GPU_BUILD, reason="not the CUDA build of Caffe "
-                                "(RACNN_VARIANT=gpu; make check-gpu-build)")
+                                "(RACNN_ENV=gpu; make check-gpu-build)")
 
 
 @cuda_build
@@ -97,7 +97,7 @@ def test_experiment_gpu_request_without_a_usable_gpu_stops_before_any_work(tmp_p
     if GPU_BUILD:
         assert "caffe-gpu-check: GPU 0 requested" in res.stdout, res.stdout
     else:
-        assert "CPU-only" in res.stdout and "RACNN_VARIANT=gpu" in res.stdout, res.stdout
+        assert "CPU-only" in res.stdout and "RACNN_ENV=gpu" in res.stdout, res.stdout
     assert "Traceback" not in res.stdout
     assert not (data / "db").exists() and not list(runs.glob("*/*/train.log"))
     assert seconds < 30, seconds

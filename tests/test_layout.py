@@ -1,30 +1,34 @@
 """docs/DESIGN.md's table of racnn/ stays true: every module is listed in
-its layer, imports point only to the same or an earlier layer, and there is
-no import cycle.  Read from the source with ast (nothing is imported)."""
+its layer, imports point only to the same or an earlier layer (and so do
+``python3 -m racnn.X`` strings: starting a module as a process is a call
+too), and there is no import cycle.  Read from the source with ast (nothing
+is imported)."""
 import ast
 import os
 import re
+import shutil
 
 from racnn.paths import REPO
 
-PKG = os.path.join(REPO, "racnn")
+#: a string naming one of the package's modules (``python3 -m racnn.eval``)
+_MODULE_STRING = re.compile(r"^racnn(\.[a-z_]+)+$")
 
 
-def modules():
-    """{'racnn.resize.compiled': path, 'racnn': .../__init__.py, ...}"""
+def modules(root=REPO):
+    """{'racnn.resize.compiled': path, 'racnn': .../__init__.py, ...} under ``root``."""
     out = {}
-    for d, _, files in os.walk(PKG):
+    for d, _, files in os.walk(os.path.join(root, "racnn")):
         for f in files:
             if f.endswith(".py"):
-                rel = os.path.relpath(os.path.join(d, f), REPO)[:-3].replace(os.sep, ".")
+                rel = os.path.relpath(os.path.join(d, f), root)[:-3].replace(os.sep, ".")
                 out[rel[:-len(".__init__")] if rel.endswith(".__init__") else rel] = \
                     os.path.join(d, f)
     return out
 
 
-def design_layers():
+def design_layers(root=REPO):
     """{module or package name: layer} from the table in docs/DESIGN.md."""
-    text = open(os.path.join(REPO, "docs", "DESIGN.md"), encoding="utf-8").read()
+    text = open(os.path.join(root, "docs", "DESIGN.md"), encoding="utf-8").read()
     layers = {}
     for line in text.splitlines():
         m = re.match(r"\|\s*(\d+)\s*\|\s*([^|]+?)\s*\|\s*(.+)\|\s*$", line)
@@ -52,8 +56,20 @@ def layer_of(module, layers):
     return layers.get(module)
 
 
+def _own(target, name, mods):
+    """The module of ``mods`` that ``target`` names, or None (not ours, the
+    importer itself, or its own package's __init__)."""
+    while target not in mods and "." in target:
+        target = target.rsplit(".", 1)[0]
+    if target in mods and target != name and target.startswith("racnn") and \
+            not name.startswith(target + "."):
+        return target
+    return None
+
+
 def imports(mods):
-    """{module: {imported own module}} over module- and function-level imports."""
+    """{module: {own module it imports or starts as ``-m``}} over module- and
+    function-level imports and module-name strings."""
     edges = {}
     for name, path in mods.items():
         is_pkg = path.endswith("__init__.py")
@@ -72,14 +88,25 @@ def imports(mods):
                     root = node.module or ""
                 targets = [root + "." + a.name if root + "." + a.name in mods else root
                            for a in node.names]
-            for t in targets:
-                while t not in mods and "." in t:
-                    t = t.rsplit(".", 1)[0]
-                if t in mods and t != name and t.startswith("racnn") and \
-                        not name.startswith(t + "."):       # a package's own __init__
-                    found.add(t)
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and \
+                    _MODULE_STRING.match(node.value):
+                targets = [node.value]
+            found.update(t for t in (_own(t, name, mods) for t in targets) if t)
         edges[name] = found
     return edges
+
+
+def upward(mods, layers):
+    """'A (layer a) imports B (layer b)' for every edge to a later layer."""
+    out = []
+    for src, targets in sorted(imports(mods).items()):
+        if src == "racnn":
+            continue
+        for t in sorted(targets):
+            if t != "racnn" and layer_of(t, layers) > layer_of(src, layers):
+                out.append("%s (layer %d) imports %s (layer %d)" % (
+                    src, layer_of(src, layers), t, layer_of(t, layers)))
+    return out
 
 
 def test_every_module_is_in_the_design_table():
@@ -91,16 +118,8 @@ def test_every_module_is_in_the_design_table():
 
 
 def test_imports_point_to_the_same_or_an_earlier_layer():
-    mods, layers = modules(), design_layers()
-    upward = []
-    for src, targets in imports(mods).items():
-        if src == "racnn":
-            continue
-        for t in targets:
-            if t != "racnn" and layer_of(t, layers) > layer_of(src, layers):
-                upward.append("%s (layer %d) imports %s (layer %d)" % (
-                    src, layer_of(src, layers), t, layer_of(t, layers)))
-    assert not upward, "\n".join(upward)
+    problems = upward(modules(), design_layers())
+    assert not problems, "\n".join(problems)
 
 
 def test_no_import_cycle():
@@ -121,9 +140,22 @@ def test_no_import_cycle():
     assert not cycles, "\n".join(cycles)
 
 
-def test_the_check_sees_an_upward_import(tmp_path):
-    """The layer rule is not vacuous: an upward edge (report -> base) breaks it."""
-    layers = design_layers()
-    assert layer_of("racnn.report.tables", layers) > layer_of("racnn.protoio", layers)
-    assert layer_of("racnn.resize.compiled", layers) == layers["racnn.resize"]
-    assert "racnn.db.lmdbio" in imports(modules())["racnn.eval.evaluate"]
+def test_the_check_refuses_a_real_upward_import_and_an_upward_subprocess(tmp_path):
+    """The rule is not vacuous: a copy of the package with one module that
+    imports a higher layer, and one that starts a higher layer as
+    ``python3 -m``, is refused, naming both; the untouched copy passes."""
+    shutil.copytree(os.path.join(REPO, "racnn"), str(tmp_path / "racnn"),
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(os.path.join(REPO, "docs"), str(tmp_path / "docs"))
+    root = str(tmp_path)
+    assert upward(modules(root), design_layers(root)) == []
+    (tmp_path / "racnn" / "train" / "driver.py").write_text(
+        (tmp_path / "racnn" / "train" / "driver.py").read_text()
+        + "\n\ndef _report(run_dir):\n    from ..report.write import write_report\n"
+        "    return write_report([run_dir], run_dir)\n")
+    (tmp_path / "racnn" / "rundir" / "results.py").write_text(
+        (tmp_path / "racnn" / "rundir" / "results.py").read_text()
+        + "\n\nEVALUATE = [\"python3\", \"-m\", \"racnn.eval\"]\n")
+    problems = upward(modules(root), design_layers(root))
+    assert problems == ["racnn.rundir.results (layer 8) imports racnn.eval (layer 11)",
+                        "racnn.train.driver (layer 10) imports racnn.report.write (layer 12)"]

@@ -10,7 +10,7 @@ import pytest
 from caffe.proto import caffe_pb2
 from google.protobuf import text_format
 
-from racnn import specs
+from racnn import vocab
 from racnn.errors import RacnnError
 from racnn.nets import build_net, build_sr_deploy, build_sr_pretrain, last_layer_name, layout
 from racnn.nets import new_layers, param_layer_names
@@ -229,8 +229,8 @@ def test_names_and_layout():
     assert new_layers("alexnet", "cars", racnn=True) == ("sconv1", "sconv2", "sconv3", "fc8_cars")
     assert new_layers("alexnet", "cars", racnn=True, sr_init="p") == ("fc8_cars",)
     assert new_layers("tiny", "toy") == ("conv1", "conv2", "conv3", "fc6", "fc7_toy")
-    for backbone in specs.PAPER_BACKBONES:        # committed deploy nets load the zoo by name
-        for dataset in specs.DATASETS:
+    for backbone in vocab.PAPER_BACKBONES:        # committed deploy nets load the zoo by name
+        for dataset in vocab.DATASETS:
             for racnn in (False, True):
                 assert os.path.isfile(layout.deploy_path(backbone, dataset, racnn))
 

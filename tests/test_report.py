@@ -11,9 +11,9 @@ import pytest
 import _evalkit as kit
 from _pictures import check_png
 from racnn import paper
-from racnn.experiment import config
+from racnn.rundir import settings as config
 from racnn.report import keying
-from racnn.report import tables as report
+from racnn.report import cells as report_cells, markdown, write
 
 STAGE_REC = {"cnn": {"batch_size": 4, "images": 24}, "racnn_p": {"batch_size": 4, "images": 24}}
 
@@ -88,7 +88,7 @@ def test_fig4_racnn_uses_p_then_g(runs, tmp_path):
                 mults="paper", sr_weights=None, smoke=False, ours=o, overall=o,
                 num_images=1, iteration=1, run="r", config="c", log=None, model=None,
                 eval=None, evaluated=0) for v, o in (("racnn_g", 60.0), ("cnn", 50.0))]
-    cells, used = report.paper_rows(res)
+    cells, used = report_cells.paper_rows(res)
     fig = {(c["row"].split(" (")[0], c["dataset"]): c for c in cells if c["table"] == "Fig. 4"}
     assert fig[("RACNN-AlexNet", "cars")]["ours"] == 60.0
     assert "g-RACNN" in [c["row"] for c in cells if c["ours"] == 60.0][0]
@@ -119,13 +119,13 @@ def test_only_runs_of_the_tables_settings_fill_cells():
            _record("/r/size", db_size=256, ours=14.0, evaluated=9),
            _record("/r/auth", sr_weights="authors", ours=15.0, evaluated=9),
            _record("/r/jpeg", jpeg_quality=75, ours=16.0, evaluated=9)]
-    cells, used = report.paper_rows([good] + bad)
+    cells, used = report_cells.paper_rows([good] + bad)
     filled = [c for c in cells if c["ours"] is not None]
     assert {(c["table"], c["ours"]) for c in filled} == {("Table II", 52.0), ("Table III", 52.0)}
     assert all(c["also"] == [] for c in filled)
-    others = report.other_rows([good] + bad, used)
+    others = report_cells.other_rows([good] + bad, used)
     assert [o["run"] for o in others] == [b["run"] for b in bad]
-    why = {o["run"]: report.not_placed(o) for o in others}
+    why = {o["run"]: report_cells.not_placed(o) for o in others}
     assert why == {"/r/bw": "backbone weights none (tables: ImageNet)",
                    "/r/mults": "mults release (tables: paper)",
                    "/r/kernel": "kernel opencv (tables: matlab)",
@@ -135,13 +135,13 @@ def test_only_runs_of_the_tables_settings_fill_cells():
                    "/r/jpeg": "LR images through JPEG q75 (tables: raw pixels)"}
     # a CNN's cell does not depend on p-RACNN's SR weights
     cnn = _record("/r/auth", variant="cnn", sr_weights="authors", ours=40.0)
-    cells, used = report.paper_rows([cnn])
+    cells, used = report_cells.paper_rows([cnn])
     assert [c["ours"] for c in cells if c["variant"] == "cnn" and c["table"] == "Table II"
             and c["dataset"] == "birds" and c["backbone"] == "alexnet"] == [40.0]
     # another reading fills the tables with the release's multipliers instead
-    cells, used = report.paper_rows([good] + bad, keying.reading(mults="release"))
+    cells, used = report_cells.paper_rows([good] + bad, keying.reading(mults="release"))
     assert {c["ours"] for c in cells if c["ours"] is not None} == {11.0}
-    text = report.markdown(cells, report.other_rows([good] + bad, used), "/r",
+    text = markdown.paper_tables(cells, report_cells.other_rows([good] + bad, used), "/r",
                            reading=keying.reading(mults="release"))
     assert "Filled only by runs with multipliers `release`, p-RACNN SR weights `pretrain`, " \
         "kernel `matlab`, ImageNet backbone weights" in text
@@ -151,16 +151,16 @@ def test_only_runs_of_the_tables_settings_fill_cells():
 def test_two_matching_runs_of_one_cell_are_both_shown(tmp_path):
     older, newer = _record("/r/a", ours=50.0, evaluated=1), _record("/r/b", ours=53.0,
                                                                     evaluated=2)
-    cells, used = report.paper_rows([older, newer])
+    cells, used = report_cells.paper_rows([older, newer])
     cell = [c for c in cells if c["table"] == "Table II" and c["variant"] == "racnn_p"
             and c["dataset"] == "birds" and c["backbone"] == "alexnet"][0]
     assert (cell["ours"], cell["run"], cell["runs"]) == (53.0, "/r/b", 2)
     assert [(a["ours"], a["run"]) for a in cell["also"]] == [(50.0, "/r/a")]
-    assert report.other_rows([older, newer], used) == []
-    text = report.markdown(cells, [], "/r")
+    assert report_cells.other_rows([older, newer], used) == []
+    text = markdown.paper_tables(cells, [], "/r")
     row = [l for l in text.splitlines() if l.startswith("| p-RACNN AlexNet |")][0]
     assert "| 51.23 | 53.00 / 50.00 | +1.77 / -1.23 |" in row
-    path = report.write_csv(cells, [], str(tmp_path / "r.csv"))
+    path = write.write_csv(cells, [], str(tmp_path / "r.csv"))
     with open(path) as fh:
         rows = [x for x in csv.DictReader(fh) if x["table"] == "Table II"
                 and x["variant"] == "racnn_p" and x["dataset"] == "birds"

@@ -1,4 +1,4 @@
-"""Resumable stages (racnn.experiment.caffe_train) with the real `caffe train`: a stage
+"""Resumable stages (racnn.train.caffe_train) with the real `caffe train`: a stage
 interrupted mid-way continues from its snapshot without running an iteration
 twice, a hard-killed one from its newest complete snapshot, and a finished
 stage is not run again."""
@@ -16,9 +16,10 @@ import pytest
 import caffe
 from caffe.proto import caffe_pb2
 
-from racnn.experiment import caffe_train as stages
-from racnn.experiment import stage_files
-from racnn.experiment.stage_files import DONE, solverstates
+from racnn.train import caffe_train as stages
+from racnn.rundir import stage as stage_files
+from racnn.rundir.layout import DONE
+from racnn.rundir.stage import solverstates
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MAX_ITER = 200
@@ -51,7 +52,7 @@ random_seed: 1
 RUNNER = """import sys
 sys.path.insert(0, %r)
 from racnn import errors
-from racnn.experiment import caffe_train as stages
+from racnn.train import caffe_train as stages
 errors.cli_main(lambda: stages.run_stage(sys.argv[1]))()
 """ % REPO
 

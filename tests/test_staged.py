@@ -12,9 +12,9 @@ import _evalkit as kit
 import _pictures
 from racnn import paper
 from racnn.nets import DEFAULT_BATCH
-from racnn.experiment import stage_files
-from racnn.experiment.stage_files import final_model
-from racnn.report import fig5, tables
+from racnn.rundir import stage as stage_files
+from racnn.rundir.stage import final_model
+from racnn.report import cells as report_cells, collect, fig5, markdown, write
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -37,7 +37,7 @@ def staged_run(shared, tmp_path_factory):
         universal_newlines=True)
     assert proc.returncode == 0, proc.stdout[-5000:]
     runs = [p for p in (tmp / "runs").iterdir() if (p / "config.json").is_file()]
-    assert len(runs) == 1, runs         # its name: racnn.experiment.config.run_name
+    assert len(runs) == 1, runs         # its name: racnn.rundir.settings.run_name
     return runs[0], weights, proc.stdout
 
 
@@ -100,13 +100,13 @@ def test_short_schedule_is_said_once_and_recorded(staged_run):
 @pytest.mark.shared
 def test_report_marks_short_rows_and_gives_both_accuracies(staged_run, tmp_path):
     run, _, _ = staged_run
-    results = tables.collect([str(run)])
+    results = collect.collect([str(run)])
     assert sorted(r["variant"] for r in results) == ["cnn", "staged"]
     for r in results:
         assert r["short_schedule"]
         acc, it = fig5.best_in_solver(r["log"])
         assert r["best_test"] == (100 * acc, it) and it in (3, 6)
-    paths, _ = tables.write_report([str(run)], str(tmp_path))
+    paths, _ = write.write_report([str(run)], str(tmp_path))
     text = (tmp_path / "report.md").read_text()
     staged = [r for r in results if r["variant"] == "staged"][0]
     row = [line for line in text.splitlines()
@@ -130,10 +130,10 @@ def test_fig4_staged_row_and_where_its_numbers_come_from(tmp_path):
                 "ours": 57.0, "overall": 58.0, "num_images": 10, "iteration": 100,
                 "run": str(tmp_path / "r"), "config": None, "log": None, "model": None,
                 "eval": None, "evaluated": 1.0, "short_schedule": True, "best_test": None}]
-    cells, used = tables.paper_rows(results)
+    cells, used = report_cells.paper_rows(results)
     cell = [c for c in cells if c["table"] == "Fig. 4" and c["variant"] == "staged" and
             c["dataset"] == "cars"][0]
     assert cell["paper"] == 59.5 and cell["ours"] == 57.0 and cell["diff"] == -2.5
-    text = tables.markdown(cells, [], str(tmp_path))
+    text = markdown.paper_tables(cells, [], str(tmp_path))
     assert "| Staged-Training AlexNet | 59.50 | 57.00 (short) | -2.50 |" in text
     assert "reference [35]" in text and set(paper.FIG_4_FROM_REF35) == {"cnn", "staged"}

@@ -10,7 +10,8 @@ import sys
 import pytest
 
 from racnn.datasets import synthetic
-from racnn.experiment import config
+from racnn.rundir import settings as config
+from racnn.rundir.results import final_results
 from racnn.paths import REPO
 from racnn.sweep import entry, grids, plan as plan_mod, slurm
 
@@ -53,7 +54,7 @@ def test_grids_all_holds_each_run_once():
     assert {"birds-alexnet-r25-frozen-paper", "birds-alexnet-r100-frozen-paper",
             "cars-alexnet-r50-e2e-paper", "birds-alexnet-r50-e2e-paper"} <= set(names)
     fig4 = [r for r in runs if r["name"].endswith("-e2e-paper")]
-    assert all(("staged" in r["variants"]) == ("staged" in config.VARIANTS) for r in fig4)
+    assert all(("staged" in r["variants"]) for r in fig4)
 
 
 def test_a_different_plan_under_one_name_is_refused(tmp_path):
@@ -138,8 +139,9 @@ def test_local_sweep_continues_past_a_failed_run(tmp_path):
     assert table[2].split()[:4] == ["1", os.path.basename(bad), "failed", bad + ".sweep.log"]
     assert "resolution must be 1..size (72), got 80" in table[3]
     assert "cannot prepare: resolution must be 1..size (72), got 80" in r.stdout
+    assert "cnn" in final_results(ok)            # the final model evaluated
     with open(os.path.join(ok, "config.json")) as fh:
-        assert "cnn" in json.load(fh)["results"]
+        assert "results" not in json.load(fh)      # results live in <stage>/eval only
     r = _sweep(env, *args)
     assert r.returncode == 1
     assert "[sweep 1/2] %s: finished, skipped" % os.path.basename(ok) in r.stdout
@@ -151,13 +153,13 @@ def test_local_sweep_continues_past_a_failed_run(tmp_path):
 
 def test_demo_grid_plans_the_demo_settings_without_numpy_or_the_driver():
     """The sweep tool runs on hosts without numpy/pycaffe: planning the demo
-    grid imports neither (racnn.experiment.demo_settings is plain data) and
+    grid imports neither (racnn.demo.settings is plain data) and
     plans the demo's own settings (racnn.demo runs the same dictionary)."""
-    from racnn import demo
-    from racnn.experiment import demo_settings
+    from racnn.demo import run as demo
+    from racnn.demo import settings as demo_settings
     assert demo.CONFIG is demo_settings.CONFIG
     code = ("import sys, json; [sys.modules.__setitem__(m, None) for m in "
-            "('numpy', 'caffe', 'racnn.demo', 'racnn.experiment.driver')]; "
+            "('numpy', 'caffe', 'racnn.demo.run', 'racnn.train.driver')]; "
             "sys.path.insert(0, %r); from racnn.sweep import grids; "
             "print(json.dumps([p['settings'] for p in grids.demo()]))" % REPO)
     out = subprocess.run([sys.executable, "-c", code], stdout=subprocess.PIPE,

@@ -17,10 +17,10 @@ import time
 
 import pytest
 
-from racnn import locks, specs
+from racnn import locks, vocab
 from racnn.datasets import synthetic
-from racnn.experiment import config as experiment
-from racnn.experiment import inputs
+from racnn.rundir import settings as experiment
+from racnn.inputs import databases as inputs
 from racnn.paths import REPO
 
 PACKAGES = ("slurm-wlm", "munge")
@@ -235,7 +235,7 @@ def test_two_tasks_needing_one_database_wait_for_its_lock(cluster, tmp_path):
     cfg = experiment.make_config("synthetic", "tiny", smoke=True, data_format="folder",
                                  data_root=data)
     root = os.path.join(env["RACNN_DATA"], "lmdb", os.path.basename(inputs.db_root(cfg)))
-    db = specs.db_path("", "train", cfg["res"], cfg["db_size"], cfg["kernel"], root=root)
+    db = vocab.db_path("", "train", cfg["res"], cfg["db_size"], cfg["kernel"], root=root)
     lock = locks.lock_path_beside(db)
     with locks.hold(lock, "database %s (held by the test)" % db):
         r = _sweep(env, "submit", "pair", "--dataset", "synthetic", "--backbone", "tiny",

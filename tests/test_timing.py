@@ -9,14 +9,14 @@ import sys
 import pytest
 
 import _evalkit as kit
-from racnn import paper, specs
-from racnn.report import timing
+from racnn import paper, vocab
+from racnn.report import caffe_time, table_i
 from racnn.errors import RacnnError
 
 
 @pytest.fixture(scope="module")
 def tiny_times():
-    return {(b, r): timing.time_net(b, r, batch_size=4, iterations=1)
+    return {(b, r): caffe_time.time_net(b, r, batch_size=4, iterations=1)
             for b in ("tiny",) for r in (False, True)}
 
 
@@ -30,26 +30,26 @@ def test_caffe_time_tiny(tiny_times):
     # three SR convolutions at full resolution (64 9x9 filters) cost far more than
     # the tiny classifier: the effect Table I shows
     assert racnn["forward_backward_ms"] > 2 * cnn["forward_backward_ms"]
-    rows = timing.table_rows(tiny_times)
-    assert [r["dataset"] for r in rows] == list(paper.DATASETS)
+    rows = table_i.table_rows(tiny_times)
+    assert [r["dataset"] for r in rows] == list(vocab.DATASETS)
     cars = rows[0]
     assert cars["ours_cnn"] == pytest.approx(
         cnn["forward_backward_ms"] / 1000 * 2036)       # ceil(8144 / 4)
     assert cars["ours_ratio"] > 2 and cars["paper_cnn"] is None
-    assert "| cars | Tiny (CPU demo) |" in timing.markdown(rows)
+    assert "| cars | Tiny (CPU demo) |" in table_i.markdown(rows)
 
 
 def test_paper_ratio_and_errors():
-    assert timing.table_rows({}) == []
-    rows = timing.table_rows({("alexnet", False): dict(forward_backward_ms=100.0, batch_size=8),
+    assert table_i.table_rows({}) == []
+    rows = table_i.table_rows({("alexnet", False): dict(forward_backward_ms=100.0, batch_size=8),
                               ("alexnet", True): dict(forward_backward_ms=1000.0,
                                                       batch_size=8)})
     assert rows[1]["paper_ratio"] == pytest.approx(80 / 8.0) and rows[1]["ours_ratio"] == 10
     assert paper.table_i_ratio("vgg16", "cars") == pytest.approx(356 / 133.0)
     with pytest.raises(RacnnError, match="no averages"):
-        timing.parse_caffe_time("F0101 check failed\n")
+        caffe_time.parse_caffe_time("F0101 check failed\n")
     with pytest.raises(RacnnError, match="unknown backbone"):
-        timing.check_backbones(["resnet"])
+        table_i.check_backbones(["resnet"])
 
 
 def test_time_nets_tool_and_logs(tmp_path):
@@ -70,8 +70,8 @@ def test_time_nets_tool_and_logs(tmp_path):
     # the table's numbers are the measured ones: s/epoch = ms/iteration x ceil(images / 4)
     with open(os.path.join(out, "timing.csv")) as fh:
         rows = {r["dataset"]: r for r in csv.DictReader(fh)}
-    for ds in paper.DATASETS:
-        steps = -(-specs.dataset_spec(ds).train_count // 4)
+    for ds in vocab.DATASETS:
+        steps = -(-vocab.dataset_spec(ds).train_count // 4)
         cnn = raw[False]["forward_backward_ms"] / 1000 * steps
         rac = raw[True]["forward_backward_ms"] / 1000 * steps
         assert float(rows[ds]["ours_cnn"]) == pytest.approx(cnn, rel=1e-3)
@@ -79,7 +79,7 @@ def test_time_nets_tool_and_logs(tmp_path):
         assert "| %s | Tiny (CPU demo) | %.1f | %.1f | %.2f |" % (ds, cnn, rac, rac / cnn) in md
     logs = open(os.path.join(out, "from_logs.csv")).read().splitlines()
     assert len(logs) == 2 and logs[1].startswith("birds,tiny,cnn,e2e,")
-    spe = timing.from_run(run)[0]
+    spe = table_i.from_run(run)[0]
     assert spe["seconds_per_epoch"] == pytest.approx(spe["seconds_per_iteration"] * 6)
 
 

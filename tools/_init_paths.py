@@ -2,7 +2,7 @@
 repository root on ``sys.path``, so ``racnn`` imports from a checkout without
 being installed, and turns pycaffe's INFO lines off in the tool's own process
 unless ``GLOG_minloglevel`` is set (Caffe children get their full log from
-racnn.experiment.caffe_train)."""
+racnn.train.caffe_train)."""
 import os
 import shlex
 import sys

@@ -11,8 +11,7 @@ manifest.json.  Decoding and resizing use every core; memory stays bounded.
 import _init_paths  # noqa: F401  (the repository on the import path, GLOG default; first)
 
 from racnn.cli import tool_parser
-from racnn import datasets, specs
-from racnn.datasets import FORMAT_ALIASES, FORMATS
+from racnn import datasets, vocab
 from racnn.errors import cli_main
 from racnn.db.classification import build_classification_db
 
@@ -20,17 +19,17 @@ from racnn.db.classification import build_classification_db
 def parser():
     p = tool_parser(__doc__)
     p.add_argument("--dataset", required=True,
-                   choices=list(FORMATS) + sorted(k for k in FORMAT_ALIASES if k != "synthetic"),
+                   choices=list(vocab.FORMATS) + sorted(k for k in vocab.FORMAT_ALIASES if k != "synthetic"),
                    help="dataset format (official layout; 'folder' = one folder per class)")
     p.add_argument("--root", required=True, help="dataset folder (e.g. data/datasets/cub)")
     p.add_argument("--split", required=True, help="train or test (flowers: train = trnid + valid; "
                    "also trainonly, val; folder: any split list name, or all)")
-    p.add_argument("--res", type=int, default=specs.DEFAULT_RES,
+    p.add_argument("--res", type=int, default=vocab.DEFAULT_RES,
                    help="low resolution r (images go down to r x r and back; "
                         "r = --size stores the undegraded images); default %(default)s")
-    p.add_argument("--size", type=int, default=specs.DEFAULT_DB_SIZE,
+    p.add_argument("--size", type=int, default=vocab.DEFAULT_DB_SIZE,
                    help="stored image side (the net crops its input from it); default %(default)s")
-    p.add_argument("--kernel", choices=specs.KERNELS, default=specs.DEFAULT_KERNEL,
+    p.add_argument("--kernel", choices=vocab.KERNELS, default=vocab.DEFAULT_KERNEL,
                    help="resize kernel; default %(default)s (MATLAB imresize bicubic)")
     p.add_argument("--out", help="database folder; default data/lmdb/<dataset>/"
                                  "<split>_r<res>_s<size>_<kernel>")
@@ -56,7 +55,7 @@ def main(argv=None):
     args = parser().parse_args(argv)
     datasets.limit_pixels(args.max_pixels)          # before the workers fork
     ds = datasets.load(args.dataset, args.root, args.split, use_boxes=not args.no_boxes)
-    out = args.out or specs.db_path(ds.name, args.split, args.res, args.size, args.kernel)
+    out = args.out or vocab.db_path(ds.name, args.split, args.res, args.size, args.kernel)
     m = build_classification_db(ds, args.split, args.res, out, size=args.size,
                                    kernel=args.kernel, skip_bad=args.skip_bad, seed=args.seed,
                                    encoded=False if args.encoded == "none" else args.encoded,

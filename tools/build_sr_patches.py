@@ -11,7 +11,7 @@ patches at --stride (17) cut at the same place from both and stored as ONE
 import _init_paths  # noqa: F401  (the repository on the import path, GLOG default; first)
 
 from racnn.cli import tool_parser
-from racnn import datasets, specs
+from racnn import datasets, vocab
 from racnn.errors import RacnnError, cli_main
 from racnn.db.sr_patches import build_sr_patch_db
 
@@ -25,14 +25,14 @@ def parser():
     src.add_argument("--root", help="the dataset's folder (with --dataset)")
     p.add_argument("--out", help="database folder; default data/lmdb/sr_patches/"
                                  "r<res>_s<size>_p<patch>_st<stride>_<kernel>")
-    p.add_argument("--res", type=int, default=specs.SR_LR_RES, help="LR side; default %(default)s")
-    p.add_argument("--size", type=int, default=specs.SR_HR_SIZE,
+    p.add_argument("--res", type=int, default=vocab.SR_LR_RES, help="LR side; default %(default)s")
+    p.add_argument("--size", type=int, default=vocab.SR_HR_SIZE,
                    help="HR side; default %(default)s")
-    p.add_argument("--patch", type=int, default=specs.SR_PATCH,
+    p.add_argument("--patch", type=int, default=vocab.SR_PATCH,
                    help="patch side; default %(default)s")
-    p.add_argument("--stride", type=int, default=specs.SR_STRIDE,
+    p.add_argument("--stride", type=int, default=vocab.SR_STRIDE,
                    help="patch stride; default %(default)s")
-    p.add_argument("--kernel", choices=specs.KERNELS, default=specs.DEFAULT_KERNEL,
+    p.add_argument("--kernel", choices=vocab.KERNELS, default=vocab.DEFAULT_KERNEL,
                    help="resize kernel; default %(default)s")
     p.add_argument("--max-images", type=int,
                    help="a seeded sample of this many images (the released script uses 500)")
@@ -58,7 +58,7 @@ def main(argv=None):
         images = datasets.load(args.dataset, args.root, "train")
     else:
         images = args.images
-    out = args.out or specs.sr_db_path(args.res, args.size, args.patch, args.stride, args.kernel)
+    out = args.out or vocab.sr_db_path(args.res, args.size, args.patch, args.stride, args.kernel)
     m = build_sr_patch_db(images, out, res=args.res, size=args.size, patch=args.patch,
                              stride=args.stride, kernel=args.kernel, max_images=args.max_images,
                              seed=args.seed, skip_bad=args.skip_bad, workers=args.workers,

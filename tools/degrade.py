@@ -11,7 +11,7 @@ import os
 import _init_paths  # noqa: F401  (the repository on the import path, GLOG default; first)
 
 from racnn.cli import tool_parser
-from racnn import specs
+from racnn import vocab
 from racnn.errors import RacnnError, cli_main
 from racnn.progress import progress
 
@@ -21,9 +21,9 @@ def parser():
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--res", type=int, required=True, help="low resolution r (r x r)")
-    p.add_argument("--size", type=int, default=specs.DEFAULT_DB_SIZE,
+    p.add_argument("--size", type=int, default=vocab.DEFAULT_DB_SIZE,
                    help="network input side; default %(default)s")
-    p.add_argument("--kernel", choices=specs.KERNELS, default=specs.DEFAULT_KERNEL,
+    p.add_argument("--kernel", choices=vocab.KERNELS, default=vocab.DEFAULT_KERNEL,
                    help="resize kernel; default %(default)s")
     p.add_argument("--save-hr", action="store_true", help="also write <stem>_hr.png")
     return p

@@ -21,9 +21,9 @@ import time
 import _init_paths  # noqa: F401  (the repository on the import path, GLOG default; first)
 
 from racnn.cli import tool_parser
-from racnn.demo import run_demo
+from racnn.demo.run import run_demo
 from racnn.errors import cli_main
-from racnn.experiment import driver
+from racnn import pipeline
 from racnn.progress import progress
 
 
@@ -48,7 +48,7 @@ def main(argv=None):
     print("\nPer-class accuracy (%%) on the %d test images, degraded to %dx%d "
           "(HR column: undegraded):\n" % (info["test_count"], cfg["res"], cfg["res"]))
     print(md)
-    print("\n".join(driver.summary_lines(record)))
+    print("\n".join(pipeline.summary_lines(record)))
     print("per-class table: %s" % md_path)
     print("demo finished in %.0f s" % (time.time() - t0))
     return record

@@ -15,9 +15,9 @@ stale, with the command that retrains it (--restart STAGE).  To train edited
 nets of a custom dataset: tools/make_nets.py ... --out mynets/, edit them, then
 --nets mynets/.  Everything goes into one run folder,
 runs/<dataset>-<backbone>-r<res>-<mode>-<mults>[-srauthors][-jpeg<q>][-bw<weights>]
-[-s<db_size>][-smoke]/ (racnn.experiment.config.run_name; docs/DESIGN.md, "Run
+[-s<db_size>][-smoke]/ (racnn.rundir.settings.run_name; docs/DESIGN.md, "Run
 folder", draws its layout).  Any configuration key of
-racnn.experiment.config.DEFAULTS can be set with --set KEY=VALUE (VALUE as JSON,
+racnn.rundir.settings.DEFAULTS can be set with --set KEY=VALUE (VALUE as JSON,
 e.g. --set stage2_epochs=30 --set 'solver={"stage2": {"base_lr": 1e-5}}').
 """
 import json
@@ -27,10 +27,9 @@ import sys
 import _init_paths  # noqa: F401  (the repository on the import path, GLOG default; first)
 
 from racnn.cli import tool_parser
-from racnn import specs
-from racnn.experiment import config as experiment
+from racnn import pipeline, vocab
 from racnn.errors import RacnnError, cli_main
-from racnn.experiment import driver
+from racnn.rundir import settings
 
 
 def parse_set(items):
@@ -49,8 +48,8 @@ def parse_set(items):
 def parse_args(argv):
     p = tool_parser(__doc__)
     p.add_argument("dataset", help="one of: %s (or a custom name with --format and "
-                   "--data-root)" % ", ".join(specs.DATASETS))
-    p.add_argument("backbone", help="one of: %s" % ", ".join(specs.BACKBONES))
+                   "--data-root)" % ", ".join(vocab.DATASETS))
+    p.add_argument("backbone", help="one of: %s" % ", ".join(vocab.BACKBONES))
     p.add_argument("--res", type=int, help="low resolution r (r x r); default 50")
     p.add_argument("--mode", help="e2e (default; Sec. II-C) or frozen (Table II)")
     p.add_argument("--mults", help="multiplier reading: paper (default) or release")
@@ -66,7 +65,8 @@ def parse_args(argv):
     p.add_argument("--backbone-weights", help="initial backbone caffemodel (default: the "
                    "BVLC ImageNet model; 'hr': train the backbone on undegraded images first; "
                    "'none': fillers)")
-    p.add_argument("--variants", help="comma-separated subset of cnn,racnn_g,racnn_p")
+    p.add_argument("--variants", help="comma-separated subset of %s (default: %s)" % (
+        ",".join(vocab.VARIANTS), ",".join(vocab.DEFAULT_VARIANTS)))
     p.add_argument("--run-dir", help="run folder (default: runs/<name>)")
     p.add_argument("--nets", help="folder of the nets and solvers to train, as written by "
                    "tools/make_nets.py --out (default: prototxt/ and solvers/, or generated)")
@@ -74,7 +74,7 @@ def parse_args(argv):
                    help="train these stages afresh (and the stages that read their models); "
                    "their earlier files go to <run>/superseded/")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
-                   help="any configuration key (racnn/experiment/config.py DEFAULTS); repeatable")
+                   help="any configuration key (racnn/rundir/settings.py DEFAULTS); repeatable")
     p.add_argument("--dry-run", action="store_true",
                    help="print the resolved configuration and the stages, do nothing")
     p.add_argument("--verbose", action="store_true", help="echo Caffe's output")
@@ -106,15 +106,15 @@ def main(argv=None):
             overrides[key] = getattr(args, key)
     if args.variants:
         overrides["variants"] = [v.strip() for v in args.variants.split(",") if v.strip()]
-    cfg = experiment.make_config(args.dataset, args.backbone, smoke=args.smoke, **overrides)
-    run_dir = args.run_dir or experiment.default_run_dir(cfg)
+    cfg = settings.make_config(args.dataset, args.backbone, smoke=args.smoke, **overrides)
+    run_dir = args.run_dir or settings.default_run_dir(cfg)
     if args.dry_run:
-        print(experiment.dumps(cfg))
-        print("stages: %s" % ", ".join(experiment.stage_plan(cfg)))
+        print(settings.dumps(cfg))
+        print("stages: %s" % ", ".join(settings.stage_plan(cfg)))
         print("run folder: %s" % run_dir)
         return cfg
-    record = driver.run(cfg, run_dir, echo=args.verbose, command=rerun_command(argv))
-    print("\n".join(driver.summary_lines(record)))
+    record = pipeline.run(cfg, run_dir, echo=args.verbose, command=rerun_command(argv))
+    print("\n".join(pipeline.summary_lines(record)))
     return record
 
 

@@ -21,7 +21,7 @@ from racnn.cli import tool_parser
 from racnn.errors import RacnnError, cli_main
 from racnn.paths import RUNS_DIR
 from racnn.report.fig5 import write_fig5
-from racnn.report.tables import find_runs
+from racnn.rundir.reader import find_runs
 
 
 def parse_args(argv):

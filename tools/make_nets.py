@@ -18,7 +18,7 @@ import sys
 import _init_paths  # noqa: F401  (the repository on the import path, GLOG default; first)
 
 from racnn.cli import tool_parser
-from racnn import paths, specs
+from racnn import paths, vocab
 from racnn.errors import cli_main
 from racnn.nets import generate, layout, presets
 
@@ -51,7 +51,7 @@ def parse_args(argv):
     p.add_argument("--root", help="with --check: compare this copy of the repository's "
                    "prototxt/ and solvers/ (default: the repository)")
     g = p.add_argument_group("custom dataset (all of --backbone --num-classes --name --out)")
-    g.add_argument("--backbone", choices=list(specs.BACKBONES))
+    g.add_argument("--backbone", choices=list(vocab.BACKBONES))
     g.add_argument("--num-classes", type=int)
     g.add_argument("--name", help="dataset name; the new last layer becomes e.g. fc8_NAME")
     g.add_argument("--train-lmdb", help="default: data/lmdb/NAME/train_r50_s227_matlab "
@@ -85,7 +85,7 @@ def parse_args(argv):
         for split in ("train", "test"):
             key = "%s_lmdb" % split
             if getattr(args, key) is None:
-                setattr(args, key, specs.db_path(args.name, split, specs.DEFAULT_RES,
+                setattr(args, key, vocab.db_path(args.name, split, vocab.DEFAULT_RES,
                                                  root="data/lmdb"))
     if args.custom and args.check:
         p.error("--check compares the committed tree; it takes no custom-dataset options")

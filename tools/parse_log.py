@@ -15,10 +15,9 @@ import _init_paths  # noqa: F401  (the repository on the import path, GLOG defau
 
 from racnn.cli import tool_parser
 from racnn import plots
-from racnn.eval import caffelog
-from racnn.experiment import runfolder
+from racnn.rundir import caffelog, reader
 from racnn.errors import RacnnError, cli_main
-from racnn.experiment.stage_files import LOG
+from racnn.rundir.layout import LOG
 
 
 def parse_args(argv):
@@ -32,7 +31,7 @@ def parse_args(argv):
 def _logs(paths):
     for path in paths:
         if os.path.isdir(path):
-            run = runfolder.read_run(path)
+            run = reader.read_run(path)
             name = os.path.basename(run.dir)
             logs = [(os.path.join(st.dir, LOG), "%s_%s" % (name, st.name))
                     for st in run.stages if os.path.isfile(os.path.join(st.dir, LOG))]

@@ -17,13 +17,13 @@ import os
 import _init_paths  # noqa: F401  (the repository on the import path, GLOG default; first)
 
 from racnn.cli import tool_parser
-from racnn import atomic, specs
+from racnn import atomic, vocab
 from racnn.report import srview
 from racnn.errors import RacnnError, cli_main
 
 
 #: stages whose model carries SR layers, preferred first
-SR_STAGES = ("racnn_p", "racnn_g", "stage1_sr")
+SR_STAGES = vocab.SR_STAGES[::-1]       # the last trained first
 
 
 def parse_args(argv):
@@ -35,11 +35,11 @@ def parse_args(argv):
     p.add_argument("--images", nargs="+", required=True, help="HR image files or folders")
     p.add_argument("--limit", type=int, default=4, help="at most this many images")
     p.add_argument("--res", type=int, help="low resolution r (default: the run's, else %d)"
-                   % specs.DEFAULT_RES)
+                   % vocab.DEFAULT_RES)
     p.add_argument("--size", type=int, help="HR / network side (default: the run's "
-                   "database size, else %d)" % specs.DEFAULT_DB_SIZE)
-    p.add_argument("--kernel", choices=specs.KERNELS, help="degradation kernel "
-                   "(default: the run's, else %s)" % specs.DEFAULT_KERNEL)
+                   "database size, else %d)" % vocab.DEFAULT_DB_SIZE)
+    p.add_argument("--kernel", choices=vocab.KERNELS, help="degradation kernel "
+                   "(default: the run's, else %s)" % vocab.DEFAULT_KERNEL)
     p.add_argument("--gpu", type=int, help="GPU id (default: CPU)")
     p.add_argument("--out", help="PNG path (default: RUN/sr_view.png)")
     args = p.parse_args(argv)
@@ -52,11 +52,11 @@ def parse_args(argv):
 
 def from_run(run_dir):
     """(weights, config) of the first SR-carrying stage of a run."""
-    from racnn.experiment import runfolder
-    run = runfolder.read_run(run_dir)
+    from racnn.rundir import reader
+    run = reader.read_run(run_dir)
     by_name = {s.name: s for s in run.stages}
     for name in SR_STAGES:
-        model = by_name.get(name) and runfolder.latest_model(by_name[name])
+        model = by_name.get(name) and reader.latest_model(by_name[name])
         if model:
             return model, run.config
     raise RacnnError("%s: no trained stage with SR layers (%s)" % (run_dir, ", ".join(SR_STAGES)))
@@ -70,9 +70,9 @@ def main(argv=None):
     if args.run:
         w, cfg = from_run(args.run)
         weights = weights or [w]
-    res = args.res or cfg.get("res") or specs.DEFAULT_RES
-    size = args.size or cfg.get("db_size") or specs.DEFAULT_DB_SIZE
-    kernel = args.kernel or cfg.get("kernel") or specs.DEFAULT_KERNEL
+    res = args.res or cfg.get("res") or vocab.DEFAULT_RES
+    size = args.size or cfg.get("db_size") or vocab.DEFAULT_DB_SIZE
+    kernel = args.kernel or cfg.get("kernel") or vocab.DEFAULT_KERNEL
     out = args.out or os.path.join(args.run, "sr_view.png")
     images = srview.read_images(args.images, args.limit)
     views = srview.sr_views(weights, images, res, size, kernel, args.rgb, args.gpu)

@@ -17,8 +17,8 @@ import os
 import _init_paths  # noqa: F401  (the repository on the import path, GLOG default; first)
 
 from racnn.cli import tool_parser
-from racnn import atomic, specs
-from racnn.report import timing
+from racnn import atomic, vocab
+from racnn.report import caffe_time, table_i
 from racnn.errors import cli_main
 from racnn.nets import presets
 from racnn.paths import RUNS_DIR
@@ -27,7 +27,7 @@ from racnn.progress import progress
 
 def parse_args(argv):
     p = tool_parser(__doc__)
-    p.add_argument("--backbones", nargs="+", default=list(specs.PAPER_BACKBONES),
+    p.add_argument("--backbones", nargs="+", default=list(vocab.PAPER_BACKBONES),
                    help="backbones to time (default: %(default)s; tiny is the CPU demo's)")
     p.add_argument("--mode", default="frozen", choices=presets.MODES,
                    help="multiplier setting (default frozen: the release, Table II)")
@@ -44,30 +44,30 @@ def parse_args(argv):
 
 
 def log_rows(runs_root):
-    from racnn.report.tables import find_runs
+    from racnn.rundir.reader import find_runs
     rows = []
     for run in find_runs(runs_root):
-        rows += timing.from_run(run)
+        rows += table_i.from_run(run)
     return rows
 
 
 @cli_main
 def main(argv=None):
     args = parse_args(argv)
-    backbones = timing.check_backbones(args.backbones)
+    backbones = table_i.check_backbones(args.backbones)
     jobs = [(b, r) for b in backbones for r in (False, True)]
     measured = {}
     for b, r in progress(jobs, total=len(jobs), desc="caffe time", unit="net"):
-        measured[(b, r)] = timing.time_net(b, r, args.mode, args.mults, args.batch_size,
+        measured[(b, r)] = caffe_time.time_net(b, r, args.mode, args.mults, args.batch_size,
                                            args.iterations, args.gpu)
-    rows = timing.table_rows(measured)
+    rows = table_i.table_rows(measured)
     device = next(iter(measured.values()))["device"]
     note = ("Ours: `caffe time` (%d iterations, forward + backward, %s mode, %s) on this "
             "machine's %s; paper: one GTX-980.  Seconds per epoch = ms per iteration x "
             "ceil(training images / batch).  Batch sizes: %s." % (
                 args.iterations, args.mode, args.mults, device,
                 ", ".join("%s %d" % (b, measured[(b, False)]["batch_size"]) for b in backbones)))
-    md = timing.markdown(rows, note)
+    md = table_i.markdown(rows, note)
     from_logs = log_rows(args.runs) if args.runs else []
     with atomic.atomic_dir(args.out, overwrite=True) as tmp:
         with open(os.path.join(tmp, "timing.json"), "w") as fh:
@@ -82,7 +82,7 @@ def main(argv=None):
                 fh.write(",".join("" if r[c] is None else str(r[c]) if isinstance(r[c], str)
                                   else "%.4g" % r[c] for c in cols) + "\n")
         if from_logs:
-            timing.write_log_rows(from_logs, os.path.join(tmp, "from_logs.csv"))
+            table_i.write_log_rows(from_logs, os.path.join(tmp, "from_logs.csv"))
     print(md)
     print("written: %s" % args.out)
     return rows, measured

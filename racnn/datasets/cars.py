@@ -18,7 +18,7 @@ import os
 import numpy as np
 
 from ..errors import RacnnError
-from . import Dataset, Sample, check_split, loadmat, read_lines, relative_path, require_file
+from .base import Dataset, Sample, check_split, loadmat, read_lines, relative_path, require_file
 
 LAYOUT = "    " + __doc__[__doc__.index("devkit/cars_meta"):__doc__.index("Boxes and")].rstrip()
 SPLITS = ("train", "test")

@@ -16,7 +16,7 @@ import math
 import os
 
 from ..errors import RacnnError
-from . import Dataset, Sample, check_split, read_lines, relative_path, require_file
+from .base import Dataset, Sample, check_split, read_lines, relative_path, require_file
 
 LAYOUT = "    " + __doc__[__doc__.index("images.txt"):__doc__.index("Boxes are")].rstrip()
 SPLITS = ("train", "test", "all")

@@ -17,7 +17,7 @@ import os
 import numpy as np
 
 from ..errors import RacnnError
-from . import Dataset, Sample, check_split, loadmat, read_class_names, require_file
+from .base import Dataset, Sample, check_split, loadmat, read_class_names, require_file
 
 LAYOUT = "    " + __doc__[__doc__.index("imagelabels.mat"):__doc__.index("Splits:")].rstrip()
 SPLITS = {"train": ("trnid", "valid"), "trainonly": ("trnid",), "val": ("valid",),

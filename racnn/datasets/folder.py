@@ -14,7 +14,8 @@ class folder names sorted by name (never directory listing order).
 import os
 
 from ..errors import RacnnError
-from . import Dataset, Sample, image_files, read_class_names, read_lines, relative_path
+from .base import Dataset, Sample, read_class_names, read_lines, relative_path
+from .images import image_files
 
 LAYOUT = """    classes.txt             (optional) class names in label order
     train.txt, test.txt     (optional) relative image paths [+ 0-based label]

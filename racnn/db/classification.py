@@ -15,7 +15,7 @@ import sys
 import numpy as np
 
 from .. import datasets as datasets_mod
-from .. import locks, specs
+from .. import locks, vocab
 from ..resize.degrade import channel_order_free, check_kernel, degrade, prepare
 from ..errors import RacnnError
 from .datum import datum_bytes
@@ -143,15 +143,15 @@ def _as_dataset(dataset, split, root):
     return datasets_mod.load(dataset, root, split)
 
 
-def build_classification_db(dataset, split=None, res=specs.DEFAULT_RES, out=None,
-                            size=specs.DEFAULT_DB_SIZE, kernel=specs.DEFAULT_KERNEL, root=None,
+def build_classification_db(dataset, split=None, res=vocab.DEFAULT_RES, out=None,
+                            size=vocab.DEFAULT_DB_SIZE, kernel=vocab.DEFAULT_KERNEL, root=None,
                             encoded=False, skip_bad=False, seed=0, limit=None, workers=None,
                             overwrite=False, desc=None, jpeg_quality=None):
     """Build the database of ``dataset`` (a racnn.datasets.Dataset, or a
     format name with ``root``) degraded to ``res`` and stored at ``size``
     (with ``jpeg_quality``: through a JPEG round trip at that quality).
 
-    ``out`` defaults to ``specs.db_path(dataset.name, split, res, size,
+    ``out`` defaults to ``vocab.db_path(dataset.name, split, res, size,
     kernel)``.  Returns the manifest."""
     check_kernel(kernel)
     res, size = int(res), int(size)
@@ -159,7 +159,7 @@ def build_classification_db(dataset, split=None, res=specs.DEFAULT_RES, out=None
         raise RacnnError("resolution must be 1..size (%d), got %d" % (size, res))
     ds = _as_dataset(dataset, split, root)
     split = ds.split
-    out = out or specs.db_path(ds.name, split, res, size, kernel)
+    out = out or vocab.db_path(ds.name, split, res, size, kernel)
     # one builder at a time: a second one waits, then finds the database finished
     with locks.hold_beside(out, "database %s" % out):
         if os.path.exists(out) and not overwrite:
@@ -197,14 +197,14 @@ def _write_classification_db(ds, split, res, out, size, kernel, encoded, skip_ba
     return manifest
 
 
-def ensure_classification_db(fmt, root, split, path=None, res=specs.DEFAULT_RES,
-                             size=specs.DEFAULT_DB_SIZE, kernel=specs.DEFAULT_KERNEL,
+def ensure_classification_db(fmt, root, split, path=None, res=vocab.DEFAULT_RES,
+                             size=vocab.DEFAULT_DB_SIZE, kernel=vocab.DEFAULT_KERNEL,
                              limit=None, seed=0, encoded=False, skip_bad=False, workers=None,
                              jpeg_quality=None):
     """The manifest of the database at ``path``, (re)built when it is
     missing or was made from other data or settings."""
     ds = datasets_mod.load(fmt, root, split)
-    path = path or specs.db_path(ds.name, split, res, size, kernel)
+    path = path or vocab.db_path(ds.name, split, res, size, kernel)
     # runs that share the database: one builds it, the others wait and reuse it
     with locks.hold_beside(path, "database %s" % path):
         if os.path.isdir(path):

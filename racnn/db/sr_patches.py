@@ -17,7 +17,7 @@ import os
 import numpy as np
 
 from .. import datasets as datasets_mod
-from .. import locks, specs
+from .. import locks, vocab
 from .classification import Tally
 from .datum import datum_bytes
 from .lmdbio import write_datums
@@ -78,13 +78,13 @@ def _source_hash(sources, base):
     return h.hexdigest()
 
 
-def build_sr_patch_db(images, out=None, res=specs.SR_LR_RES, size=specs.SR_HR_SIZE,
-                      patch=specs.SR_PATCH, stride=specs.SR_STRIDE,
-                      kernel=specs.DEFAULT_KERNEL, max_images=None, seed=0, skip_bad=False,
+def build_sr_patch_db(images, out=None, res=vocab.SR_LR_RES, size=vocab.SR_HR_SIZE,
+                      patch=vocab.SR_PATCH, stride=vocab.SR_STRIDE,
+                      kernel=vocab.DEFAULT_KERNEL, max_images=None, seed=0, skip_bad=False,
                       workers=None, overwrite=False, desc="SR patches"):
     """Build the SR patch database from ``images`` (folder, list of paths or
     Dataset); ``max_images`` takes a seeded sample of that many images (the
-    released script samples 500).  ``out`` defaults to ``specs.sr_db_path``.
+    released script samples 500).  ``out`` defaults to ``vocab.sr_db_path``.
     Returns the manifest."""
     check_kernel(kernel)
     res, size, patch, stride = int(res), int(size), int(patch), int(stride)
@@ -97,7 +97,7 @@ def build_sr_patch_db(images, out=None, res=specs.SR_LR_RES, size=specs.SR_HR_SI
     rng = np.random.RandomState(seed)
     if max_images is not None and max_images < len(sources):
         sources = [sources[i] for i in sorted(rng.choice(len(sources), max_images, False))]
-    out = out or specs.sr_db_path(res, size, patch, stride, kernel)
+    out = out or vocab.sr_db_path(res, size, patch, stride, kernel)
     # one builder at a time: a second one waits, then finds the database finished
     with locks.hold_beside(out, "database %s" % out):
         if os.path.exists(out) and not overwrite:
@@ -142,9 +142,9 @@ def _write_sr_patch_db(images, sources, all_count, all_hash, rng, per_image, out
                         overwrite=overwrite, finish=finish, append=False, desc=desc, unit="patch")
 
 
-def ensure_sr_patch_db(path=None, images=None, fmt=None, root=None, res=specs.SR_LR_RES,
-                       size=specs.SR_HR_SIZE, patch=specs.SR_PATCH, stride=specs.SR_STRIDE,
-                       kernel=specs.DEFAULT_KERNEL, max_images=None, seed=0, skip_bad=False,
+def ensure_sr_patch_db(path=None, images=None, fmt=None, root=None, res=vocab.SR_LR_RES,
+                       size=vocab.SR_HR_SIZE, patch=vocab.SR_PATCH, stride=vocab.SR_STRIDE,
+                       kernel=vocab.DEFAULT_KERNEL, max_images=None, seed=0, skip_bad=False,
                        workers=None):
     """The manifest of the SR patch database at ``path``, (re)built when it
     is missing or stale.  Source: the folder ``images`` if given, else the
@@ -153,7 +153,7 @@ def ensure_sr_patch_db(path=None, images=None, fmt=None, root=None, res=specs.SR
         if fmt is None or root is None:
             raise RacnnError("SR patches need an image folder or a dataset (format and root)")
         images = datasets_mod.load(fmt, root, "train")
-    path = path or specs.sr_db_path(res, size, patch, stride, kernel)
+    path = path or vocab.sr_db_path(res, size, patch, stride, kernel)
     # runs that share the database: one builds it, the others wait and reuse it
     with locks.hold_beside(path, "database %s" % path):
         if os.path.isdir(path):

@@ -1,6 +1,6 @@
-"""``python3 -m racnn.eval ...``: tools/eval_per_class.py as a module, so the
-experiment driver evaluates each stage in a process of its own (one Caffe
-net per process) without running a tool by path."""
+"""``python3 -m racnn.eval ...``: tools/eval_per_class.py as a module, so
+racnn.pipeline evaluates each stage in a process of its own (one Caffe net
+per process) without running a tool by path."""
 import os
 
 from .cli import main

@@ -18,9 +18,9 @@ import os
 from .. import atomic
 from ..cli import tool_parser
 from ..errors import RacnnError, cli_main
-from ..experiment import runfolder
-from ..experiment.config import VARIANTS
-from ..experiment.stage_files import snapshot_iteration
+from .. import vocab
+from ..rundir import reader
+from ..rundir.layout import snapshot_iteration
 from .evaluate import evaluate
 from .metrics import SUMMARY_KEYS, format_table, metrics_from_scores
 from .outputs import load_eval, write_curve, write_eval, write_eval_files
@@ -79,14 +79,14 @@ def _stage_job(args, run, stage, out):
     elif args.all_snapshots and stage.snapshots:
         weights = [p for _, p in stage.snapshots]
     else:
-        weights = [runfolder.latest_model(stage)]
+        weights = [reader.latest_model(stage)]
         if not weights[0]:
             raise RacnnError("%s: no snapshot *_iter_N.caffemodel yet" % stage.dir)
-    db = args.lmdb or runfolder.test_db(run, stage)
+    db = args.lmdb or reader.test_db(run, stage)
     if not db:
         raise RacnnError("%s: no test database found; give --lmdb" % stage.dir)
     return (args.model or stage.deploy, args.train_val or stage.train_val, list(weights), db,
-            out or runfolder.eval_dir(run, stage))
+            out or reader.eval_dir(run, stage))
 
 
 def _jobs(args):
@@ -94,9 +94,9 @@ def _jobs(args):
     A run folder: every classification stage (cnn, racnn_g, racnn_p) with a
     model, each into <stage>/eval; a stage folder: that stage."""
     if args.run:
-        run = runfolder.read_run(args.run)
-        stages = [s for s in run.stages if s.name in VARIANTS and
-                  (s.done or s.snapshots)] or [runfolder.final_stage(run)]
+        run = reader.read_run(args.run)
+        stages = [s for s in run.stages if s.name in vocab.VARIANTS and
+                  (s.done or s.snapshots)] or [reader.final_stage(run)]
         if args.out and len(stages) > 1:
             raise RacnnError("%s has %d stages to evaluate; --out needs a single stage "
                              "folder" % (args.run, len(stages)))

@@ -39,9 +39,8 @@ batch_size=None, gpu=None, allow_unused=False) -> EvalResult(scores, labels, key
     and ``confusion.png``.
 ``load_net(deploy, weights, allow_unused=False) -> (net, audit)``: snapshot
     layers the net lacks are an error unless ``allow_unused``; ``output_blob(net)``.
-``snapshot_iteration(path)``: N of ``*_iter_N.caffemodel`` (None otherwise).
 
-Run folders (racnn.experiment, docs/EVALUATION.md) are read by racnn.experiment.runfolder;
+Run folders (docs/DESIGN.md, docs/EVALUATION.md) are read through racnn.rundir;
 tools/eval_per_class.py evaluates each classification stage into <stage>/eval/.
 """
 import collections

@@ -2,6 +2,7 @@
 the stage-1 SR pre-training net and the SR-only deploy net.  Each returns a
 ``caffe_pb2.NetParameter``; ``write_net`` writes one as commented text."""
 import copy
+import importlib
 import re
 
 import caffe
@@ -9,19 +10,22 @@ from caffe import layers as L
 from caffe import params as P
 from caffe.proto import caffe_pb2
 
-from .. import specs
+from .. import vocab
 from ..errors import RacnnError
 from ..protoio import layer_phases, write_prototxt
-from . import alexnet, googlenet, presets, tiny, vgg16
+from . import presets
 from .sr_front import SR_NAMES, add_sr_front
 
-BACKBONE_MODULES = {"alexnet": alexnet, "vgg16": vgg16, "googlenet": googlenet, "tiny": tiny}
+#: each backbone of racnn.vocab is built by the module racnn.nets.<name>
+BACKBONE_MODULES = {name: importlib.import_module("." + name, __package__)
+                    for name in vocab.BACKBONES}
 PHASES = ("train_val", "deploy")
 
-#: default (train, test) batch sizes.  AlexNet 8 / VGG-16 4 for training and
-#: 2 for testing are the release's (docs/METHOD.md); GoogLeNet has no released file
-#: (8, ours, it fits beside AlexNet in memory); tiny is the CPU demo's (ours).
-DEFAULT_BATCH = {"alexnet": (8, 2), "vgg16": (4, 2), "googlenet": (8, 2), "tiny": (32, 50)}
+#: default (train, test) batch sizes (racnn.vocab).  AlexNet 8 / VGG-16 4 for
+#: training and 2 for testing are the release's (docs/METHOD.md); GoogLeNet
+#: has no released file (8, ours, it fits beside AlexNet in memory); tiny is
+#: the CPU demo's (ours).
+DEFAULT_BATCH = {b.name: (b.train_batch, b.test_batch) for b in vocab.BACKBONES.values()}
 #: Caffe's ImageNet mean in BGR (ilsvrc_2012_mean.npy averaged per channel,
 #: rounded as in Caffe's examples); only with ``mean=True`` -- the release
 #: subtracts no mean.
@@ -31,7 +35,7 @@ SR_BATCH = 32
 
 
 def _module(backbone):
-    return BACKBONE_MODULES[specs.backbone_spec(backbone).name]
+    return BACKBONE_MODULES[vocab.backbone_spec(backbone).name]
 
 
 def _dataset_key(dataset):
@@ -39,7 +43,7 @@ def _dataset_key(dataset):
     if dataset is None:
         return None
     try:
-        return specs.dataset_spec(dataset).name
+        return vocab.dataset_spec(dataset).name
     except RacnnError:
         key = re.sub(r"[^A-Za-z0-9_]+", "_", str(dataset)).strip("_").lower()
         if not key:
@@ -86,9 +90,9 @@ def _default_source(dataset, split, given, what):
     if given:
         return given
     key = _dataset_key(dataset)
-    if key in specs.DATASETS:
+    if key in vocab.DATASETS:
         # relative to the repository root, where Caffe runs
-        return specs.db_path(key, split, specs.DEFAULT_RES, root="data/lmdb")
+        return vocab.db_path(key, split, vocab.DEFAULT_RES, root="data/lmdb")
     raise RacnnError("%s is required for dataset %r (only the paper's datasets "
                      "have default databases)" % (what, dataset))
 
@@ -106,7 +110,7 @@ def build_net(backbone, num_classes, *, dataset=None, racnn=False, sr_init="g", 
     ``presets.preset(mults, mode, sr_init)``.  ``phase="deploy"``: Input
     ``data`` (deploy_batch x 3 x S x S) and Softmax ``prob``, no param blocks.
     """
-    spec = specs.backbone_spec(backbone)
+    spec = vocab.backbone_spec(backbone)
     bname = spec.name
     module = BACKBONE_MODULES[bname]
     presets.check(mults, mode, sr_init)
@@ -147,7 +151,7 @@ def build_net(backbone, num_classes, *, dataset=None, racnn=False, sr_init="g", 
     return proto
 
 
-def build_sr_pretrain(source, batch_size=SR_BATCH, mults="release", patch=specs.SR_PATCH,
+def build_sr_pretrain(source, batch_size=SR_BATCH, mults="release", patch=vocab.SR_PATCH,
                       test_source=None, test_batch_size=None):
     """Stage-1 SR pre-training net: one LMDB of 6-channel Datums (0-2: the
     LR-upscaled patch, 3-5: the HR patch, BGR; DESIGN.md) -> Slice ->
@@ -171,7 +175,7 @@ def build_sr_pretrain(source, batch_size=SR_BATCH, mults="release", patch=specs.
     return proto
 
 
-def build_sr_deploy(height=specs.SR_HR_SIZE, width=specs.SR_HR_SIZE, batch=1):
+def build_sr_deploy(height=vocab.SR_HR_SIZE, width=vocab.SR_HR_SIZE, batch=1):
     """SR-only deploy net for viewing SR output: Input ``data`` (batch x 3 x
     height x width) -> SR front -> ``sum``."""
     n = caffe.NetSpec()
@@ -237,7 +241,7 @@ def _inference_net(name, layers, output, data, shape, inputs, label=()):
     return out
 
 
-def sr_deploy_from_train_val(train_val, height=specs.SR_HR_SIZE, width=specs.SR_HR_SIZE,
+def sr_deploy_from_train_val(train_val, height=vocab.SR_HR_SIZE, width=vocab.SR_HR_SIZE,
                              batch=1, where="stage-1 net"):
     """The SR-only deploy net of a stage-1 net (``build_sr_pretrain``), derived
     as ``deploy_from_train_val`` derives a classifier's: the TEST-phase view,
@@ -269,7 +273,7 @@ def new_layers(backbone, dataset=None, *, racnn=False, sr_init="g", aux_heads=Fa
     is initialised from the ImageNet caffemodel (plus, for p-RACNN, the SR
     weights): the new last layer(s), the SR layers of g-RACNN, and every
     layer of ``tiny`` (which has no ImageNet weights)."""
-    bname = specs.backbone_spec(backbone).name
+    bname = vocab.backbone_spec(backbone).name
     proto = build_net(bname, num_classes, dataset=dataset, racnn=racnn, sr_init=sr_init,
                       phase="train_val", aux_heads=aux_heads, last_layer=last_layer,
                       train_source="unused", test_source="unused")
@@ -279,7 +283,7 @@ def new_layers(backbone, dataset=None, *, racnn=False, sr_init="g", aux_heads=Fa
     else:
         last = last_layer or last_layer_name(bname, dataset)
         new = [name for name in names if name == last or
-               (aux_heads and name == googlenet.aux_classifier_name(name.split("/")[0], last))]
+               (aux_heads and name == BACKBONE_MODULES["googlenet"].aux_classifier_name(name.split("/")[0], last))]
     if racnn and sr_init == "g":
         new = list(SR_NAMES) + new
     return tuple(new)

@@ -13,11 +13,12 @@ inside committed solvers, since Caffe runs from the root), or any folder.
 """
 import os
 
-from .. import paths, specs
+from .. import paths, vocab
 from ..errors import RacnnError
 from . import presets
 
-VARIANTS = ("cnn", "racnn_g", "racnn_p")
+#: the committed net families (racnn.vocab.NETS)
+VARIANTS = vocab.NETS
 
 
 def parse_variant(variant):
@@ -32,7 +33,7 @@ def _root(root):
 
 
 def _check(backbone, variant, mode, mults):
-    specs.backbone_spec(backbone)
+    vocab.backbone_spec(backbone)
     parse_variant(variant)
     presets.check(mults, mode, "g")
 
@@ -64,7 +65,7 @@ def train_val_path(backbone, dataset, variant, mode, mults, root=None):
 
 
 def deploy_path(backbone, dataset, racnn, root=None):
-    specs.backbone_spec(backbone)
+    vocab.backbone_spec(backbone)
     return os.path.join(_root(root), "prototxt", backbone, dataset, deploy_name(racnn))
 
 

@@ -29,11 +29,11 @@ decay_mult 0, only the new last layer and the SR layers learn).
 the release reading: the released g- and p-RACNN prototxts differ in their
 SR multipliers, the paper's text does not distinguish them.
 """
+from .. import vocab
 from ..errors import RacnnError
 
-MULTS = ("paper", "release")
-MODES = ("e2e", "frozen")
-SR_INITS = ("g", "p")
+#: the readings, modes and SR initialisations (racnn.vocab)
+MULTS, MODES, SR_INITS = vocab.READINGS, vocab.MODES, vocab.SR_INITS
 ROLES = ("sconv1", "sconv2", "sconv3", "backbone", "last")
 
 

@@ -42,13 +42,23 @@ STAGE2 = (
     ("snapshot", 5000, "release"),
     ("solver_mode", "CPU", "ours: `caffe train --gpu N` switches to GPU (the release: GPU)"),
 )
-STAGES = {1: STAGE1, 2: STAGE2}
+#: the defaults of each solver kind of racnn.vocab.SOLVERS that has its own
+#: (backbone_hr, a stand-in for ImageNet training, takes stage 2's)
+STAGES = {"stage1": STAGE1, "stage2": STAGE2}
+
+
+def _key(stage):
+    """``stage1`` / ``stage2`` for 1, 2 or those names; a RacnnError otherwise."""
+    key = "stage%d" % stage if stage in (1, 2) else stage
+    if key not in STAGES:
+        raise RacnnError("stage must be 1 or 2 (stage1, stage2), got %r" % (stage,))
+    return key
 #: fields whose value is a list in SolverParameter
 _REPEATED = ("stepvalue", "test_iter", "test_net", "weights")
 
 
 def _solver(stage, net_path, snapshot_prefix, overrides):
-    params = {key: value for key, value, _ in STAGES[stage]}
+    params = {key: value for key, value, _ in STAGES[_key(stage)]}
     params["net"] = str(net_path)
     params["snapshot_prefix"] = str(snapshot_prefix)
     for key, value in overrides.items():
@@ -88,9 +98,7 @@ def stage2_solver(net_path, snapshot_prefix, **overrides):
 def _notes(stage):
     if stage is None:
         return {}
-    if stage not in STAGES:
-        raise RacnnError("stage must be 1 or 2, got %r" % (stage,))
-    return {key: (value, note) for key, value, note in STAGES[stage]}
+    return {key: (value, note) for key, value, note in STAGES[_key(stage)]}
 
 
 def solver_text(param, stage=None, header=()):

@@ -1,5 +1,5 @@
 """``python3 -m racnn.report RUN... --out DIR``: tools/report.py as a module
-(the experiment driver runs it on its own run folder after evaluation)."""
+(racnn.pipeline runs it on its own run folder after evaluation)."""
 from .cli import main
 
 main(prog="python3 -m racnn.report")

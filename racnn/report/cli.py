@@ -10,7 +10,7 @@ paper cell only when every setting matches the table's definition (the
 reading --mults/--sr-weights/--kernel, ImageNet backbone weights, the
 release's schedule, not smoke); the others are listed with what kept them
 out.  Runs are read, never changed: evaluate them first (tools/eval_per_class.py RUN; the
-experiment driver does this after training).
+experiment tool does this after training).
 """
 import os
 import sys
@@ -18,10 +18,10 @@ import sys
 from ..cli import tool_parser
 from ..errors import cli_main
 from ..paths import RUNS_DIR
-from .. import specs
-from ..experiment.config import MULTS, SR_WEIGHTS
+from .. import vocab
 from . import keying
-from .tables import find_runs, write_report
+from ..rundir.reader import find_runs
+from .write import write_report
 
 
 def parse_args(argv, prog=None):
@@ -31,13 +31,13 @@ def parse_args(argv, prog=None):
     p.add_argument("--out", default=os.path.join(RUNS_DIR, "report"),
                    help="output folder (default: %(default)s)")
     # the settings the paper leaves open: the tables are filled with one reading
-    p.add_argument("--mults", choices=MULTS,
+    p.add_argument("--mults", choices=vocab.READINGS,
                    help="multiplier reading of the runs placed in the tables (default: %s)"
                    % keying.DEFAULT_READING["mults"])
-    p.add_argument("--sr-weights", choices=SR_WEIGHTS,
+    p.add_argument("--sr-weights", choices=vocab.SR_WEIGHTS,
                    help="p-RACNN SR weights of the runs placed in the tables (default: %s)"
                    % keying.DEFAULT_READING["sr_weights"])
-    p.add_argument("--kernel", choices=specs.KERNELS,
+    p.add_argument("--kernel", choices=vocab.KERNELS,
                    help="degradation kernel of the runs placed in the tables (default: %s)"
                    % keying.DEFAULT_READING["kernel"])
     return p.parse_args(argv)

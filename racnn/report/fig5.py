@@ -23,13 +23,11 @@ import os
 
 from .. import atomic, paper, plots
 from ..errors import RacnnError
-from ..eval import caffelog
-from ..experiment import runfolder
-from ..experiment.config import VARIANTS
-from ..experiment.stage_files import LOG
+from .. import vocab
+from ..rundir import caffelog, layout, reader
 
 #: the networks of Fig. 5, in the legend's order: the classification variants
-NETWORKS = VARIANTS
+NETWORKS = tuple(vocab.VARIANTS)
 CSV_COLUMNS = ("dataset", "run", "variant", "source", "iteration", "accuracy")
 
 
@@ -80,15 +78,15 @@ def final_point(eval_dir):
 
 def run_curves(run_dir):
     """{variant: {"source", "points", "final"}} of one run folder."""
-    run = runfolder.read_run(run_dir)
+    run = reader.read_run(run_dir)
     out = collections.OrderedDict()
     for st in run.stages:
         if st.name not in NETWORKS:
             continue
-        ev = os.path.join(st.dir, "eval")
+        ev = os.path.join(st.dir, layout.EVAL)
         pts, source = snapshot_curve(ev), "snapshots"
         if not pts:
-            pts, source = solver_curve(os.path.join(st.dir, LOG)), "solver"
+            pts, source = solver_curve(os.path.join(st.dir, layout.LOG)), "solver"
         final = final_point(ev)
         if pts or final:
             out[st.name] = {"source": source, "points": pts, "final": final}
@@ -101,7 +99,7 @@ def collect(run_dirs):
     for rd in run_dirs:
         curves = run_curves(rd)
         if curves:
-            cfg = runfolder.load_config(rd) or {}
+            cfg = reader.load_config(rd) or {}
             by.setdefault(cfg.get("dataset") or "?", []).append((rd, curves))
     return by
 
@@ -145,7 +143,7 @@ def write_fig5(run_dirs, out_dir):
     for dataset, runs in collect(run_dirs).items():
         series, rows = [], []
         for rd, curves in runs:
-            cfg = runfolder.load_config(rd) or {}
+            cfg = reader.load_config(rd) or {}
             name = os.path.basename(rd)
             for variant in NETWORKS:
                 c = curves.get(variant)

@@ -13,8 +13,8 @@ each table says which.
 """
 import os
 
-from .. import specs
-from ..experiment.config import DEFAULTS
+from .. import vocab
+from ..rundir.settings import DEFAULTS, backbone_defaults
 
 #: the settings the paper leaves open, and the package's reading of each
 READING_KEYS = ("mults", "sr_weights", "kernel")
@@ -32,7 +32,7 @@ def fields(cfg):
     """The setting fields of a result record, from its run's config.json."""
     bw = cfg.get("backbone_weights")
     size = cfg.get("db_size")
-    default_size = 72 if cfg.get("backbone") == "tiny" else specs.DEFAULT_DB_SIZE
+    default_size = backbone_defaults(cfg.get("backbone"))[1]
     if cfg.get("smoke"):
         schedule = "smoke"
     elif cfg.get("iters"):
@@ -42,7 +42,7 @@ def fields(cfg):
                                      cfg.get("test_limit") or "all")
     else:
         schedule = "full"
-    return {"kernel": cfg.get("kernel", specs.DEFAULT_KERNEL),
+    return {"kernel": cfg.get("kernel", vocab.DEFAULT_KERNEL),
             "backbone_weights": "imagenet" if bw is None else (
                 bw if bw in ("hr", "none") else os.path.basename(bw)),
             "db_size": default_size if size is None else size, "schedule": schedule,
@@ -63,9 +63,9 @@ by hand, config.json files of older runs."""
             out.append("%s %s (tables: %s)" % (key, r[key], want[key]))
     if r.get("backbone_weights", "imagenet") != "imagenet":
         out.append("backbone weights %s (tables: ImageNet)" % r["backbone_weights"])
-    size = r.get("db_size")
-    if size is not None and r.get("backbone") != "tiny" and size != specs.DEFAULT_DB_SIZE:
-        out.append("db_size %s (tables: %d)" % (size, specs.DEFAULT_DB_SIZE))
+    size, default_size = r.get("db_size"), backbone_defaults(r.get("backbone"))[1]
+    if size is not None and size != default_size:
+        out.append("db_size %s (tables: %d)" % (size, default_size))
     if r.get("jpeg_quality"):
         # the release's JPEG files, not the paper's text: a reading of its own
         out.append("LR images through JPEG q%s (tables: raw pixels)" % r["jpeg_quality"])
@@ -86,4 +86,4 @@ def describe(want=None):
             "trip), the release's schedule (no smoke, iteration cap or subset), the "
             "official dataset; other runs are listed "
             "below with what kept them out." % (want["mults"], want["sr_weights"],
-                                                 want["kernel"], specs.DEFAULT_DB_SIZE))
+                                                 want["kernel"], vocab.DEFAULT_DB_SIZE))

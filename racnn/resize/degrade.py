@@ -44,7 +44,7 @@ import math
 import numpy as np
 
 from ..errors import RacnnError
-from ..specs import DEFAULT_DB_SIZE, DEFAULT_KERNEL, KERNELS
+from ..vocab import DEFAULT_DB_SIZE, DEFAULT_KERNEL, KERNELS
 from . import compiled, numpy_engine
 
 
@@ -134,8 +134,8 @@ def imresize_pil(img, out_hw, scale=None):
     return np.stack(chans, axis=2)
 
 
-_KERNELS = {"matlab": imresize_matlab, "opencv": imresize_opencv, "pil": imresize_pil}
-assert set(_KERNELS) == set(KERNELS)
+#: kernel K of racnn.vocab.KERNELS is the function imresize_K above
+_KERNELS = {k: globals()["imresize_" + k] for k in KERNELS}
 
 
 def check_kernel(kernel):

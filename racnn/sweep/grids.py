@@ -1,6 +1,7 @@
 """The paper's grids as plans of experiments: each point is one run of
 tools/experiment.py (dataset, backbone, settings), named and placed by
-racnn.experiment.config.run_name like any run.
+racnn.rundir.settings.run_name like any run.  Every list of names comes from
+racnn.vocab, every setting of a table from racnn.paper.
 
   table2   3 datasets x 3 backbones, r = 50, frozen (Table II)
   table3   Birds, AlexNet, frozen, r = 25, 50, 100 (Table III)
@@ -12,17 +13,17 @@ racnn.experiment.config.run_name like any run.
 import collections
 import os
 
-from .. import paper
+from .. import paper, vocab
+from ..demo import settings as demo_settings
 from ..errors import RacnnError
-from ..experiment import config as experiment
-from ..experiment import demo_settings
 from ..paths import DATA_DIR
+from ..rundir.settings import SMOKE
 
-#: the networks of a paper run (Table II/III: three columns; Fig. 4 adds
-#: Staged-Training where the experiment knows it)
-TABLE_VARIANTS = ["cnn", "racnn_g", "racnn_p"]
-FIG4_VARIANTS = ["cnn"] + (["staged"] if "staged" in experiment.VARIANTS else []) + \
-    ["racnn_g", "racnn_p"]
+#: the networks of a paper run: Table II/III's rows, Fig. 4's (its RACNN row
+#: is p- or g-RACNN, so both are trained), in training order
+TABLE_VARIANTS = [v for v in vocab.VARIANTS if any(v == var for _, var in paper.TABLE_II)]
+FIG4_VARIANTS = [v for v in vocab.VARIANTS
+                 if v in paper.FIG_4 or v in paper.FIG_4_RACNN_VARIANTS]
 
 #: the demo grid's resolutions: 72 -> r -> 72, r = 16 the paper's 227 -> 50
 #: factor; all three share the HR databases of backbone_hr (built once)
@@ -38,7 +39,7 @@ def point(dataset, backbone, smoke=False, **settings):
 def table2():
     setting = paper.TABLE_II_SETTING
     return [point(ds, bb, res=setting["res"], mode=setting["mode"], variants=TABLE_VARIANTS)
-            for bb in ("alexnet", "vgg16", "googlenet") for ds in paper.DATASETS]
+            for bb in vocab.PAPER_BACKBONES for ds in vocab.DATASETS]
 
 
 def table3():
@@ -50,7 +51,7 @@ def table3():
 
 def fig4():
     s = paper.FIG_4_SETTING
-    datasets = [ds for ds in paper.DATASETS if ds in paper.FIG_4["cnn"]]
+    datasets = [ds for ds in vocab.DATASETS if ds in paper.FIG_4["cnn"]]
     return [point(ds, s["backbone"], res=s["res"], mode=s["mode"], variants=FIG4_VARIANTS)
             for ds in datasets]
 
@@ -60,11 +61,11 @@ def demo_data_dir():
 
 
 def demo():
-    """The demo's setting (racnn.experiment.demo_settings.CONFIG, as tools/demo.py --smoke runs
+    """The demo's setting (racnn.demo.settings.CONFIG, as tools/demo.py --smoke runs
     it) at three resolutions, the CNN only (each run still trains its
     backbone_hr stage): a check of the sweep machinery in about a minute a
     run, not of RACNN (that is make demo)."""
-    base = {k: v for k, v in demo_settings.CONFIG.items() if k not in experiment.SMOKE}
+    base = {k: v for k, v in demo_settings.CONFIG.items() if k not in SMOKE}
     base.update(data_format="folder", data_root=demo_data_dir(), variants=["cnn"])
     return [point("synthetic", "tiny", smoke=True, **dict(base, res=r)) for r in DEMO_RES]
 

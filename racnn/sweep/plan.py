@@ -12,7 +12,7 @@ import os
 
 from .. import atomic
 from ..errors import RacnnError
-from ..experiment import config as experiment
+from ..rundir import settings
 from ..paths import REPO, RUNS_DIR
 
 PLAN = "plan.json"
@@ -37,22 +37,22 @@ def command(p, run_dir):
 
 
 def expand(points, runs_dir=None):
-    """The plan's runs: ``points`` resolved by racnn.experiment.config (so
+    """The plan's runs: ``points`` resolved by racnn.rundir.settings (so
     every name and value is checked now), one per run folder; a point that
     lands in a run folder already planned is dropped (``all`` holds Table
     III's r = 50 run once)."""
     runs, seen = [], set()
     for p in points:
-        cfg = experiment.make_config(p["dataset"], p["backbone"], smoke=p["smoke"],
+        cfg = settings.make_config(p["dataset"], p["backbone"], smoke=p["smoke"],
                                      **p["settings"])
-        run_dir = experiment.default_run_dir(cfg, runs_dir)
+        run_dir = settings.default_run_dir(cfg, runs_dir)
         if run_dir in seen:
             continue
         seen.add(run_dir)
         runs.append({"index": len(runs), "name": os.path.basename(run_dir),
                      "run_dir": run_dir, "dataset": cfg["dataset"], "backbone": cfg["backbone"],
                      "smoke": p["smoke"], "settings": p["settings"],
-                     "variants": list(cfg["variants"]), "stages": experiment.stage_plan(cfg),
+                     "variants": list(cfg["variants"]), "stages": settings.stage_plan(cfg),
                      "command": command(p, run_dir)})
     if not runs:
         raise RacnnError("the sweep has no runs")

@@ -1,5 +1,5 @@
 """The shared inputs of a sweep, made once before its runs start: datasets
-checked, databases built (racnn.experiment.inputs, under the databases'
+checked, databases built (racnn.inputs, under the databases'
 locks, so a run that starts meanwhile waits instead of building them
 twice), the demo's synthetic dataset written.  Runs inside the Caffe
 environment (tools/sweep.py prepare, through the sweep's entry).
@@ -12,9 +12,11 @@ import os
 
 from .. import atomic
 from ..errors import RacnnError
-from ..experiment import config as experiment
-from ..experiment import demo_settings
-from ..experiment import inputs
+from ..datasets import synthetic
+from ..demo import settings as demo_settings
+from ..inputs.checks import check_inputs
+from ..inputs.databases import databases
+from ..rundir import settings
 from . import grids
 from .plan import PREPARED
 
@@ -28,14 +30,13 @@ def prepare(plan, folder, indices=None, echo=print):
         if indices is not None and run["index"] not in indices:
             continue
         try:
-            cfg = experiment.make_config(run["dataset"], run["backbone"], smoke=run["smoke"],
-                                         **run["settings"])
+            cfg = settings.make_config(run["dataset"], run["backbone"], smoke=run["smoke"],
+                                       **run["settings"])
             if cfg["data_root"] == grids.demo_data_dir():
-                from ..datasets import synthetic
                 synthetic.generate(cfg["data_root"], **demo_settings.DATASET_SMOKE)
-            stages = experiment.stage_plan(cfg)
-            found = inputs.check_inputs(cfg, stages)
-            inputs.databases(cfg, found, stages)
+            stages = settings.stage_plan(cfg)
+            found = check_inputs(cfg, stages)
+            databases(cfg, found, stages)
             out[run["index"]] = None
             echo("[prepare] %s: inputs ready" % run["name"])
         except RacnnError as exc:

@@ -1,46 +1,31 @@
-"""Each planned run's state, read from its run folder (and, for a Slurm
-sweep, the scheduler's queue): what ``status`` shows, what ``run`` skips and
-what a resubmission leaves out.
+"""Each planned run's state, read from its run folder (racnn.rundir) and
+its lock (racnn.locks), and, for a Slurm sweep, the scheduler's queue: what
+``status`` shows, what ``run`` skips and what a resubmission leaves out.
 
-  finished      every network of the run was evaluated (config.json results)
-  running       a driver holds the run folder's lock (racnn.locks)
+  finished      every network of the run has an evaluation of its final model
+  running       a driver holds the run folder's lock
   queued        a Slurm task of the sweep is pending
   incomplete    the folder exists, nothing works on it (failed, cancelled,
                 or interrupted: running it again resumes it)
   not started   no run folder yet
 """
-import fcntl
-import json
 import os
 
-from ..locks import describe, holder, lock_path_beside
+from ..errors import RacnnError
+from ..locks import describe, holder, is_held, lock_path_beside
+from ..rundir.results import final_results
+from ..rundir.reader import last_log_line
 
 FINISHED, RUNNING, QUEUED, INCOMPLETE, NOT_STARTED = (
     "finished", "running", "queued", "incomplete", "not started")
 
 
-def is_held(lock_file):
-    """Whether a process holds ``lock_file`` now (a non-blocking try, not the
-    file's content: a killed holder's description outlives its lock)."""
-    try:
-        fd = os.open(lock_file, os.O_RDONLY)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        return False
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
-
-
 def finished(run):
-    """Whether the run folder holds an evaluation of every planned network."""
+    """Whether the run folder holds an evaluation of every planned network's
+    final model."""
     try:
-        with open(os.path.join(run["run_dir"], "config.json")) as fh:
-            results = json.load(fh).get("results") or {}
-    except (OSError, ValueError):
+        results = final_results(run["run_dir"])
+    except (OSError, ValueError, RacnnError):      # no folder, no or unreadable config.json
         return False
     return all(v in results for v in run["variants"])
 
@@ -56,17 +41,8 @@ def state(run, queued=()):
     if run["index"] in queued:
         return QUEUED, ""
     if os.path.isdir(run["run_dir"]):
-        return INCOMPLETE, _last_line(os.path.join(run["run_dir"], "experiment.log"))
+        return INCOMPLETE, last_log_line(run["run_dir"])
     return NOT_STARTED, ""
-
-
-def _last_line(path):
-    try:
-        with open(path) as fh:
-            lines = [l.strip() for l in fh if l.strip()]
-        return lines[-1] if lines else ""
-    except OSError:
-        return ""
 
 
 def table(rows):

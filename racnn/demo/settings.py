@@ -1,6 +1,8 @@
-"""The demo's dataset and experiment settings as plain data (racnn.demo runs
-them, racnn.sweep's demo grid plans them): importing this module costs
-nothing, so the sweep tool can read it on a host without the environment."""
+"""The demo's dataset and experiment settings as plain data (racnn.demo.run
+runs them, racnn.sweep's demo grid plans them): importing this module costs
+nothing (racnn.vocab is pure Python), so the sweep tool can read it on a
+host without the environment."""
+from .. import vocab
 
 #: the demo's dataset (8 classes: 4 texture patterns x 2 periods)
 DATASET = dict(num_classes=8, train_per_class=60, test_per_class=30, seed=0)
@@ -22,7 +24,7 @@ DATASET_SMOKE = dict(num_classes=4, train_per_class=6, test_per_class=4, seed=0)
 #: (trained from scratch on raw 0..255 pixels, unclipped it can die at the start).
 CONFIG = dict(res=16, db_size=72, sr_size=72, sr_res=16, sr_patch=24, sr_stride=12,
               sr_max_images=200, mode="frozen", mults="release",
-              variants=["cnn", "staged", "racnn_g", "racnn_p"],
+              variants=list(vocab.VARIANTS),            # all four networks
               backbone_hr_epochs=25, stage1_epochs=3, stage2_epochs=4,
               stage1_batch=32, stage2_batch=32, test_batch=48, snapshots=4, tests=4,
               solver={"backbone_hr": {"base_lr": 0.001, "momentum": 0.9, "clip_gradients": 10},

@@ -1,15 +1,19 @@
-"""Experiments: the paper's two-stage schedule as one call per dataset and
-backbone, with one configuration system and one resumable run folder.
+"""A run's settings: the configuration a run folder is made with (its
+``config.json`` holds them, with provenance beside), the folder's name, and
+the stages it trains.  One configuration system for the whole package: the
+experiment driver trains from it, the sweep plans with it, the report keys
+results by it.
 
 Configuration
 -------------
-``DEFAULTS`` below is the only place with default values; ``SMOKE`` is the
-set of overrides of ``--smoke``; ``make_config(dataset, backbone, **overrides)``
-resolves them (command line > smoke > defaults) and checks every name.
+``DEFAULTS`` below is the only place with default values (per-backbone and
+per-name defaults come from racnn.vocab); ``SMOKE`` is the set of overrides
+of ``--smoke``; ``make_config(dataset, backbone, **overrides)`` resolves them
+(command line > smoke > defaults) and checks every name.
 
 The run folder this configuration trains into, file by file, is drawn once,
 in docs/DESIGN.md ("Run folder"); ``run_name`` names it.  Each stage is a
-separate ``caffe train`` process (racnn.experiment.caffe_train); each stage's
+separate ``caffe train`` process (racnn.train.caffe_train); each stage's
 final model is handed to the next by path.  Re-running skips finished stages
 and resumes an interrupted one from its newest .solverstate.
 
@@ -27,33 +31,18 @@ import hashlib
 import json
 import os
 
-from .. import specs
+from .. import vocab
 from ..errors import RacnnError
 from ..paths import RUNS_DIR
-
-#: the networks a run can train (``variants``); ``staged`` is Fig. 4's
-#: Staged-Training competitor (the paper's reference [35]): the CNN fine-tuned
-#: on the HR images (stage folder ``staged_hr``), then on the LR images
-VARIANTS = ("cnn", "staged", "racnn_g", "racnn_p")
-#: the stage folders of each variant, in training order
-VARIANT_STAGES = {v: (("staged_hr", "staged") if v == "staged" else (v,)) for v in VARIANTS}
-#: every stage folder a run can have, in training order (backbone_hr only in
-#: runs without ImageNet weights, e.g. the demo's tiny backbone)
-STAGE_ORDER = ("backbone_hr", "stage1_sr") + tuple(s for v in VARIANTS for s in VARIANT_STAGES[v])
-#: what a run trains unless ``variants`` says otherwise (staged doubles the CNN's cost)
-DEFAULT_VARIANTS = ("cnn", "racnn_g", "racnn_p")
-MODES = ("e2e", "frozen")
-MULTS = ("paper", "release")
-SR_WEIGHTS = ("pretrain", "authors")
 
 DEFAULTS = collections.OrderedDict([
     # what is trained
     ("dataset", None), ("backbone", None),
-    ("res", specs.DEFAULT_RES),      # the LR resolution r (r x r); docs/METHOD.md: 50 (25, 100)
+    ("res", vocab.DEFAULT_RES),      # the LR resolution r (r x r); docs/METHOD.md: 50 (25, 100)
     ("mode", "e2e"),                 # e2e (Sec. II-C, Fig. 4) | frozen (Table II)
     ("mults", "paper"),              # multiplier reading: paper text | release prototxts
     ("sr_weights", "pretrain"),      # p-RACNN's SR layers: our stage 1 | the authors' file
-    ("variants", list(DEFAULT_VARIANTS)),
+    ("variants", list(vocab.DEFAULT_VARIANTS)),
     ("nets", None),                  # folder of the nets/solvers to train (tools/make_nets.py
                                      # --out); None: prototxt/ + solvers/, or generated
     ("restart", []),                 # stages to train afresh (--restart; their old files
@@ -62,18 +51,19 @@ DEFAULTS = collections.OrderedDict([
     ("smoke", False),
     # data
     ("data_root", None),             # None: racnn.fetch's place for the dataset
-    ("data_format", None),           # None: the dataset's official format (specs)
-    ("db_size", None),               # stored image side; None: 227 (release), tiny: 72
-    ("kernel", specs.DEFAULT_KERNEL),
+    ("data_format", None),           # None: the dataset's official format (racnn.vocab)
+    ("db_size", None),               # stored image side; None: the backbone's (vocab: 227)
+    ("kernel", vocab.DEFAULT_KERNEL),
     ("train_limit", None), ("test_limit", None),   # subsets (smoke)
     # initial weights
-    ("backbone_weights", None),      # None: BVLC ImageNet model (tiny: "hr"); a path; "none"
+    ("backbone_weights", None),      # None: the backbone's default (vocab: the BVLC
+                                     # ImageNet model; tiny: "hr"); a path; "hr"; "none"
     ("authors_sr_weights", None),    # None: racnn.fetch's rsrcnn_authors.caffemodel
     # stage 1 (docs/METHOD.md: 500 ImageNet DET images, 227, 50, 51x51 at stride 17)
     ("sr_images", None),             # folder of HR images; None: the training images
     ("sr_max_images", 500),          # a positive count; "all" / "none" / null: every image
-    ("sr_size", specs.SR_HR_SIZE), ("sr_res", specs.SR_LR_RES),
-    ("sr_patch", specs.SR_PATCH), ("sr_stride", specs.SR_STRIDE),
+    ("sr_size", vocab.SR_HR_SIZE), ("sr_res", vocab.SR_LR_RES),
+    ("sr_patch", vocab.SR_PATCH), ("sr_stride", vocab.SR_STRIDE),
     ("stage1_epochs", None), ("stage1_batch", None),
     # stage 2
     ("stage2_epochs", None), ("stage2_batch", None), ("test_batch", None),
@@ -99,11 +89,6 @@ SMOKE = {"smoke": True, "iters": 4, "snapshots": 2, "tests": 1, "test_iter_max":
 VOLATILE = ("gpu", "restart", "nets")
 
 
-def _choice(name, value, valid):
-    if value not in valid:
-        raise RacnnError("unknown %s %r; valid: %s" % (name, value, ", ".join(valid)))
-
-
 def make_config(dataset, backbone, smoke=False, **overrides):
     """The resolved configuration: DEFAULTS < SMOKE (when ``smoke``) <
     ``overrides`` (None values are ignored); unknown keys and names fail."""
@@ -118,24 +103,25 @@ def make_config(dataset, backbone, smoke=False, **overrides):
     if "sr_max_images" in overrides:            # here None means "no limit", not "unset"
         cfg["sr_max_images"] = max_images(overrides["sr_max_images"])
     cfg["jpeg_quality"] = jpeg_quality(cfg["jpeg_quality"])
-    cfg["backbone"] = specs.backbone_spec(backbone).name
+    bb = vocab.backbone_spec(backbone)
+    cfg["backbone"] = bb.name
     if cfg["data_format"] is None:
-        cfg["dataset"] = specs.dataset_spec(dataset).name     # lists the valid names
+        cfg["dataset"] = vocab.dataset_spec(dataset).name     # lists the valid names
     else:
         cfg["dataset"] = str(dataset)
         if not cfg["data_root"]:
             raise RacnnError("a custom dataset (%s, format %s) needs --data-root"
                              % (dataset, cfg["data_format"]))
-    _choice("mode (--mode)", cfg["mode"], MODES)
-    _choice("multiplier reading (--mults)", cfg["mults"], MULTS)
-    _choice("SR weights (--sr-weights)", cfg["sr_weights"], SR_WEIGHTS)
+    vocab.choice("mode (--mode)", cfg["mode"], vocab.MODES)
+    vocab.choice("multiplier reading (--mults)", cfg["mults"], vocab.READINGS)
+    vocab.choice("SR weights (--sr-weights)", cfg["sr_weights"], vocab.SR_WEIGHTS)
     for v in cfg["variants"]:
-        _choice("variant", v, VARIANTS)
+        vocab.choice("variant", v, vocab.VARIANTS)
     cfg["res"] = int(cfg["res"])
     if cfg["db_size"] is None:
-        cfg["db_size"] = 72 if cfg["backbone"] == "tiny" else specs.DEFAULT_DB_SIZE
-    if cfg["backbone_weights"] is None and cfg["backbone"] == "tiny":
-        cfg["backbone_weights"] = "hr"
+        cfg["db_size"] = bb.db_size
+    if cfg["backbone_weights"] is None:
+        cfg["backbone_weights"] = bb.weights
     if isinstance(cfg["restart"], str):
         cfg["restart"] = [x.strip() for x in cfg["restart"].split(",") if x.strip()]
     for key in ("data_root", "sr_images", "authors_sr_weights", "nets"):
@@ -199,11 +185,10 @@ def run_name(cfg):
 
 def settings_suffix(cfg):
     """``[-bw<weights>][-s<db_size>]``: initial backbone weights and stored
-    image size when they differ from the defaults (the BVLC ImageNet model,
-    tiny: "hr"; 227, tiny: 72), so that two settings never share a run
-    folder name; default runs keep their names."""
-    default_bw = "hr" if cfg["backbone"] == "tiny" else None
-    default_size = 72 if cfg["backbone"] == "tiny" else specs.DEFAULT_DB_SIZE
+    image size when they differ from the backbone's defaults (racnn.vocab:
+    the BVLC ImageNet model, tiny: "hr"; 227, tiny: 72), so that two settings
+    never share a run folder name; default runs keep their names."""
+    default_bw, default_size = backbone_defaults(cfg.get("backbone"))
     out = ""
     bw = cfg.get("backbone_weights")
     if bw != default_bw:
@@ -218,6 +203,13 @@ def settings_suffix(cfg):
     return out
 
 
+def backbone_defaults(backbone):
+    """(initial weights, stored size) a run of ``backbone`` has by default;
+    a backbone racnn.vocab does not know gets the paper backbones'."""
+    spec = vocab.BACKBONES.get(backbone)
+    return (spec.weights, spec.db_size) if spec else (None, vocab.DEFAULT_DB_SIZE)
+
+
 def default_run_dir(cfg, runs_dir=None):
     return os.path.join(runs_dir or RUNS_DIR, run_name(cfg))
 
@@ -229,9 +221,9 @@ def stage_plan(cfg):
         plan.append("backbone_hr")
     if "racnn_p" in cfg["variants"] and cfg["sr_weights"] == "pretrain":
         plan.append("stage1_sr")
-    for v in VARIANTS:
-        if v in cfg["variants"]:
-            plan += VARIANT_STAGES[v]
+    for v in vocab.VARIANTS.values():
+        if v.name in cfg["variants"]:
+            plan += v.stages
     return plan
 
 

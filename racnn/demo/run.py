@@ -1,29 +1,29 @@
 """The demo: the whole pipeline on an embedded synthetic dataset on the CPU
-(tools/demo.py, ``make demo``): its dataset and configuration, the run, and
-a per-class table of every network.  It sits on top of the package (it
-drives racnn.experiment and reads racnn.eval's files)."""
+(tools/demo.py, ``make demo``): its configuration, the run, and a per-class
+table of every network.  It sits on top of the package (it runs
+racnn.pipeline and reads racnn.eval's files)."""
 import csv
 import os
 
-from . import atomic
-from .datasets import synthetic
-from .errors import RacnnError
-from .experiment import config as experiment
-from .experiment import driver
-from .experiment.demo_settings import CONFIG, DATASET, DATASET_SMOKE
-from .paths import DATA_DIR
+from .. import atomic, pipeline, vocab
+from ..datasets import synthetic
+from ..errors import RacnnError
+from ..paths import DATA_DIR
+from ..rundir import settings as run_settings
+from .settings import CONFIG, DATASET, DATASET_SMOKE
 
-
-COLUMNS = (("backbone_hr", "HR images (backbone)"), ("cnn", "CNN"), ("staged", "Staged"),
-           ("racnn_g", "g-RACNN"), ("racnn_p", "p-RACNN"))
+#: the per-class table's columns: the HR backbone, then every variant (its
+#: last stage's results), with racnn.vocab's titles
+COLUMNS = (("backbone_hr", vocab.STAGES["backbone_hr"].title),) + tuple(
+    (v.stages[-1], v.short) for v in vocab.VARIANTS.values())
 
 
 def demo_config(data_dir, smoke=False, gpu=None):
-    """The demo's resolved configuration (racnn.experiment.config)."""
+    """The demo's resolved configuration (racnn.rundir.settings)."""
     kw = dict(CONFIG, data_format="folder", data_root=data_dir, gpu=gpu)
-    if smoke:       # the smoke settings of racnn.experiment.config win over the demo's schedule
-        kw = {k: v for k, v in kw.items() if k not in experiment.SMOKE}
-    return experiment.make_config("synthetic", "tiny", smoke=smoke, **kw)
+    if smoke:       # the smoke settings of racnn.rundir.settings win over the demo's schedule
+        kw = {k: v for k, v in kw.items() if k not in run_settings.SMOKE}
+    return run_settings.make_config("synthetic", "tiny", smoke=smoke, **kw)
 
 
 def per_class_table(run_dir, record):
@@ -77,8 +77,8 @@ def run_demo(smoke=False, data_dir=None, run_dir=None, gpu=None, echo=False, pro
           % (data_dir, info["num_classes"], info["train_count"], info["test_count"]),
           flush=True)
     cfg = demo_config(data_dir, smoke=smoke, gpu=gpu)
-    run_dir = run_dir or experiment.default_run_dir(cfg)
-    record = driver.run(cfg, run_dir, echo=echo)
+    run_dir = run_dir or run_settings.default_run_dir(cfg)
+    record = pipeline.run(cfg, run_dir, echo=echo)
     if not record.get("results"):
         raise RacnnError("the demo produced no evaluation (see %s)" % run_dir)
     md, md_path = per_class_table(run_dir, record)

@@ -1,27 +1,13 @@
-"""The files of one training stage folder, and their names: the driver's
-log lines, snapshots (``snapshots/<stage>_iter_<N>.caffemodel`` /
-``.solverstate``), the DONE marker.  docs/DESIGN.md draws the whole run
-folder; racnn.experiment.caffe_train runs the stage."""
+"""The state files of one training stage folder: the driver's log lines,
+the resumable snapshots (.solverstate, newest readable one first), the DONE
+marker of a finished stage and its final model.  Their names:
+racnn.rundir.layout; racnn.train.caffe_train runs the stage."""
 import datetime
-import glob
 import json
 import os
-import re
 
 from .. import atomic
-
-DONE = "DONE"
-
-
-LOG = "train.log"
-
-
-SNAPSHOT_DIR = "snapshots"
-
-
-#: the one snapshot name pattern: ``<prefix>_iter_<N>.caffemodel`` (Caffe also
-#: writes ``.caffemodel.h5`` in HDF5 mode) and ``<prefix>_iter_<N>.solverstate``
-_SNAPSHOT_RE = re.compile(r"_iter_(\d+)\.(caffemodel|solverstate)(?:\.h5)?$")
+from .layout import DONE, SNAPSHOT_DIR, model_path, snapshot_iteration, snapshots
 
 
 def now():
@@ -35,28 +21,6 @@ def log_line(log_path, text, echo=True):
         fh.write(line + "\n")
     if echo:
         print(line, flush=True)
-
-
-def snapshot_prefix(stage_dir):
-    return os.path.join(SNAPSHOT_DIR, os.path.basename(os.path.normpath(stage_dir)))
-
-
-def snapshot_iteration(path, kind=None):
-    """N of a snapshot ``..._iter_N.caffemodel`` (or ``.solverstate``; only
-    that ``kind`` when given), else None."""
-    m = _SNAPSHOT_RE.search(os.path.basename(str(path)))
-    return int(m.group(1)) if m and kind in (None, m.group(2)) else None
-
-
-def snapshots(folder, kind="caffemodel"):
-    """``[(iteration, path)]`` of the snapshots of that ``kind`` in
-    ``folder``, oldest first."""
-    found = ((snapshot_iteration(p, kind), p) for p in glob.glob(os.path.join(folder, "*." + kind)))
-    return sorted((it, p) for it, p in found if it is not None)
-
-
-def model_path(stage_dir, iteration):
-    return os.path.join(stage_dir, "%s_iter_%d.caffemodel" % (snapshot_prefix(stage_dir), iteration))
 
 
 def _state_ok(path, stage_dir):

@@ -1,7 +1,7 @@
 """One training stage = one ``caffe train`` process, resumable.
 
 A stage lives in its own folder of the run folder (its files: docs/DESIGN.md,
-"Run folder"; their names: racnn.experiment.stage_files).  Caffe runs with
+"Run folder"; their names: racnn.rundir.layout).  Caffe runs with
 the stage folder as working directory and a relative snapshot prefix, so a
 run folder can be moved and resumed.
 
@@ -24,16 +24,13 @@ import time
 from .. import protoio
 from ..errors import RacnnError
 from ..progress import progress
-from .stage_files import (LOG, SNAPSHOT_DIR, log_line, model_path, newest_solverstate,
-                          prune_solverstates, read_done, write_done)
+from ..rundir.caffelog import caffe_env
+from ..rundir.layout import LOG, SNAPSHOT_DIR, SOLVER, model_path
+from ..rundir.stage import (log_line, newest_solverstate, prune_solverstates, read_done,
+                            write_done)
 
 _ITER_RE = re.compile(r"\] Iteration (\d+)")
 _NAN_RE = re.compile(r"\] Iteration (\d+).*loss = -?(?:nan|inf)")
-
-
-def caffe_env():
-    """Environment of the Caffe child: full glog output to stderr."""
-    return dict(os.environ, GLOG_minloglevel="0", GLOG_logtostderr="1")
 
 
 def run_stage(stage_dir, weights=None, gpu=None, echo=False, caffe="caffe"):
@@ -51,14 +48,14 @@ def run_stage(stage_dir, weights=None, gpu=None, echo=False, caffe="caffe"):
     if done:
         print("[racnn] %s: finished before (%s), skipped" % (name, done["finished"]), flush=True)
         return done["final_model"]
-    solver_path = os.path.join(stage_dir, "solver.prototxt")
+    solver_path = os.path.join(stage_dir, SOLVER)
     solver = protoio.read_solver(solver_path)
     max_iter = solver.max_iter
     log = os.path.join(stage_dir, LOG)
     os.makedirs(os.path.join(stage_dir, SNAPSHOT_DIR), exist_ok=True)
     final = model_path(stage_dir, max_iter)
 
-    cmd = [caffe, "train", "--solver", "solver.prototxt"]
+    cmd = [caffe, "train", "--solver", SOLVER]
     resume = newest_solverstate(stage_dir)
     start_iter = 0
     if resume and resume[0] >= max_iter and os.path.isfile(final):

@@ -16,6 +16,8 @@ iteration.  Time stamps carry no year: a jump back in time (new year) is
 counted forward.  ``write_csv(log, train_csv, test_csv)`` writes both tables;
 ``seconds_per_iteration(log)`` is the median training speed over display
 intervals (intervals that contain a test pass do not distort the median).
+``caffe_env()`` is the environment under which a ``caffe`` process writes
+the full log these functions read.
 """
 import collections
 import datetime
@@ -26,6 +28,11 @@ from ..errors import RacnnError
 from ..atomic import atomic_file
 
 CaffeLog = collections.namedtuple("CaffeLog", "train test start path")
+
+
+def caffe_env():
+    """Environment of a ``caffe`` child: full glog output to stderr."""
+    return dict(os.environ, GLOG_minloglevel="0", GLOG_logtostderr="1")
 
 _NUM = r"([-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|-?nan|-?inf))"
 _STAMP = re.compile(r"^[IWEF](\d{2})(\d{2}) (\d{2}):(\d{2}):(\d{2})\.(\d+)\s")

@@ -1,0 +1,178 @@
+"""The dataset model every adapter returns, and the helpers adapters share.
+
+``load(fmt, root, split)`` returns a :class:`Dataset` whose ``samples`` are
+:class:`Sample` tuples ``(path, label, box, id)``:
+
+* ``path``: absolute path of the image file;
+* ``label``: 0-based class index, in the order of ``class_names``, which
+  comes from the official files (never from directory listing order);
+* ``box``: ``(x0, y0, x1, y1)`` in 0-based pixel coordinates, half-open
+  (the crop is ``img[y0:y1, x0:x1]``), or None for the whole image;
+* ``id``: a short stable identifier (official image id or relative path).
+
+Formats (racnn.vocab.FORMATS, one module each): ``cars`` (Stanford Cars
+devkit), ``cub`` (CUB-200-2011; alias ``birds``), ``flowers`` (Oxford 102
+Flowers; training = trnid + valid as in the paper; ``train``/``val``/
+``trainval``/``test`` available), ``folder`` (folder-per-class with optional
+split lists; also reads what ``racnn.datasets.synthetic`` writes).
+"""
+import collections
+import hashlib
+import importlib
+import os
+
+from .. import vocab
+from ..errors import RacnnError
+
+Sample = collections.namedtuple("Sample", "path label box id")
+
+class Dataset(object):
+    """The samples of one split of a dataset and its class names.
+
+    ``name`` is the dataset name used for database paths (``cars``,
+    ``birds``, ``flowers`` or the folder's name)."""
+
+    def __init__(self, name, fmt, root, split, samples, class_names, layout=None):
+        self.name = name
+        self.layout = layout
+        self.fmt = fmt
+        self.root = os.path.abspath(root)
+        self.split = split
+        self.samples = list(samples)
+        self.class_names = list(class_names)
+        self._check()
+
+    @property
+    def num_classes(self):
+        return len(self.class_names)
+
+    def __len__(self):
+        return len(self.samples)
+
+    def __repr__(self):
+        return "<Dataset %s %s: %d samples, %d classes, root %s>" % (
+            self.name, self.split, len(self.samples), self.num_classes, self.root)
+
+    def _check(self):
+        if not self.samples:
+            raise RacnnError("%s dataset at %s: the %r split has no images"
+                             % (self.fmt, self.root, self.split))
+        n = self.num_classes
+        for s in self.samples:
+            if not (0 <= s.label < n):
+                raise RacnnError("%s dataset at %s: image %s has label %d, outside 0..%d "
+                                 "(%d classes)" % (self.fmt, self.root, s.path, s.label, n - 1, n))
+            if s.box is not None:
+                x0, y0, x1, y1 = s.box
+                if not (x1 > x0 and y1 > y0):
+                    raise RacnnError("%s dataset at %s: image %s has an empty bounding box %r"
+                                     % (self.fmt, self.root, s.path, s.box))
+
+    def label_range(self):
+        labels = [s.label for s in self.samples]
+        return min(labels), max(labels)
+
+    def source_hash(self):
+        """sha256 over (relative path, label, box) of every sample in order:
+        identifies the source list a database was made from."""
+        h = hashlib.sha256()
+        for s in self.samples:
+            rel = os.path.relpath(s.path, self.root)
+            h.update(("%s\t%d\t%r\n" % (rel, s.label, s.box)).encode("utf-8"))
+        return h.hexdigest()
+
+    def check_files(self, limit=5):
+        """Raise a RacnnError listing (the first ``limit``) missing images."""
+        missing = [s.path for s in self.samples if not os.path.isfile(s.path)]
+        if missing:
+            raise RacnnError("%s dataset at %s: %d of %d images of the %r split are missing, "
+                             "e.g. %s%s" % (self.fmt, self.root, len(missing), len(self.samples),
+                                            self.split, ", ".join(missing[:limit]),
+                                            "\nExpected layout:\n" + self.layout
+                                            if self.layout else ""))
+
+
+def canonical_format(fmt):
+    key = str(fmt).lower()
+    key = vocab.FORMAT_ALIASES.get(key, key)
+    if key not in vocab.FORMATS:
+        raise RacnnError("unknown dataset format %r; valid: %s (aliases: %s)" % (
+            fmt, ", ".join(vocab.FORMATS), ", ".join(sorted(vocab.FORMAT_ALIASES))))
+    return key
+
+
+def load(fmt, root, split, check_files=True, **opts):
+    """Load ``split`` of the dataset in format ``fmt`` found at ``root``.
+
+    With ``check_files`` (default) every image must exist; otherwise only
+    the metadata files are read.  Extra ``opts`` go to the adapter; every
+    adapter takes ``use_boxes`` (default True: crop to the official boxes;
+    ignored by ``flowers`` and ``folder``, which have none)."""
+    key = canonical_format(fmt)
+    if not os.path.isdir(root):
+        raise RacnnError("%s dataset: folder %s does not exist" % (key, root))
+    # the adapter of format F is racnn.datasets.F (imported when used)
+    module = importlib.import_module("." + key, __package__)
+    ds = module.load(os.path.abspath(root), split, **opts)
+    if check_files:
+        ds.check_files()
+    return ds
+
+
+def require_file(root, names, fmt, layout, required=True):
+    """The first of ``names`` (relative to ``root``) that exists; when none
+    does, a RacnnError naming the file and the expected ``layout`` (or None
+    when not ``required``)."""
+    if isinstance(names, str):
+        names = [names]
+    for name in names:
+        path = os.path.join(root, name)
+        if os.path.isfile(path):
+            return path
+    if not required:
+        return None
+    raise RacnnError("%s dataset at %s: missing %s.\nExpected layout:\n%s"
+                     % (fmt, root, " or ".join(names), layout))
+
+
+def loadmat(path):
+    """The variables of a MATLAB .mat file (scipy.io.loadmat), or a
+    RacnnError naming the file it cannot read."""
+    import scipy.io
+    try:
+        return scipy.io.loadmat(path)
+    except Exception as exc:  # scipy raises several types for bad files
+        raise RacnnError("cannot read %s: %s" % (path, exc))
+
+
+def read_lines(path):
+    """Non-empty, stripped lines of a text file, with their 1-based numbers."""
+    with open(path, encoding="utf-8") as fh:
+        return [(i + 1, line.strip()) for i, line in enumerate(fh) if line.strip()]
+
+
+def read_class_names(root):
+    """``(path, names)`` of the optional ``root/classes.txt`` (one class name
+    a line, in label order); ``names`` is None when there is no such file."""
+    path = os.path.join(root, "classes.txt")
+    return path, [line for _, line in read_lines(path)] if os.path.isfile(path) else None
+
+
+def check_split(split, valid, fmt):
+    if split not in valid:
+        raise RacnnError("%s dataset: unknown split %r; valid: %s" % (fmt, split, ", ".join(valid)))
+    return split
+
+
+def relative_path(where, rel, root):
+    """``root/rel`` for a path read from a metadata file, or a RacnnError
+    naming ``where`` (the file and line) when ``rel`` is absolute or climbs
+    out of ``root`` with ``..``: a list must not make a builder read
+    ``../../../etc/hostname``."""
+    parts = str(rel).replace("\\", "/").split("/")
+    if os.path.isabs(rel) or ".." in parts or (len(rel) > 1 and rel[1] == ":"):
+        raise RacnnError("%s: paths must be relative to %s (no '..', not absolute), got %r"
+                         % (where, root, rel))
+    return os.path.join(root, rel)
+
+
