@@ -83,7 +83,7 @@ cp -a "$share" "$top/share"
 {
     cat "$install/BUILD-INFO"
     echo "bundle: $(git -C "$here" describe --always --dirty 2>/dev/null || echo unknown), made $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-    echo "left to the machine: glibc, libstdc++, libgcc_s, the NVIDIA driver, and$(echo "$left" | tr ' ' '\n' | grep -E 'cud|nccl|nvrtc|cublas|curand' | sort -u | tr '\n' ' ')"
+    echo "left to the machine: glibc, libstdc++, libgcc_s, the NVIDIA driver, and the CUDA libraries $(echo $left | tr ' ' '\n' | grep -E 'cud|nccl|nvrtc|cublas|curand' | sort -u | paste -sd' ')"
 } > "$top/BUILD-INFO"
 cat > "$top/README.txt" <<'TXT'
 RACNN-Caffe GPU bundle: the CUDA 13 build of Caffe 1.0 that RACNN-Caffe trains

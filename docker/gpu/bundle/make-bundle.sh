@@ -7,7 +7,8 @@
 #   1. the bundle's Caffe (docker/gpu/build_caffe_gpu.sh bundle, in the gpu-build
 #      environment; build tree kept in build/gpu-bundle/caffe: the first build
 #      compiles for 5 GPU architectures, ~30-80 min on 2 cores; after a patch
-#      change only what it touches);
+#      change only what it touches), and the patched files compiled once more
+#      without cuDNN (build_caffe_gpu.sh nocudnn: what the GPU rootfs builds);
 #   2. the demo's SMOKE run (tools/demo.py --smoke, CPU environment) into
 #      build/gpu-bundle/smoke, once: its stages' nets and databases;
 #   3. the bundle's nets and databases (make_nets.py, CPU environment);
@@ -32,6 +33,15 @@ if ! RACNN_ENV=gpu-build JOBS=${JOBS:-2} nice -n "${NICE:-10}" docker/run \
     exit 1
 fi
 tail -n 1 build/logs/gpu-bundle-caffe.log
+# The GPU rootfs and image build without cuDNN from the same patches: the
+# patched files must compile there too (a whole second build would cost an hour).
+if ! RACNN_ENV=gpu-build nice -n "${NICE:-10}" docker/run \
+        sh docker/gpu/build_caffe_gpu.sh nocudnn "$work/caffe" > build/logs/gpu-bundle-nocudnn.log 2>&1; then
+    tail -n 15 build/logs/gpu-bundle-nocudnn.log >&2
+    echo "make gpu-bundle: a patched file does not compile without cuDNN (log build/logs/gpu-bundle-nocudnn.log)" >&2
+    exit 1
+fi
+tail -n 1 build/logs/gpu-bundle-nocudnn.log
 
 step "2. the demo's SMOKE run ($work/smoke)"
 smoke_done() {   # every stage of config.json has its DONE

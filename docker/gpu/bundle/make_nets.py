@@ -225,10 +225,10 @@ def smoke(run, out):
                 dbs[src] = os.path.basename(os.path.normpath(src))
                 if dbs[src] in [v for k, v in dbs.items() if k != src]:
                     dbs[src] = "%s_%d" % (dbs[src], len(dbs))
-            l.data_param.source = "@BUNDLE@/smoke/data/" + dbs[src]
+            l.data_param.source = "@DATA@/" + dbs[src]
         dst = os.path.join(out, "smoke", "stages", stage)
         write(os.path.join(dst, "train_val.prototxt"), tv,
-              "SMOKE demo stage %s (from %s): database paths\n@BUNDLE@/..., everything else as trained."
+              "SMOKE demo stage %s (from %s): database paths @DATA@/<db>\n(run-check copies share/smoke/data there), everything else as trained."
               % (stage, os.path.relpath(sdir, REPO)))
         solver = caffe_pb2.SolverParameter()
         with open(os.path.join(sdir, "solver.prototxt")) as fh:

@@ -102,7 +102,7 @@ def local_train_val(bundle, stage, out):
     """The stage's train_val with its databases in the bundle here."""
     src = os.path.join(bundle, "share", "smoke", "stages", stage, "train_val.prototxt")
     with open(src) as fh:
-        text = fh.read().replace("@BUNDLE@", os.path.abspath(bundle))
+        text = fh.read().replace("@DATA@", os.path.join(os.path.abspath(bundle), "share", "smoke", "data"))
     dst = os.path.join(out, "nets", stage, "train_val.prototxt")
     os.makedirs(os.path.dirname(dst), exist_ok=True)
     with open(dst, "w") as fh:
