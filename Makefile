@@ -50,7 +50,7 @@ help:
 	@echo "make report        every run beside the paper (Tables I-III, Fig. 4, Fig. 5) in runs/report"
 	@echo "make sweep SWEEP=table2|table3|fig4|all|demo   the grid's runs, one after another here, or"
 	@echo "                   SCHEDULER=slurm PARTITION= GRES=gpu:1 TIME= CPUS= MEM= ACCOUNT= SBATCH_ARGS="
-	@echo "                   ENTRY=auto|docker|rootfs|apptainer|none SIF=racnn.sif DRY_RUN=1; runs/sweeps/<name>"
+	@echo "                   BACKEND=auto|docker|rootfs|apptainer|none SIF=racnn.sif DRY_RUN=1; runs/sweeps/<name>"
 	@echo "make sweep-status SWEEP=...   each run's state;  make sweep-report SWEEP=...   its tables"
 	@echo "make fig5 RUN=runs/...   Fig. 5 (test accuracy against iteration) of runs, in runs/fig5"
 	@echo "make timing        Table I: caffe time per backbone with/without SR on this machine, runs/timing"
@@ -140,8 +140,8 @@ report:
 	$(PY) tools/report.py runs --out runs/report
 
 # Sweeps (README: "On a cluster"). tools/sweep.py runs with the host's python3,
-# beside sbatch; what needs Caffe enters the environment through ENTRY (default
-# docker/run), in each task too.
+# beside sbatch; what needs Caffe enters the environment through BACKEND= (default
+# docker/run; ENTRY= is its old name), in each task too.
 SWEEP       ?= demo
 SCHEDULER   ?= local
 PARTITION   ?=
@@ -151,6 +151,7 @@ CPUS        ?=
 MEM         ?=
 ACCOUNT     ?=
 SBATCH_ARGS ?=
+BACKEND     ?= $(ENTRY)
 ENTRY       ?=
 SIF         ?=
 DRY_RUN     ?=
@@ -159,7 +160,7 @@ SWEEP_ARGS = --scheduler $(SCHEDULER) $(if $(PARTITION),--partition $(PARTITION)
              $(if $(GRES),--gres $(GRES)) $(if $(TIME),--time $(TIME)) \
              $(if $(CPUS),--cpus-per-task $(CPUS)) $(if $(MEM),--mem $(MEM)) \
              $(if $(ACCOUNT),--account $(ACCOUNT)) $(foreach a,$(SBATCH_ARGS),--sbatch-arg=$(a)) \
-             $(if $(ENTRY),--entry $(ENTRY)) $(if $(SIF),--sif $(SIF)) $(if $(GPU),--gpu $(GPU)) \
+             $(if $(BACKEND),--backend $(BACKEND)) $(if $(SIF),--sif $(SIF)) $(if $(GPU),--gpu $(GPU)) \
              $(if $(filter 1 yes true,$(SMOKE)),--smoke) $(if $(filter 1 yes true,$(DRY_RUN)),--dry-run)
 
 sweep:
@@ -169,7 +170,7 @@ sweep-status:
 	$(SWEEP_PY) tools/sweep.py status $(SWEEP)
 
 sweep-report:
-	$(SWEEP_PY) tools/sweep.py report $(SWEEP) $(if $(ENTRY),--entry $(ENTRY)) $(if $(SIF),--sif $(SIF))
+	$(SWEEP_PY) tools/sweep.py report $(SWEEP) $(if $(BACKEND),--backend $(BACKEND)) $(if $(SIF),--sif $(SIF))
 
 # Fig. 5 of one run folder or of every run under a folder: make fig5 RUN=runs/...
 # (default: runs; RUN from the command line, as docker/run is $(ENTER) here)

@@ -8,7 +8,7 @@ set -eu
 export DEBIAN_FRONTEND=noninteractive
 
 apt-get update
-# gcc compiles racnn/_resize.c, the MATLAB-exact resize kernel (racnn/cresize.py;
+# gcc compiles racnn/resize/_resize.c, the MATLAB-exact resize kernel (racnn/resize/compiled.py;
 # without a compiler the kernel runs in numpy, about 2x slower).
 # Everything Python comes from Debian, not PyPI: pycaffe is built against
 # Debian's numpy 1.19 and protobuf 3.12, and PyPI wheels would not match.

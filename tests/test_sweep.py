@@ -13,7 +13,7 @@ from racnn.datasets import synthetic
 from racnn.rundir import settings as config
 from racnn.rundir.results import final_results
 from racnn.paths import REPO
-from racnn.sweep import entry, grids, plan as plan_mod, slurm
+from racnn.sweep import backend, grids, plan as plan_mod, slurm
 
 
 def _sweep(env, *args):
@@ -99,7 +99,7 @@ def test_sbatch_script_and_entries(tmp_path):
     plan = {"sweep": "table3", "runs": runs}
     knobs = {"partition": "gpu", "gres": "gpu:1", "time": "2-00:00:00", "cpus_per_task": 8,
              "mem": "32G", "account": "lab"}
-    text = slurm.script(plan, str(tmp_path), knobs, ["--qos=long"], entry.prefix("rootfs"), "0")
+    text = slurm.script(plan, str(tmp_path), knobs, ["--qos=long"], backend.prefix("rootfs"), "0")
     lines = text.splitlines()
     for want in ("#SBATCH --job-name=racnn-table3", "#SBATCH --partition=gpu",
                  "#SBATCH --gres=gpu:1", "#SBATCH --time=2-00:00:00",
@@ -113,11 +113,11 @@ def test_sbatch_script_and_entries(tmp_path):
     assert r.returncode == 0
     sif = tmp_path / "racnn.sif"
     with pytest.raises(Exception, match="needs --sif"):
-        entry.prefix("apptainer")
+        backend.prefix("apptainer")
     with pytest.raises(Exception, match="no such Apptainer image"):
-        entry.prefix("apptainer", str(sif))
+        backend.prefix("apptainer", str(sif))
     sif.write_bytes(b"")
-    assert entry.prefix("apptainer", str(sif))[:3] == ["apptainer", "exec", "--nv"]
+    assert backend.prefix("apptainer", str(sif))[:3] == ["apptainer", "exec", "--nv"]
 
 
 def test_local_sweep_continues_past_a_failed_run(tmp_path):

@@ -5,7 +5,7 @@
   make sweep SWEEP=table2 SCHEDULER=slurm PARTITION=gpu GRES=gpu:1 TIME=2-00:00:00
 
 It may run outside the Caffe environment (a cluster's login node, beside
-sbatch): what needs Caffe goes through --entry (default docker/run).
+sbatch): what needs Caffe goes through --backend (default docker/run).
 """
 import sys
 

@@ -7,5 +7,5 @@ scheduler (``status``).  tools/sweep.py is the command line.
 The sweep tool is an orchestrator that may run outside the Caffe
 environment (on a cluster's login node, beside ``sbatch``): these modules
 import only pure-Python parts of the package; everything that needs Caffe,
-numpy or the databases runs through an entry (racnn.sweep.entry).
+numpy or the databases runs through a backend (racnn.sweep.backend).
 """

@@ -28,7 +28,7 @@ import sys
 from ..cli import tool_parser
 from ..errors import RacnnError, cli_main
 from ..paths import REPO, RUNS_DIR
-from . import entry as entry_mod
+from . import backend as backend_mod
 from . import grids, local, plan as plan_mod, slurm
 from . import status as st
 
@@ -59,12 +59,14 @@ def parse_args(argv, prog=None):
     p.add_argument("--runs-dir", default=None,
                    help="where run folders go (default: %s)" % RUNS_DIR)
     p.add_argument("--scheduler", choices=("local", "slurm"), default="local")
-    p.add_argument("--entry", choices=entry_mod.ENTRIES, default="auto",
-                   help="how commands enter the Caffe environment (default: %(default)s, "
-                   "docker/run)")
-    p.add_argument("--sif", help="the Apptainer image of --entry apptainer")
-    p.add_argument("--variant-env", dest="env_variant", choices=("cpu", "gpu"),
-                   help="RACNN_VARIANT for docker/run (gpu: the CUDA build)")
+    p.add_argument("--backend", "--entry", dest="backend", choices=backend_mod.BACKENDS,
+                   default="auto",
+                   help="how commands enter the Caffe environment, as docker/run's "
+                   "RACNN_BACKEND (default: %(default)s, docker/run; --entry: its old name)")
+    p.add_argument("--sif", help="the Apptainer image of --backend apptainer")
+    p.add_argument("--env", "--variant-env", dest="env", choices=("cpu", "gpu"),
+                   help="RACNN_ENV for docker/run: which Caffe build (gpu: the CUDA one; "
+                   "--variant-env: its old name)")
     p.add_argument("--gpu", help="Caffe's --gpu for every run (default: CPU; with "
                    "--gres gpu:N under Slurm: the task's N GPUs)")
     p.add_argument("--no-prepare", action="store_true",
@@ -148,7 +150,7 @@ def load(args, write=True):
 
 
 def _prefix(args):
-    return entry_mod.prefix(args.entry, args.sif, args.env_variant)
+    return backend_mod.prefix(args.backend, args.sif, args.env)
 
 
 def _gpu(args):
@@ -159,7 +161,7 @@ def _gpu(args):
 
 
 def _prepare(args, plan, folder, runs):
-    """``tools/sweep.py prepare`` through the entry; the indices it could
+    """``tools/sweep.py prepare`` through the backend; the indices it could
     prepare."""
     if args.no_prepare:
         return [r["index"] for r in runs]

@@ -17,7 +17,7 @@ def log_path(run):
     return run["run_dir"] + ".sweep.log"
 
 
-def run_all(plan, entry_prefix, gpu=None, echo=print):
+def run_all(plan, backend_prefix, gpu=None, echo=print):
     """Run every unfinished run of ``plan``; returns the rows of the final
     table ``(index, name, state, detail, log)``."""
     rows = []
@@ -29,7 +29,7 @@ def run_all(plan, entry_prefix, gpu=None, echo=print):
             echo("%s: %s, skipped%s" % (tag, state, " (%s)" % detail if detail else ""))
             rows.append((run["index"], run["name"], SKIPPED + " (%s)" % state, detail, None))
             continue
-        argv = entry_prefix + run["command"] + (["--gpu", gpu] if gpu else [])
+        argv = backend_prefix + run["command"] + (["--gpu", gpu] if gpu else [])
         log = log_path(run)
         os.makedirs(os.path.dirname(log), exist_ok=True)
         echo("%s: %s (log: %s)" % (tag, "resuming" if state == st.INCOMPLETE else "starting",

@@ -2,7 +2,7 @@
 checked, databases built (racnn.inputs, under the databases'
 locks, so a run that starts meanwhile waits instead of building them
 twice), the demo's synthetic dataset written.  Runs inside the Caffe
-environment (tools/sweep.py prepare, through the sweep's entry).
+environment (tools/sweep.py prepare, through the sweep's backend).
 
 The stage-1 SR model is trained inside each p-RACNN run folder (its solver
 follows the run's settings), so it is not a shared input here.

@@ -5,7 +5,7 @@ finished, nor running, nor still queued.
 
 Each task writes its output beside its run folder
 (``<run>.slurm-<job>_<task>.out``); Slurm's own file for the task (the
-entry's lines, before the experiment starts) is ``<sweep>/slurm/<job>_<task>.out``.
+backend's lines, before the experiment starts) is ``<sweep>/slurm/<job>_<task>.out``.
 States come from the run folders and ``squeue`` (``sacct`` needs accounting
 storage, which many clusters' login nodes and one-node test clusters lack).
 """
@@ -116,7 +116,7 @@ def read_jobs(folder):
         raise RacnnError("%s is not readable JSON" % os.path.join(folder, JOBS))
 
 
-def script(plan, folder, knobs, extra, entry_prefix, gpu):
+def script(plan, folder, knobs, extra, backend_prefix, gpu):
     """The sbatch script of the sweep's array job."""
     lines = ["#!/bin/bash",
              "# RACNN sweep %s: one array task per run of %s (task id = the run's index)"
@@ -128,7 +128,7 @@ def script(plan, folder, knobs, extra, entry_prefix, gpu):
             lines.append("#SBATCH %s=%s" % (option, knobs[key]))
     for arg in extra:
         lines.append("#SBATCH %s" % arg)
-    task = entry_prefix + ["python3", "tools/sweep.py", "task", folder, "$SLURM_ARRAY_TASK_ID"]
+    task = backend_prefix + ["python3", "tools/sweep.py", "task", folder, "$SLURM_ARRAY_TASK_ID"]
     if gpu:
         task += ["--gpu", gpu]
     lines += ["set -eu", "cd %s" % shlex.quote(REPO),
@@ -139,13 +139,13 @@ def script(plan, folder, knobs, extra, entry_prefix, gpu):
     return "\n".join(lines)
 
 
-def submit(plan, folder, todo, knobs, extra, entry_prefix, gpu):
+def submit(plan, folder, todo, knobs, extra, backend_prefix, gpu):
     """Submit the runs ``todo`` as one array job; returns the job id."""
     _need("sbatch")
     os.makedirs(os.path.join(folder, "slurm"), exist_ok=True)
     jobs = read_jobs(folder)
     path = os.path.join(folder, "slurm", "submit-%d.sbatch" % (len(jobs) + 1))
-    atomic.write_text(path, script(plan, folder, knobs, extra, entry_prefix, gpu))
+    atomic.write_text(path, script(plan, folder, knobs, extra, backend_prefix, gpu))
     array = ",".join(str(r["index"]) for r in todo)
     r = subprocess.run(["sbatch", "--parsable", "--array=%s" % array, path],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
