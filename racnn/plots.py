@@ -87,7 +87,7 @@ def _confused_list(ax, confused, total):
 
 def learning_curves(train_rows, test_rows, path, title=None):
     """Training loss (and learning rate) and every scalar test output against
-    iteration, from ``racnn.eval.caffelog.parse_log``."""
+    iteration, from ``racnn.rundir.caffelog.parse_log``."""
     return save(learning_curves_figure(train_rows, test_rows, title), path)
 
 
@@ -148,7 +148,7 @@ def accuracy_vs_iteration(curves, path, title=None, ylabel="mean class accuracy 
 
 def paper_vs_ours(cells, path, title=None):
     """Grouped bars, paper vs ours, one group per filled cell of the report
-    (racnn.report.tables.paper_rows); None (no file) when no cell is filled."""
+    (racnn.report.cells.paper_rows); None (no file) when no cell is filled."""
     cells = [c for c in cells if c.get("ours") is not None]
     if not cells:
         return None
