@@ -7,25 +7,30 @@ RUN    := $(ENTER)
 PY     := $(ENTER) python3
 
 # Experiment settings (README: "Experiments"); empty = the tool's default.
-RES        ?=
-MODE       ?=
-MULTS      ?=
-SR_WEIGHTS ?=
+# Each is a configuration key of racnn/rundir/settings.py: KNOB=key pairs,
+# handed on as --set key=VALUE (VALUE read as JSON, else as text) to
+# tools/experiment.py and to every run of a sweep; SET= takes raw KEY=VALUE
+# pairs for any other key.
+SETTINGS := RES=res MODE=mode MULTS=mults SR_WEIGHTS=sr_weights SR_IMAGES=sr_images \
+            SR_MAX_IMAGES=sr_max_images VARIANTS=variants JPEG=jpeg_quality \
+            BACKBONE_WEIGHTS=backbone_weights NETS=nets DATA_ROOT=data_root FORMAT=data_format \
+            KERNEL=kernel SEED=seed SPLIT_FROM=split_from TEST_FRACTION=test_fraction
+SET        ?=
 GPU        ?=
 SMOKE      ?=
-BACKBONE_WEIGHTS ?=
-NETS       ?=
 RESTART    ?=
-SR_IMAGES  ?=
-SR_MAX_IMAGES ?=
-VARIANTS   ?=
-JPEG       ?=
-EXP_ARGS = $(if $(RES),--res $(RES)) $(if $(MODE),--mode $(MODE)) \
-           $(if $(SR_IMAGES),--set sr_images=$(SR_IMAGES)) $(if $(SR_MAX_IMAGES),--set sr_max_images=$(SR_MAX_IMAGES)) \
-           $(if $(VARIANTS),--variants $(VARIANTS)) $(if $(JPEG),--set jpeg_quality=$(JPEG)) \
-           $(if $(BACKBONE_WEIGHTS),--backbone-weights $(BACKBONE_WEIGHTS)) $(if $(NETS),--nets $(NETS)) $(if $(RESTART),--restart $(RESTART)) \
-           $(if $(MULTS),--mults $(MULTS)) $(if $(SR_WEIGHTS),--sr-weights $(SR_WEIGHTS)) \
+RUN_DIR    ?=
+KEEP_STALE ?=
+_knob  = $(firstword $(subst =, ,$(1)))
+_key   = $(lastword $(subst =, ,$(1)))
+SET_ARGS = $(foreach k,$(SETTINGS),$(if $($(call _knob,$(k))),--set $(call _key,$(k))=$($(call _knob,$(k))))) \
+           $(foreach kv,$(SET),--set $(kv))
+EXP_ARGS = $(SET_ARGS) $(if $(RESTART),--restart $(RESTART)) $(if $(RUN_DIR),--run-dir $(RUN_DIR)) \
+           $(if $(filter 1 yes true,$(KEEP_STALE)),--keep-stale) \
            $(if $(GPU),--gpu $(GPU)) $(if $(filter 1 yes true,$(SMOKE)),--smoke)
+# the report's reading of the settings the paper leaves open (tools/report.py)
+REPORT_ARGS = $(if $(MULTS),--mults $(MULTS)) $(if $(SR_WEIGHTS),--sr-weights $(SR_WEIGHTS)) \
+              $(if $(KERNEL),--kernel $(KERNEL))
 
 # The names come from racnn/vocab.py, the one place they are defined: make asks
 # the package (pure Python: the host's python3 does, no Caffe needed).
@@ -137,7 +142,7 @@ $(EXPERIMENTS):
 	$(PY) tools/experiment.py $(firstword $(subst -, ,$@)) $(lastword $(subst -, ,$@)) $(EXP_ARGS)
 
 report:
-	$(PY) tools/report.py runs --out runs/report
+	$(PY) tools/report.py runs --out runs/report $(REPORT_ARGS)
 
 # Sweeps (README: "On a cluster"). tools/sweep.py runs with the host's python3,
 # beside sbatch; what needs Caffe enters the environment through BACKEND= (default
@@ -155,13 +160,15 @@ BACKEND     ?= $(ENTRY)
 ENTRY       ?=
 SIF         ?=
 DRY_RUN     ?=
+RUNS_DIR    ?=
 SWEEP_PY    ?= python3
 SWEEP_ARGS = --scheduler $(SCHEDULER) $(if $(PARTITION),--partition $(PARTITION)) \
              $(if $(GRES),--gres $(GRES)) $(if $(TIME),--time $(TIME)) \
              $(if $(CPUS),--cpus-per-task $(CPUS)) $(if $(MEM),--mem $(MEM)) \
              $(if $(ACCOUNT),--account $(ACCOUNT)) $(foreach a,$(SBATCH_ARGS),--sbatch-arg=$(a)) \
              $(if $(BACKEND),--backend $(BACKEND)) $(if $(SIF),--sif $(SIF)) $(if $(GPU),--gpu $(GPU)) \
-             $(if $(filter 1 yes true,$(SMOKE)),--smoke) $(if $(filter 1 yes true,$(DRY_RUN)),--dry-run)
+             $(if $(filter 1 yes true,$(SMOKE)),--smoke) $(if $(filter 1 yes true,$(DRY_RUN)),--dry-run) \
+             $(if $(RUNS_DIR),--runs-dir $(RUNS_DIR)) $(SET_ARGS)
 
 sweep:
 	$(SWEEP_PY) tools/sweep.py run $(SWEEP) $(SWEEP_ARGS)

@@ -21,14 +21,17 @@ from .rundir import layout
 from .rundir.results import evaluated_final, final_results
 from .rundir.reader import read_stage
 from .rundir.settings import default_run_dir
+from .rundir.verdict import run_finished
 from .train.driver import Trainer
 
 
 def run(cfg, run_dir=None, echo=False, command=None):
     """Run (or resume) the experiment ``cfg``; return its record: config.json's
     content plus ``results`` (each evaluated stage's metrics summary, read
-    back from ``<stage>/eval/metrics.json``).  ``command``: the command line
-    that reruns it (for the stale-stage message)."""
+    back from ``<stage>/eval/metrics.json``) and ``finished`` / ``not_finished``
+    (racnn.rundir.verdict's rule: False, with the reasons, when a stale stage
+    was kept).  ``command``: the command line that reruns it (for the
+    stale-stage message)."""
     run_dir = os.path.abspath(run_dir or default_run_dir(cfg))
     # the lock file sits beside the folder: a refused or failed start leaves
     # no run folder behind
@@ -40,8 +43,11 @@ def run(cfg, run_dir=None, echo=False, command=None):
                 evaluate(trainer, stage)
         trainer.record["report"] = report(run_dir)
         trainer.save()
-        trainer.log("experiment finished: %s" % run_dir)
-    return dict(trainer.record, results=final_results(run_dir))
+        verdict = run_finished(run_dir, cfg)
+        trainer.log("experiment %s: %s" % ("finished" if verdict.ok else "NOT finished (%s)"
+                                           % "; ".join(verdict.reasons), run_dir))
+    return dict(trainer.record, results=final_results(run_dir), finished=verdict.ok,
+                not_finished=verdict.reasons)
 
 
 def evaluate(trainer, stage):
@@ -93,4 +99,6 @@ def summary_lines(record):
                         "  STALE: see above" if name in record.get("stale", {}) else ""))
     if record.get("report"):
         lines.append("results table: %s" % record["report"])
+    for reason in record.get("not_finished") or ():
+        lines.append("NOT finished: %s" % reason)
     return lines

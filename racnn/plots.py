@@ -41,7 +41,9 @@ def confusion_matrix(confusion, path, class_names=None, title=None, pairs=15):
     """Row-normalised confusion matrix (rows: true class, columns: predicted);
     class names on the axes when there are at most 30 classes, and beside
     the matrix the ``pairs`` most confused pairs with their counts and class
-    names (with 50 or 200 classes, the axes can only show indices)."""
+    names (with 50 or 200 classes, the axes can only show indices).  A class
+    without test images is a hatched grey row, not a row of zeros that
+    would read as "none correct"."""
     plt = pyplot()
     cm = np.asarray(confusion, dtype=np.float64)
     rows = cm.sum(axis=1, keepdims=True)
@@ -57,6 +59,10 @@ def confusion_matrix(confusion, path, class_names=None, title=None, pairs=15):
         _confused_list(fig.add_subplot(grid[0, 1]), confused, int(cm.sum()))
     im = ax.imshow(norm, cmap="Blues", vmin=0, vmax=1, interpolation="nearest")
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="fraction of the true class")
+    absent = np.flatnonzero(rows[:, 0] == 0)
+    for i in absent:
+        ax.add_patch(plt.Rectangle((-0.5, i - 0.5), c, 1, facecolor="0.8", edgecolor="0.5",
+                                   hatch="//", linewidth=0))
     if class_names is not None and c <= 30:
         ticks = np.arange(c)
         ax.set_xticks(ticks)
@@ -71,7 +77,9 @@ def confusion_matrix(confusion, path, class_names=None, title=None, pairs=15):
                             color="white" if norm[i, j] > 0.5 else "black")
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
-    ax.set_title(title or "confusion matrix")
+    ax.set_title((title or "confusion matrix") + (
+        "\nhatched rows: %d of %d classes without test images" % (len(absent), c)
+        if len(absent) else ""))
     return save(fig, path)
 
 

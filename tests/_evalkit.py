@@ -166,3 +166,52 @@ def standin_weights(path):
     write_net(build_net("tiny", 1000, dataset="imagenet", phase="deploy"), proto)
     caffe.Net(proto, caffe.TEST).save(str(path))
     return str(path)
+
+
+def claim_full_run(run, variant_nets):
+    """Give a fixture run folder the provenance a full run of the paper's
+    setting writes, so that racnn.rundir.verdict may place it beside the
+    paper: each stage's DONE (its last snapshot), its sources recorded as the
+    committed prototxt/solvers files of ``variant_nets`` ({stage: (backbone,
+    dataset, variant, mode, mults)}) with their sha256, and train/test
+    databases whose manifests stand for the official split of photos (the
+    numbers only: the tiny test database beside them is what the stage is
+    evaluated on).  What this claims is provenance; the report checks it, the
+    fixture states it."""
+    from racnn import vocab
+    from racnn.nets import layout
+    from racnn.rundir.verdict import sha256
+    with open(os.path.join(run, "config.json")) as fh:
+        config = json.load(fh)
+    spec = vocab.dataset_spec(config["dataset"])
+    if "racnn_p" in variant_nets:       # p-RACNN starts from stage 1's model
+        d = os.path.join(run, "stage1_sr")
+        os.makedirs(d)
+        for name in ("solver.prototxt", "stage1_sr_iter_1.caffemodel"):
+            with open(os.path.join(d, name), "w") as fh:
+                fh.write("# fixture\n")
+        variant_nets = dict(variant_nets, stage1_sr=None)
+    for split in ("train", "test"):
+        folder = os.path.join(run, "claimed_%s_db" % split)
+        os.makedirs(folder)
+        with open(os.path.join(folder, "manifest.json"), "w") as fh:
+            json.dump({"kind": "classification", "count": getattr(spec, split + "_count"),
+                       "size": 227, "source_sides": [250, 500], "source_upscaled": 0}, fh)
+        open(os.path.join(folder, "data.mdb"), "w").close()     # (the manifest's LMDB)
+        config.setdefault("paths", {})["%s_db" % split] = folder
+    for stage, args in variant_nets.items():
+        d = os.path.join(run, stage)
+        final = sorted((f for f in os.listdir(d) if f.endswith(".caffemodel")),
+                       key=lambda f: int(f.split("_iter_")[1].split(".")[0]))[-1]
+        with open(os.path.join(d, "DONE"), "w") as fh:
+            json.dump({"final_model": final, "iteration": 30, "seconds": 1.0,
+                       "finished": "2026-12-01T00:00:00"}, fh)
+        src = ({"train_val": layout.sr_train_path(config["mults"], root=""),
+                "solver": layout.sr_solver_path(config["mults"], root="")} if args is None else
+               {"train_val": layout.train_val_path(*args, root=""),
+                "solver": layout.solver_path(*args, root="")})
+        config.setdefault("stages", {}).setdefault(stage, {}).update(
+            source=src, source_sha256={k: sha256(os.path.join(REPO, v)) for k, v in src.items()})
+    with open(os.path.join(run, "config.json"), "w") as fh:
+        json.dump(config, fh)
+    return run

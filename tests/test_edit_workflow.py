@@ -105,10 +105,14 @@ def test_edited_net_is_trained_and_evaluated_broken_net_fixed_then_stale_then_re
     # 3. edited after the stage finished: reported stale, never silently skipped
     set_outputs(tv, "sconv2", 8)
     stale = tool(cmd, env)
-    assert stale.returncode == 0, stale.stdout[-3000:]
+    assert stale.returncode == 3, stale.stdout[-3000:]     # not finished: a script stops
     assert "racnn_g is STALE: it finished with an older copy of %s" % tv in stale.stdout
     assert "--restart racnn_g" in stale.stdout and "STALE: see above" in stale.stdout
+    assert "is not finished: racnn_g is stale" in stale.stdout
     assert load(os.path.join(stage, "DONE")) == done
+    kept = tool(cmd + ["--keep-stale"], env)                 # asked for: the old model stays
+    assert kept.returncode == 0 and "NOT finished: racnn_g is stale" in kept.stdout, \
+        kept.stdout[-3000:]
     assert outputs(os.path.join(stage, "deploy.prototxt"), "sconv2") == 16
 
     # 4. the command the message gives retrains it

@@ -98,7 +98,7 @@ def test_small_sources_warned_and_recorded_and_a_crop_larger_than_the_db_refused
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "warning: syn: 4 of 4 images have a shorter side under 64 px (shortest sides " \
         "32..32 px; stored at 32x32): they are upscaled, not high-resolution" in proc.stderr
-    db = [l for l in proc.stderr.splitlines() if "(database " in l][0].split("(database ")[1][:-1]
+    db = re.search(r"\(database (\S+)\)", proc.stderr).group(1)
     with open(os.path.join(db, "manifest.json")) as fh:
         manifest = json.load(fh)
     assert manifest["source_sides"] == [32, 32] and manifest["source_smaller"]["64"] == 4
@@ -154,15 +154,19 @@ def test_gpu_request_without_a_usable_gpu_is_refused():
 
 
 # ------------------------------------------------------------ run folders
-def test_run_folder_refuses_another_configuration(tmp_path):
+def test_run_folder_refuses_another_configuration_once_training_started(tmp_path):
     cfg = experiment.make_config("cars", "alexnet")
-    keys = [k for k in experiment.DEFAULTS if k not in experiment.VOLATILE]
-    provenance.prepare(str(tmp_path), dict(cfg), keys)
-    provenance.prepare(str(tmp_path), dict(cfg, gpu="0"), keys)      # volatile: fine
+    provenance.prepare(str(tmp_path), dict(cfg))
+    provenance.prepare(str(tmp_path), dict(cfg, gpu="0"))      # volatile: fine
     version = (tmp_path / "VERSION").read_text()
     assert "racnn" in version
+    # nothing trained yet: the folder takes the new configuration
+    provenance.prepare(str(tmp_path), dict(cfg, data_root="/elsewhere"))
+    assert json.load(open(str(tmp_path / "config.json")))["data_root"] == "/elsewhere"
+    (tmp_path / "cnn").mkdir()
+    (tmp_path / "cnn" / "train.log").write_text("I1201 ...\n")      # training started
     with pytest.raises(RacnnError, match=r"another configuration \(res: 50 -> 25"):
-        provenance.prepare(str(tmp_path), dict(cfg, res=25), keys)
+        provenance.prepare(str(tmp_path), dict(cfg, data_root="/elsewhere", res=25))
 
 
 def _committed(variant="racnn_p"):
@@ -235,7 +239,7 @@ def test_iteration_counts_follow_epochs_or_the_release(tmp_path):
 
 def test_read_run_finds_the_stages_in_training_order(tmp_path):
     cfg = experiment.make_config("cars", "alexnet")
-    provenance.prepare(str(tmp_path), dict(cfg), ["res"])
+    provenance.prepare(str(tmp_path), dict(cfg))
     for name in ("racnn_p", "cnn", "stage1_sr", "racnn_g"):
         (tmp_path / name).mkdir()
         (tmp_path / name / "solver.prototxt").write_text('net: "train_val.prototxt"\n')

@@ -110,5 +110,5 @@ def test_sr_images_folder_every_image_or_a_sample(tmp_path):
     dry = subprocess.run(["make", "-n", "birds-alexnet", "SR_IMAGES=/data/det",
                           "SR_MAX_IMAGES=all", "VARIANTS=cnn,staged"], cwd=REPO,
                          stdout=subprocess.PIPE, universal_newlines=True).stdout
-    assert ("--set sr_images=/data/det --set sr_max_images=all --variants cnn,staged"
+    assert ("--set sr_images=/data/det --set sr_max_images=all --set variants=cnn,staged"
             in " ".join(dry.split()))

@@ -118,7 +118,7 @@ def test_cut_down_dataset_with_committed_nets_fails_before_training(shared, tmp_
     assert "tools/experiment.py my_birds alexnet --format cub --data-root %s" % root \
         in proc.stderr
     assert "then add --nets mynets/" in proc.stderr              # editing its nets
-    runs = [n for n in os.listdir(str(tmp_path / "runs")) if not n.startswith(".")]
-    assert len(runs) == 1 and runs[0].startswith("birds-alexnet-r50-e2e-paper")
-    assert sorted(os.listdir(str(tmp_path / "runs" / runs[0]))) == [
-        "VERSION", "config.json", "experiment.log"]
+    # the check failed before training: no run folder locks that configuration
+    runs = [n for n in os.listdir(str(tmp_path / "runs")) if not n.startswith(".")] \
+        if os.path.isdir(str(tmp_path / "runs")) else []
+    assert runs == []

@@ -156,4 +156,5 @@ def test_make_test_checks_the_generated_files_only_in_ci():
 def test_make_experiment_variables_for_weights_nets_and_restart():
     out = _make_n("birds-alexnet", "BACKBONE_WEIGHTS=none", "NETS=mynets/", "RESTART=racnn_g")
     assert "tools/experiment.py birds alexnet" in out
-    assert "--backbone-weights none --nets mynets/ --restart racnn_g" in " ".join(out.split())
+    assert "--set backbone_weights=none --set nets=mynets/ --restart racnn_g" in \
+        " ".join(out.split())

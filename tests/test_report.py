@@ -12,7 +12,7 @@ import _evalkit as kit
 from _pictures import check_png
 from racnn import paper
 from racnn.rundir import settings as config
-from racnn.report import keying
+from racnn.rundir import keying
 from racnn.report import cells as report_cells, markdown, write
 
 STAGE_REC = {"cnn": {"batch_size": 4, "images": 24}, "racnn_p": {"batch_size": 4, "images": 24}}
@@ -30,7 +30,9 @@ def _evaluated_run(root, name, config, stages):
 def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("runs")
     birds = dict(dataset="birds", backbone="alexnet", res=50, mode="frozen", mults="paper")
-    a = _evaluated_run(root, "birds-alexnet-r50-frozen-paper", birds, ("cnn", "racnn_p"))
+    a = kit.claim_full_run(
+        _evaluated_run(root, "birds-alexnet-r50-frozen-paper", birds, ("cnn", "racnn_p")),
+        {v: ("alexnet", "birds", v, "frozen", "paper") for v in ("cnn", "racnn_p")})
     b = _evaluated_run(root, "birds-alexnet-r50-frozen-paper-smoke", dict(birds, smoke=True),
                        ("cnn",))
     c = _evaluated_run(root, "synthetic-tiny-r16-e2e-paper",
@@ -175,12 +177,16 @@ def test_report_of_real_runs_keys_by_every_setting(tmp_path):
     of issue 15, item 9) is listed apart, two matching runs are both shown."""
     birds = dict(dataset="birds", backbone="alexnet", res=50, mode="frozen", mults="paper",
                  sr_weights="pretrain")
-    a = _evaluated_run(tmp_path, "birds-alexnet-r50-frozen-paper", birds, ("cnn",))
-    b = _evaluated_run(tmp_path, "copy-birds-alexnet-r50-frozen-paper", birds, ("cnn",))
+    nets = {"cnn": ("alexnet", "birds", "cnn", "frozen", "paper")}
+    birds["variants"] = ["cnn"]
+    a = kit.claim_full_run(_evaluated_run(tmp_path, "birds-alexnet-r50-frozen-paper", birds,
+                                          ("cnn",)), nets)
+    b = kit.claim_full_run(_evaluated_run(tmp_path, "copy-birds-alexnet-r50-frozen-paper",
+                                          birds, ("cnn",)), nets)
     cfg = config.make_config("birds", "alexnet", mode="frozen", backbone_weights="none")
     assert config.run_name(cfg) == "birds-alexnet-r50-frozen-paper-bwnone"
-    c = _evaluated_run(tmp_path, config.run_name(cfg), dict(birds, backbone_weights="none"),
-                       ("cnn",))
+    c = kit.claim_full_run(_evaluated_run(tmp_path, config.run_name(cfg), dict(
+        birds, backbone_weights="none"), ("cnn",)), nets)
     out = str(tmp_path / "report")
     r = subprocess.run([sys.executable, "tools/report.py", a, b, c, "--out", out],
                        capture_output=True, text=True, cwd=kit.REPO)

@@ -148,7 +148,8 @@ def test_local_sweep_continues_past_a_failed_run(tmp_path):
     r = _sweep(env, "status", "two")
     assert r.returncode == 0
     states = [l.split()[2] for l in r.stdout.splitlines()[2:4]]
-    assert states == ["finished", "incomplete"]
+    assert states == ["finished", "not"]             # not started: its data check failed
+    assert not os.path.exists(bad)                   # ... before any run folder existed
 
 
 def test_demo_grid_plans_the_demo_settings_without_numpy_or_the_driver():

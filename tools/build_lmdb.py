@@ -8,12 +8,14 @@ manifest.json.  Decoding and resizing use every core; memory stays bounded.
   python3 tools/build_lmdb.py --dataset cub --root data/datasets/cub --split train --res 50
   python3 tools/build_lmdb.py --dataset folder --root my_images --split test --res 25 --out /tmp/db
 """
+import sys
+
 import _init_paths  # noqa: F401  (the repository on the import path, GLOG default; first)
 
 from racnn.cli import tool_parser
 from racnn import datasets, vocab
 from racnn.errors import cli_main
-from racnn.db.classification import build_classification_db
+from racnn.db.classification import build_classification_db, small_source_warning
 
 
 def parser():
@@ -61,6 +63,9 @@ def main(argv=None):
                                    encoded=False if args.encoded == "none" else args.encoded,
                                    limit=args.limit, workers=args.workers,
                                    overwrite=args.overwrite)
+    warning = small_source_warning(m, args.size, out)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     print("%s: %d images, %d classes (labels %d..%d), r%d s%d %s%s%s"
           % (out, m["count"], m["num_classes"], m["label_min"], m["label_max"], m["res"],
              m["size"], m["kernel"],

@@ -11,7 +11,8 @@ evaluation and the results table.
 Re-running the same command skips finished stages and resumes an interrupted
 one from its newest snapshot.  A net or solver edited since a stage copied it
 is taken by an unfinished stage (saying so); a finished one is reported as
-stale, with the command that retrains it (--restart STAGE).  To train edited
+stale, with the command that retrains it (--restart STAGE), and the run exits
+with status 3 (not finished; --keep-stale accepts it; errors exit 2).  To train edited
 nets of a custom dataset: tools/make_nets.py ... --out mynets/, edit them, then
 --nets mynets/.  Everything goes into one run folder,
 runs/<dataset>-<backbone>-r<res>-<mode>-<mults>[-srauthors][-jpeg<q>][-bw<weights>]
@@ -28,7 +29,7 @@ import _init_paths  # noqa: F401  (the repository on the import path, GLOG defau
 
 from racnn.cli import tool_parser
 from racnn import pipeline, vocab
-from racnn.errors import RacnnError, cli_main
+from racnn.errors import NotFinished, RacnnError, cli_main
 from racnn.rundir import settings
 
 
@@ -67,6 +68,12 @@ def parse_args(argv):
                    "'none': fillers)")
     p.add_argument("--variants", help="comma-separated subset of %s (default: %s)" % (
         ",".join(vocab.VARIANTS), ",".join(vocab.DEFAULT_VARIANTS)))
+    p.add_argument("--split-from", help="draw train and test from this split instead of the "
+                   "dataset's own (a plain folder-per-class tree: all), stratified by class")
+    p.add_argument("--test-fraction", type=float,
+                   help="with --split-from: each class's fraction for test (default 0.3)")
+    p.add_argument("--seed", type=int, help="every random choice of the run (default 1701): "
+                   "solver, data order, subsets, split drawing, fillers")
     p.add_argument("--run-dir", help="run folder (default: runs/<name>)")
     p.add_argument("--nets", help="folder of the nets and solvers to train, as written by "
                    "tools/make_nets.py --out (default: prototxt/ and solvers/, or generated)")
@@ -78,6 +85,9 @@ def parse_args(argv):
     p.add_argument("--dry-run", action="store_true",
                    help="print the resolved configuration and the stages, do nothing")
     p.add_argument("--verbose", action="store_true", help="echo Caffe's output")
+    p.add_argument("--keep-stale", action="store_true",
+                   help="exit 0 even when a finished stage is stale (kept with its old model); "
+                   "without it such a run exits with status 3")
     return p.parse_args(argv)
 
 
@@ -101,7 +111,7 @@ def main(argv=None):
     args = parse_args(argv)
     overrides = parse_set(args.set)
     for key in ("res", "mode", "mults", "sr_weights", "gpu", "data_root", "data_format",
-                "backbone_weights", "nets", "restart"):
+                "backbone_weights", "nets", "restart", "split_from", "test_fraction", "seed"):
         if getattr(args, key) is not None:
             overrides[key] = getattr(args, key)
     if args.variants:
@@ -115,6 +125,10 @@ def main(argv=None):
         return cfg
     record = pipeline.run(cfg, run_dir, echo=args.verbose, command=rerun_command(argv))
     print("\n".join(pipeline.summary_lines(record)))
+    if not record["finished"] and not args.keep_stale:
+        raise NotFinished("%s is not finished: %s (its results are of older models; rerun with "
+                          "the --restart the warnings above name, or --keep-stale to accept "
+                          "them)" % (run_dir, "; ".join(record["not_finished"])))
     return record
 
 

@@ -21,10 +21,13 @@ import hashlib
 import importlib
 import os
 
+import numpy as np
+
 from .. import vocab
 from ..errors import RacnnError
 
 Sample = collections.namedtuple("Sample", "path label box id")
+
 
 class Dataset(object):
     """The samples of one split of a dataset and its class names.
@@ -40,6 +43,8 @@ class Dataset(object):
         self.split = split
         self.samples = list(samples)
         self.class_names = list(class_names)
+        #: {split_from, test_fraction, seed} for a split drawn by derive_split
+        self.derived_from = None
         self._check()
 
     @property
@@ -101,21 +106,58 @@ def canonical_format(fmt):
     return key
 
 
-def load(fmt, root, split, check_files=True, **opts):
+def load(fmt, root, split, check_files=True, split_from=None, test_fraction=None, seed=0,
+         **opts):
     """Load ``split`` of the dataset in format ``fmt`` found at ``root``.
 
     With ``check_files`` (default) every image must exist; otherwise only
-    the metadata files are read.  Extra ``opts`` go to the adapter; every
-    adapter takes ``use_boxes`` (default True: crop to the official boxes;
-    ignored by ``flowers`` and ``folder``, which have none)."""
+    the metadata files are read.  With ``split_from`` (e.g. ``all``: a plain
+    folder-per-class tree), ``train`` and ``test`` are drawn from that split
+    instead: ``test_fraction`` of each class's images (seeded by ``seed``)
+    for test, the rest for train (``derive_split``).  Extra ``opts`` go to
+    the adapter; every adapter takes ``use_boxes`` (default True: crop to the
+    official boxes; ignored by ``flowers`` and ``folder``, which have none)."""
     key = canonical_format(fmt)
     if not os.path.isdir(root):
         raise RacnnError("%s dataset: folder %s does not exist" % (key, root))
     # the adapter of format F is racnn.datasets.F (imported when used)
     module = importlib.import_module("." + key, __package__)
-    ds = module.load(os.path.abspath(root), split, **opts)
+    if split_from:
+        ds = derive_split(module.load(os.path.abspath(root), split_from, **opts), split,
+                          test_fraction, seed)
+    else:
+        ds = module.load(os.path.abspath(root), split, **opts)
     if check_files:
         ds.check_files()
+    return ds
+
+
+def derive_split(whole, split, test_fraction, seed=0):
+    """The ``train`` or ``test`` part of the Dataset ``whole``, stratified by
+    class: of each class's images (in a seeded order), ``test_fraction``
+    rounded (at least one when the class has two or more) go to test, the
+    others to train, so every class is in both when it can be."""
+    if split not in ("train", "test"):
+        raise RacnnError("a split drawn from %r is train or test, not %r" % (whole.split, split))
+    fraction = float(test_fraction if test_fraction is not None else 0.3)
+    if not 0 < fraction < 1:
+        raise RacnnError("test_fraction must be between 0 and 1 (exclusive), got %r"
+                         % (test_fraction,))
+    rng = np.random.RandomState(seed)
+    by_class = collections.OrderedDict()
+    for s in whole.samples:
+        by_class.setdefault(s.label, []).append(s)
+    picked = set()
+    for label in sorted(by_class):
+        items = [by_class[label][i] for i in rng.permutation(len(by_class[label]))]
+        n_test = int(round(fraction * len(items)))
+        if len(items) >= 2:
+            n_test = min(max(n_test, 1), len(items) - 1)
+        picked.update(s.path for s in (items[:n_test] if split == "test" else items[n_test:]))
+    picked = [s for s in whole.samples if s.path in picked]     # in the dataset's own order
+    ds = Dataset(whole.name, whole.fmt, whole.root, split, picked, whole.class_names,
+                 whole.layout)
+    ds.derived_from = {"split_from": whole.split, "test_fraction": fraction, "seed": int(seed)}
     return ds
 
 

@@ -67,8 +67,11 @@ def load(root, split, use_boxes=True):
         base = os.path.join(root, split)
         if not os.path.isdir(base):
             if split != "all":
-                raise RacnnError("folder dataset at %s: no split list %s and no folder %s "
-                                 "(use split 'all' for a plain folder-per-class tree).\n"
+                raise RacnnError("folder dataset at %s: no split list %s and no folder %s; for a "
+                                 "plain folder-per-class tree, draw train and test from all of "
+                                 "it: tools/experiment.py ... --split-from all --test-fraction "
+                                 "0.3 (make ... SPLIT_FROM=all TEST_FRACTION=0.3; "
+                                 "tools/build_lmdb.py --split all).\n"
                                  "Expected layout:\n%s" % (root, list_file, base, LAYOUT))
             base = root
         class_source = base

@@ -145,14 +145,16 @@ def _write_sr_patch_db(images, sources, all_count, all_hash, rng, per_image, out
 def ensure_sr_patch_db(path=None, images=None, fmt=None, root=None, res=vocab.SR_LR_RES,
                        size=vocab.SR_HR_SIZE, patch=vocab.SR_PATCH, stride=vocab.SR_STRIDE,
                        kernel=vocab.DEFAULT_KERNEL, max_images=None, seed=0, skip_bad=False,
-                       workers=None):
+                       workers=None, split_from=None, test_fraction=None, split_seed=0):
     """The manifest of the SR patch database at ``path``, (re)built when it
     is missing or stale.  Source: the folder ``images`` if given, else the
-    training split of dataset ``fmt`` at ``root`` (cropped to its boxes)."""
+    training split of dataset ``fmt`` at ``root`` (cropped to its boxes;
+    ``split_from``: drawn from that split, racnn.datasets.load)."""
     if images is None:
         if fmt is None or root is None:
             raise RacnnError("SR patches need an image folder or a dataset (format and root)")
-        images = datasets_mod.load(fmt, root, "train")
+        images = datasets_mod.load(fmt, root, "train", split_from=split_from,
+                                   test_fraction=test_fraction, seed=split_seed)
     path = path or vocab.sr_db_path(res, size, patch, stride, kernel)
     # runs that share the database: one builds it, the others wait and reuse it
     with locks.hold_beside(path, "database %s" % path):

@@ -11,15 +11,13 @@ from ..db.classification import ensure_classification_db, small_source_warning
 from ..db.lmdbio import check_data_file
 from ..db.manifest import check_manifest
 from ..db.sr_patches import ensure_sr_patch_db
-from ..rundir.settings import DEFAULTS
+from ..rundir.settings import DEFAULTS, data_suffix
 
 
 def db_root(cfg):
-    """Databases of this configuration: data/lmdb/<dataset>[-sub<train>x<test>]."""
-    name = cfg["dataset"]
-    if cfg["train_limit"] or cfg["test_limit"]:
-        name += "-sub%sx%s" % (cfg["train_limit"] or "all", cfg["test_limit"] or "all")
-    return os.path.join(DATA_DIR, "lmdb", name)
+    """Databases of this configuration: data/lmdb/<dataset>[-sub<train>x<test>]
+    [-from<split><percent>] (racnn.rundir.settings.data_suffix)."""
+    return os.path.join(DATA_DIR, "lmdb", cfg["dataset"] + data_suffix(cfg))
 
 
 def checked_db(path, **expect):
@@ -46,8 +44,9 @@ def databases(cfg, inputs, plan):
             "_jpeg%d" % jpeg if jpeg else "")
         limit = cfg["%s_limit" % split]
         ensure_classification_db(fmt, inputs["data_root"], split, path, res=res, size=size,
-                                    kernel=kernel, limit=limit, seed=cfg["seed"],
-                                    jpeg_quality=jpeg)
+                                 kernel=kernel, limit=limit, seed=cfg["seed"],
+                                 jpeg_quality=jpeg, class_count=subset_class_count(cfg),
+                                 **split_options(cfg))
         manifest = checked_db(path, size=size, kind="classification")
         warning = small_source_warning(manifest, vocab.backbone_spec(cfg["backbone"]).input_size,
                                        path)
@@ -87,6 +86,23 @@ def databases(cfg, inputs, plan):
     return out
 
 
+def subset_class_count(cfg):
+    """How many classes a run's cut-down databases (train_limit, test_limit:
+    smoke) keep: as many as the smaller subset has images, so that each kept
+    class has test images (the same classes in train and test); None for
+    full databases."""
+    limits = [n for n in (cfg["train_limit"], cfg["test_limit"]) if n]
+    return min(limits) if limits else None
+
+
+def split_options(cfg):
+    """How the run's train/test splits are read (racnn.datasets.load)."""
+    if not cfg.get("split_from"):
+        return {}
+    return {"split_from": cfg["split_from"], "test_fraction": cfg["test_fraction"],
+            "split_seed": cfg["seed"]}
+
+
 def sr_patches(cfg, inputs, fmt, root):
     """The stage-1 patch database: from ``sr_images`` (a folder of HR images,
     e.g. ImageNet DET as in the paper) or else the training images."""
@@ -99,5 +115,6 @@ def sr_patches(cfg, inputs, fmt, root):
     ensure_sr_patch_db(path, images=cfg["sr_images"], fmt=fmt, root=inputs["data_root"],
                           res=cfg["sr_res"], size=cfg["sr_size"], patch=cfg["sr_patch"],
                           stride=cfg["sr_stride"], kernel=cfg["kernel"],
-                          max_images=cfg["sr_max_images"], seed=cfg["seed"])
+                          max_images=cfg["sr_max_images"], seed=cfg["seed"],
+                          **split_options(cfg))
     return path, checked_db(path, kind="sr_patches")

@@ -1,13 +1,15 @@
 """Result records placed in the paper's tables (racnn.paper: Table II,
 Table III, Fig. 4), Paper | Ours | diff per cell.  A record fills a cell only
-when every setting matches the table's definition (racnn.report.keying:
-multiplier reading, SR weights, kernel, ImageNet backbone weights, stored
-size, the release's schedule, not smoke); the others (other settings, the
-tiny backbone, smoke runs, custom datasets) are "other runs", each with what
-kept it out.  When several matching runs fill one cell, all are shown,
+when racnn.rundir.verdict says it is comparable with the paper: every keyed
+setting matches the table's definition (racnn.rundir.keying: multiplier
+reading, SR weights, kernel, ImageNet backbone weights, stored size, the
+release's schedule, not smoke), and its folder shows it finished, not stale,
+trained from the committed unedited nets on the full official split of
+photos that were not upscaled; the others are "other runs", each with
+every reason that kept it out.  When several matching runs fill one cell, all are shown,
 newest first."""
 from .. import paper
-from . import keying
+from ..rundir.verdict import placement_reasons
 
 
 def _pick(results, **want):
@@ -38,8 +40,8 @@ def paper_rows(results, reading=None):
     (a cell that several matching runs fill lists the others in ``also``);
     used: ids of the results placed in a paper table.  Only results whose
     every setting matches the tables' definition under ``reading``
-    (racnn.report.keying) are placed."""
-    real = [r for r in results if not keying.mismatches(r, reading)]
+    (racnn.rundir.verdict) are placed."""
+    real = [r for r in results if not placement_reasons(r, reading)]
     cells, used = [], set()
 
     def place(table, row, paper_value, *candidates):
@@ -86,6 +88,6 @@ def other_rows(results, used):
 def not_placed(r, reading=None):
     """Why a result is among the other runs: its mismatched settings, or the
     paper has no number for its dataset / backbone / network / r / mode."""
-    return "; ".join(keying.mismatches(r, reading)) or "no paper number for this setting"
+    return "; ".join(placement_reasons(r, reading)) or "no paper number for this setting"
 
 

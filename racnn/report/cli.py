@@ -19,7 +19,7 @@ from ..cli import tool_parser
 from ..errors import cli_main
 from ..paths import RUNS_DIR
 from .. import vocab
-from . import keying
+from ..rundir import keying
 from ..rundir.reader import find_runs
 from .write import write_report
 

@@ -1,7 +1,7 @@
 """Result records from run folders: one per evaluated network (the
 classification stages of racnn.vocab.VARIANTS: cnn, staged, racnn_g,
 racnn_p), with every setting that decides where it may be placed
-(racnn.report.keying.fields) and its schedule (short or the release's,
+(racnn.rundir.keying.fields) and its schedule (short or the release's,
 best in-solver test pass).  Each record's number is its stage's
 ``eval/metrics.json`` (racnn.rundir.results), read, never recomputed."""
 import os
@@ -9,7 +9,9 @@ import os
 from .. import vocab
 from ..rundir import layout, reader
 from ..rundir.results import stage_metrics
-from . import fig5, keying
+from ..rundir import keying
+from ..rundir.verdict import folder_reasons
+from . import fig5
 
 
 def collect(run_dirs):
@@ -37,6 +39,7 @@ def collect(run_dirs):
                 "evaluated": os.path.getmtime(mpath)})
             out[-1].update(schedule_fields(cfg, st.name, log))
             out[-1].update(keying.fields(cfg))
+            out[-1]["folder_reasons"] = folder_reasons(run.dir, st.name)
     return out
 
 

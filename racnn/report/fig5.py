@@ -27,7 +27,11 @@ from .. import vocab
 from ..rundir import caffelog, layout, reader
 
 #: the networks of Fig. 5, in the legend's order: the classification variants
-NETWORKS = tuple(vocab.VARIANTS)
+#: the networks of Fig. 5: the classification variants, and the backbone
+#: trained on the undegraded images when a run has one (the HR reference)
+NETWORKS = ("backbone_hr",) + tuple(vocab.VARIANTS)
+#: one marker shape per series, so that equal points stay visible
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">")
 CSV_COLUMNS = ("dataset", "run", "variant", "source", "iteration", "accuracy")
 
 
@@ -106,7 +110,8 @@ def collect(run_dirs):
 
 def _label(variant, backbone, run_name, several):
     try:
-        title = paper.title(backbone, variant)
+        title = (vocab.STAGES[variant].title if variant not in vocab.VARIANTS
+                 else paper.title(backbone, variant))
     except RacnnError:          # a run folder without a known backbone
         title = variant
     return title + (" (%s)" % run_name if several else "")
@@ -117,23 +122,39 @@ def draw(dataset, series, path):
     model as a star of the same colour.  ``series``: [(label, points, final)]."""
     plt = plots.pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.2))
+    (lo, hi), shifts = x_layout(series)
     for i, (label, pts, final) in enumerate(series):
-        colour = "C%d" % i
+        colour, shift = "C%d" % i, shifts[i]
         if pts:
             pts = sorted(pts)
-            ax.plot([p[0] for p in pts], [100 * p[1] for p in pts], marker="o", ms=3,
-                    color=colour, label=label)
+            ax.plot([p[0] + shift for p in pts], [100 * p[1] for p in pts],
+                    marker=MARKERS[i % len(MARKERS)], ms=4, color=colour, label=label)
         if final:
-            ax.plot([final[0]], [100 * final[1]], marker="*", ms=12, ls="none",
-                    color=colour, label=None if pts else label)
+            ax.plot([final[0] + shift], [100 * final[1]], marker="*", ms=13, ls="none",
+                    color=colour, markeredgecolor="black", markeredgewidth=0.6,
+                    label=None if pts else label)
+    ax.set_xlim(lo, hi)
     ax.set_xlabel("iterations")
     ax.set_ylabel("test accuracy (%)")
     ax.grid(alpha=0.3)
     ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=8)
     ax.set_title("Fig. 5 (%s): test accuracy against iterations\n"
-                 "line: curve as labelled; star: final model, mean class accuracy" % dataset,
-                 fontsize=10)
+                 "line: curve as labelled; star: final model, mean class accuracy; equal "
+                 "points drawn side by side" % dataset, fontsize=10)
     return plots.save(fig, path)
+
+
+def x_layout(series):
+    """((x min, x max), [x shift of each series]): the iterations from 0 with
+    a margin (a run whose points all sit at one iteration is not drawn on an
+    axis of 3.8..4.2), and series shifted apart a little, so that equal
+    points (two final models with the same accuracy) do not hide each other."""
+    xs = [p[0] for _, pts, final in series for p in list(pts) + ([final] if final else [])]
+    lo, hi = min(xs + [0]), max(xs + [1])
+    pad = 0.06 * (hi - lo) or 1
+    step = 0.012 * (hi - lo + 2 * pad)
+    return (lo - pad, hi + pad), [(i - (len(series) - 1) / 2.0) * step
+                                  for i in range(len(series))]
 
 
 def write_fig5(run_dirs, out_dir):

@@ -9,7 +9,7 @@ import os
 from .. import paper, vocab
 from ..errors import RacnnError
 from ..paths import RUNS_DIR
-from . import keying
+from ..rundir import keying
 from .cells import not_placed
 
 
@@ -121,7 +121,9 @@ def schedule_section(results, base):
            "it reports.  *short*: fewer iterations than the release's schedule with the "
            "release's learning rate (tuned for 700k iterations): the new layers are "
            "under-trained and the number is not comparable with the paper's; rows marked "
-           "%r in the tables above." % SHORT_MARK.strip(), "",
+           "%r in the tables above.  *smoke*, *iters=N*, *subset*: smoke runs, fixed "
+           "iteration counts, cut-down databases; *release*: the release's schedule."
+           % SHORT_MARK.strip(), "",
            "| run | network | final model (iteration) | best in-solver test (iteration) "
            "| schedule | links |", "|---" * 6 + "|"]
     for r in sorted(results, key=lambda r: (r["run"], vocab.stage_key(r["variant"]))):
@@ -130,7 +132,7 @@ def schedule_section(results, base):
             os.path.basename(r["run"]), " (smoke)" if r["smoke"] else "",
             _network(r), r["ours"],
             r["iteration"], "%.2f (%d)" % best if best else "-",
-            "short" if r.get("short_schedule") else "release", _links(r, base)))
+            keying.schedule_label(r), _links(r, base)))
     return "\n".join(out) + "\n"
 
 

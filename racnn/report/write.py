@@ -37,7 +37,7 @@ def _csv(v):
 
 def write_report(run_dirs, out_dir, reading=None):
     """Write the report of ``run_dirs`` into ``out_dir``; returns its paths.
-    ``reading``: the settings the paper leaves open (racnn.report.keying)."""
+    ``reading``: the settings the paper leaves open (racnn.rundir.keying)."""
     results = collect(run_dirs)
     cells, used = paper_rows(results, reading)
     others = other_rows(results, used)

@@ -28,9 +28,19 @@ def evaluated_final(stage):
     if not stage.done:
         return None
     m = stage_metrics(stage)
-    if m is None or os.path.abspath(m.get("snapshot", "")) != stage.done["final_model"]:
-        return None
-    return m
+    return m if m is not None and is_final_model(m.get("snapshot"), stage) else None
+
+
+def is_final_model(snapshot, stage):
+    """Whether ``snapshot`` (a path a metrics.json recorded) is the stage's
+    final model: the same file below the stage folder, wherever the run
+    folder is now (run folders can be moved)."""
+    final = stage.done["final_model"]
+    if not snapshot:
+        return False
+    rel = os.path.relpath(final, stage.dir).split(os.sep)
+    return os.path.abspath(snapshot) == final or os.path.normpath(snapshot).split(
+        os.sep)[-len(rel) - 1:] == [stage.name] + rel
 
 
 def final_results(run_dir):

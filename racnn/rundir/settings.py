@@ -55,6 +55,9 @@ DEFAULTS = collections.OrderedDict([
     ("db_size", None),               # stored image side; None: the backbone's (vocab: 227)
     ("kernel", vocab.DEFAULT_KERNEL),
     ("train_limit", None), ("test_limit", None),   # subsets (smoke)
+    ("split_from", None),            # None: the dataset's own train/test split; a split
+                                     # name (folder: "all") to draw train/test from,
+    ("test_fraction", 0.3),          # this fraction of each class for test (seeded)
     # initial weights
     ("backbone_weights", None),      # None: the backbone's default (vocab: the BVLC
                                      # ImageNet model; tiny: "hr"); a path; "hr"; "none"
@@ -103,6 +106,7 @@ def make_config(dataset, backbone, smoke=False, **overrides):
     if "sr_max_images" in overrides:            # here None means "no limit", not "unset"
         cfg["sr_max_images"] = max_images(overrides["sr_max_images"])
     cfg["jpeg_quality"] = jpeg_quality(cfg["jpeg_quality"])
+    cfg["test_fraction"] = test_fraction(cfg["test_fraction"])
     bb = vocab.backbone_spec(backbone)
     cfg["backbone"] = bb.name
     if cfg["data_format"] is None:
@@ -115,6 +119,8 @@ def make_config(dataset, backbone, smoke=False, **overrides):
     vocab.choice("mode (--mode)", cfg["mode"], vocab.MODES)
     vocab.choice("multiplier reading (--mults)", cfg["mults"], vocab.READINGS)
     vocab.choice("SR weights (--sr-weights)", cfg["sr_weights"], vocab.SR_WEIGHTS)
+    if isinstance(cfg["variants"], str):         # "cnn,racnn_p" (make VARIANTS=...)
+        cfg["variants"] = [v.strip() for v in cfg["variants"].split(",") if v.strip()]
     for v in cfg["variants"]:
         vocab.choice("variant", v, vocab.VARIANTS)
     cfg["res"] = int(cfg["res"])
@@ -170,6 +176,34 @@ def jpeg_quality(value):
     return q
 
 
+def test_fraction(value):
+    """``test_fraction``: a number strictly between 0 and 1."""
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        f = None
+    if f is None or isinstance(value, bool) or not 0 < f < 1:
+        raise RacnnError("test_fraction=%r: expected a fraction of each class for the test "
+                         "split, between 0 and 1 (e.g. 0.3)" % (value,))
+    return f
+
+
+def data_suffix(cfg):
+    """``[-sub<train>x<test>][-from<split><percent>]``: the images a run's
+    databases hold when not the dataset's own full splits."""
+    out = ""
+    if cfg.get("train_limit") or cfg.get("test_limit"):
+        out += "-sub%sx%s" % (cfg.get("train_limit") or "all", cfg.get("test_limit") or "all")
+    return out + split_suffix(cfg)
+
+
+def split_suffix(cfg):
+    """``-from<split><percent>`` for train/test drawn from one split, else ''."""
+    if not cfg.get("split_from"):
+        return ""
+    return "-from%s%d" % (cfg["split_from"], int(round(100 * cfg["test_fraction"])))
+
+
 def run_name(cfg):
     """``<dataset>-<backbone>-r<res>-<mode>-<mults>[-srauthors][-jpeg<q>][-bw<weights>]
     [-s<db_size>][-smoke]``."""
@@ -180,6 +214,7 @@ def run_name(cfg):
     if cfg.get("jpeg_quality"):
         name += "-jpeg%d" % cfg["jpeg_quality"]
     name += settings_suffix(cfg)
+    name += split_suffix(cfg)            # (smoke's subsets are said by -smoke)
     return name + ("-smoke" if cfg["smoke"] else "")
 
 

@@ -28,6 +28,7 @@ import sys
 from ..cli import tool_parser
 from ..errors import RacnnError, cli_main
 from ..paths import REPO, RUNS_DIR
+from ..rundir.keying import READING_KEYS
 from . import backend as backend_mod
 from . import grids, local, plan as plan_mod, slurm
 from . import status as st
@@ -203,13 +204,21 @@ def main(argv=None, prog=None):
         return 0
     if args.command == "report":
         out = os.path.join(folder, "report")
-        started = [r["run_dir"] for r in plan["runs"] if os.path.isdir(r["run_dir"])]
+        other = [r for r in plan["runs"] if st.other_settings(r)]
+        for r in other:
+            print("not in the sweep's report: %s was made with other settings (%s)"
+                  % (r["run_dir"], "; ".join(st.other_settings(r))), file=sys.stderr)
+        started = [r["run_dir"] for r in plan["runs"]
+                   if os.path.isdir(r["run_dir"]) and r not in other]
         if not started:       # (racnn.report without runs would read every run of runs/)
             raise RacnnError("no run of sweep %s has a run folder yet (tools/sweep.py status "
                              "%s)" % (plan["sweep"], folder))
-        argv = _prefix(args) + ["python3", "-m", "racnn.report", "--out", out] + started
+        argv = _prefix(args) + ["python3", "-m", "racnn.report", "--out", out] + \
+            _reading(plan) + started
         return subprocess.call(argv, cwd=REPO)
     if args.scheduler == "local":
+        st.refuse_other_settings([(r["index"], r["name"]) + st.state(r) + (None,)
+                                  for r in plan["runs"]])
         todo = [r for r in plan["runs"] if st.state(r)[0] not in (st.FINISHED, st.RUNNING)]
         ready = set(_prepare(args, plan, folder, todo)) if todo else set()
         rows = local.run_all(plan, _prefix(args), _gpu(args))
@@ -220,6 +229,8 @@ def main(argv=None, prog=None):
                                                  if r["index"] not in ready))
         return 1 if failed else 0
     queued = slurm.queue(plan)
+    st.refuse_other_settings([(r["index"], r["name"]) + st.state(r, queued=set(queued)) +
+                              (None,) for r in plan["runs"]])
     todo = [r for r in plan["runs"]
             if st.state(r, queued=set(queued))[0] in (st.INCOMPLETE, st.NOT_STARTED)]
     if not todo:
@@ -240,6 +251,19 @@ def main(argv=None, prog=None):
                                                  ",".join(str(r["index"]) for r in todo)))
     print("watch: python3 tools/sweep.py status %s" % folder)
     return 0
+
+
+def _reading(plan):
+    """The report's reading of the settings the paper leaves open
+    (racnn.rundir.keying): the one the sweep's runs share, e.g. the release's
+    multipliers for a sweep planned with mults=release."""
+    configs = [st.wanted(r) for r in plan["runs"]]
+    out = []
+    for key in READING_KEYS:
+        values = {c[key] for c in configs}
+        if len(values) == 1:
+            out += ["--" + key.replace("_", "-"), values.pop()]
+    return out
 
 
 def _local_log(run):

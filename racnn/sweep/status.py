@@ -1,38 +1,63 @@
-"""Each planned run's state, read from its run folder (racnn.rundir) and
+"""Each planned run's state, read from its run folder by
+racnn.rundir.verdict's rule (the same one the pipeline and the report use),
 its lock (racnn.locks), and, for a Slurm sweep, the scheduler's queue: what
 ``status`` shows, what ``run`` skips and what a resubmission leaves out.
 
-  finished      every network of the run has an evaluation of its final model
-  running       a driver holds the run folder's lock
-  queued        a Slurm task of the sweep is pending
-  incomplete    the folder exists, nothing works on it (failed, cancelled,
-                or interrupted: running it again resumes it)
-  not started   no run folder yet
+  finished        the folder holds the planned configuration, every stage is
+                  finished and not stale, every network's final model evaluated
+  other settings  a folder of that name was made with another configuration:
+                  the sweep stops and names the differences (never counts it)
+  running         a driver holds the run folder's lock
+  queued          a Slurm task of the sweep is pending
+  incomplete      the folder exists, nothing works on it (failed, cancelled,
+                  interrupted, or stale: running it again resumes it)
+  not started     no run folder yet
 """
 import os
 
 from ..errors import RacnnError
 from ..locks import describe, holder, is_held, lock_path_beside
-from ..rundir.results import final_results
-from ..rundir.reader import last_log_line
+from ..rundir import settings
+from ..rundir.reader import last_log_line, load_config
+from ..rundir.verdict import config_differences, run_finished, trained_anything
 
-FINISHED, RUNNING, QUEUED, INCOMPLETE, NOT_STARTED = (
-    "finished", "running", "queued", "incomplete", "not started")
+FINISHED, OTHER, RUNNING, QUEUED, INCOMPLETE, NOT_STARTED = (
+    "finished", "other settings", "running", "queued", "incomplete", "not started")
+
+
+def wanted(run):
+    """The configuration the plan asks of ``run``."""
+    return settings.make_config(run["dataset"], run["backbone"], smoke=run["smoke"],
+                                **run["settings"])
+
+
+def other_settings(run):
+    """The differences between the run folder's configuration and the plan's
+    (``["key: folder -> plan", ...]``), [] when they agree or nothing was
+    trained there yet (then the run takes the plan's configuration)."""
+    try:
+        config = load_config(run["run_dir"])
+    except (OSError, ValueError):
+        return ["config.json is unreadable"]
+    if config is None or not trained_anything(run["run_dir"]):
+        return []
+    return config_differences(config, wanted(run))
 
 
 def finished(run):
-    """Whether the run folder holds an evaluation of every planned network's
-    final model."""
+    """Whether the run folder is finished with the planned configuration."""
     try:
-        results = final_results(run["run_dir"])
+        return run_finished(run["run_dir"], wanted(run), run["variants"]).ok
     except (OSError, ValueError, RacnnError):      # no folder, no or unreadable config.json
         return False
-    return all(v in results for v in run["variants"])
 
 
 def state(run, queued=()):
     """(state, detail) of one planned run; ``queued``: the plan indices that
     the scheduler still holds as pending."""
+    diff = other_settings(run)
+    if diff:
+        return OTHER, "; ".join(diff)
     if finished(run):
         return FINISHED, ""
     lock = lock_path_beside(run["run_dir"])
@@ -43,6 +68,18 @@ def state(run, queued=()):
     if os.path.isdir(run["run_dir"]):
         return INCOMPLETE, last_log_line(run["run_dir"])
     return NOT_STARTED, ""
+
+
+def refuse_other_settings(rows):
+    """A RacnnError naming every run whose folder holds another configuration
+    (rows as ``table``'s), before anything runs or is submitted."""
+    bad = [(name, detail) for _, name, st, detail, _ in rows if st == OTHER]
+    if bad:
+        raise RacnnError(
+            "%d run folder(s) of this sweep were made with other settings; the sweep neither "
+            "counts nor mixes them:\n%s\nRun the sweep into another folder (--runs-dir DIR, "
+            "make sweep ... RUNS_DIR=DIR) or delete those folders"
+            % (len(bad), "\n".join("  %s: %s" % b for b in bad)))
 
 
 def table(rows):

@@ -16,7 +16,7 @@ from .. import vocab
 from ..errors import RacnnError
 from ..paths import REPO
 from ..rundir import layout
-from ..rundir.settings import DEFAULTS, VOLATILE, dumps, stage_plan
+from ..rundir.settings import DEFAULTS, dumps, stage_plan
 from ..rundir.stage import final_model, log_line, read_done
 from ..inputs.checks import check_inputs
 from ..inputs.databases import databases
@@ -67,15 +67,15 @@ class Trainer(object):
         check the databases; returns the stages to train, in order."""
         cfg = self.cfg
         self.found = check_inputs(cfg, self.plan)
-        version = provenance.prepare(self.run_dir, self.record,
-                                     [k for k in DEFAULTS if k not in VOLATILE],
-                                     keep=("paths", "stages"))
         self.gpu = usable_gpu(cfg["gpu"])
+        # the databases before the run folder: a run whose data check fails
+        # leaves no folder (and no configuration) behind
+        self.data = databases(cfg, self.found, self.plan)
+        version = provenance.prepare(self.run_dir, self.record, keep=("paths", "stages"))
         self.log("experiment %s: stages %s; code %s" % (
             os.path.basename(self.run_dir), ", ".join(self.plan), version))
         with open(os.path.join(self.run_dir, layout.EXPERIMENT_LOG), "a") as fh:
             fh.write("configuration (config.json):\n%s\n" % dumps({k: cfg[k] for k in DEFAULTS}))
-        self.data = databases(cfg, self.found, self.plan)
         self.record["paths"].update(self.data["paths"])
         # the run's initial weights as given or fetched (each stage records
         # the files it started from: stages.<name>.init_from)

@@ -14,6 +14,7 @@ from ..errors import RacnnError
 from ..paths import REPO
 from ..rundir import layout
 from ..rundir.reader import load_config, save_config
+from ..rundir.verdict import config_differences, sha256, trained_anything
 
 
 def code_version():
@@ -34,14 +35,6 @@ def code_version():
 #: its deploy net (stage 1: the SR-only net) is derived from its copied
 #: train_val, never copied (one file to edit per net)
 COPIED = ("train_val", "solver")
-
-
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def source_hashes(src):
@@ -115,22 +108,22 @@ def source_note(train_val, stage_dir):
     return _short(os.path.abspath(train_val))
 
 
-def prepare(run_dir, config, compare_keys, keep=()):
+def prepare(run_dir, config, keep=()):
     """Create ``run_dir`` (or reuse it): write VERSION and config.json.  A
-    folder made with another configuration (any of ``compare_keys``
-    differs) is an error naming the differences, never silently mixed.
-    The dict entries ``keep`` of an earlier config.json (what earlier
-    attempts recorded) are merged into ``config`` first.  Returns the code
-    version."""
+    folder made with another configuration (racnn.rundir.verdict's compared
+    keys) is an error naming the differences, never silently mixed, once
+    any of its stages has started training; before that it holds nothing
+    and takes the new configuration.  The dict entries ``keep`` of an
+    earlier config.json (what earlier attempts recorded) are merged into
+    ``config`` first.  Returns the code version."""
     os.makedirs(run_dir, exist_ok=True)
     old = load_config(run_dir)
     if old is not None:
-        diff = ["%s: %r -> %r" % (k, old.get(k), config.get(k))
-                for k in compare_keys if old.get(k) != config.get(k)]
-        if diff:
+        diff = config_differences(old, config)
+        if diff and trained_anything(run_dir):
             raise RacnnError("%s was made with another configuration (%s); use another "
                              "--run-dir or delete that folder" % (run_dir, "; ".join(diff)))
-        for key in keep:
+        for key in keep if not diff else ():
             config[key].update(old.get(key) or {})
     version = code_version()
     lines = [version]

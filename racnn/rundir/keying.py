@@ -14,7 +14,7 @@ each table says which.
 import os
 
 from .. import vocab
-from ..rundir.settings import DEFAULTS, backbone_defaults
+from .settings import DEFAULTS, backbone_defaults
 
 #: the settings the paper leaves open, and the package's reading of each
 READING_KEYS = ("mults", "sr_weights", "kernel")
@@ -47,6 +47,19 @@ def fields(cfg):
                 bw if bw in ("hr", "none") else os.path.basename(bw)),
             "db_size": default_size if size is None else size, "schedule": schedule,
             "jpeg_quality": cfg.get("jpeg_quality"), "custom": bool(cfg.get("data_format"))}
+
+
+def schedule_label(r):
+    """One word for a result's schedule, the same in every table: ``smoke``,
+    ``iters=N`` or ``subset AxB`` (fields' ``schedule``), else ``short``
+    (fewer iterations than the release's with its learning rate) or
+    ``release``."""
+    schedule = r.get("schedule") or "full"
+    if r.get("smoke"):
+        return "smoke"
+    if schedule != "full":
+        return schedule
+    return "short" if r.get("short_schedule") else "release"
 
 
 def mismatches(r, want=None):
@@ -84,6 +97,7 @@ def describe(want=None):
     return ("Filled only by runs with multipliers `%s`, p-RACNN SR weights `%s`, kernel `%s`, "
             "ImageNet backbone weights, images stored at %d as raw pixels (no JPEG round "
             "trip), the release's schedule (no smoke, iteration cap or subset), the "
-            "official dataset; other runs are listed "
+            "official dataset's full split of photos not upscaled, the committed nets unedited, "
+            "every stage finished and not stale; other runs are listed "
             "below with what kept them out." % (want["mults"], want["sr_weights"],
                                                  want["kernel"], vocab.DEFAULT_DB_SIZE))
