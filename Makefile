@@ -14,7 +14,8 @@ PY     := $(ENTER) python3
 SETTINGS := RES=res MODE=mode MULTS=mults SR_WEIGHTS=sr_weights SR_IMAGES=sr_images \
             SR_MAX_IMAGES=sr_max_images VARIANTS=variants JPEG=jpeg_quality \
             BACKBONE_WEIGHTS=backbone_weights NETS=nets DATA_ROOT=data_root FORMAT=data_format \
-            KERNEL=kernel SEED=seed SPLIT_FROM=split_from TEST_FRACTION=test_fraction
+            KERNEL=kernel SEED=seed SPLIT_FROM=split_from TEST_FRACTION=test_fraction \
+            TF32=tf32 CUDNN=cudnn
 SET        ?=
 GPU        ?=
 SMOKE      ?=

@@ -64,7 +64,7 @@ def evaluate(trainer, stage):
         if trainer.gpu:
             args += ["--gpu", trainer.gpu.split(",")[0] if trainer.gpu != "all" else "0"]
         trainer.log("%s: evaluating %s" % (stage, os.path.basename(final)))
-        run_module("racnn.eval", args, "evaluation of %s" % final)
+        run_module("racnn.eval", args, "evaluation of %s" % final, env=trainer.caffe_env)
         metrics = evaluated_final(read_stage(d))
     trainer.log("%s: mean class accuracy %.2f %% on %d images"
                 % (stage, 100 * metrics["mean_class_accuracy"], metrics["num_images"]))
@@ -79,11 +79,13 @@ def report(run_dir):
     return out
 
 
-def run_module(module, args, what):
-    """``python3 -m module args`` from the repository root; a RacnnError with
-    the end of its output when it fails."""
+def run_module(module, args, what, env=None):
+    """``python3 -m module args`` from the repository root (with the extra
+    environment variables ``env``); a RacnnError with the end of its output
+    when it fails."""
     proc = subprocess.run([sys.executable, "-m", module] + list(args), stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, universal_newlines=True, cwd=REPO)
+                          stderr=subprocess.STDOUT, universal_newlines=True, cwd=REPO,
+                          env=dict(os.environ, **(env or {})))
     if proc.returncode != 0:
         raise RacnnError("%s failed:\n%s" % (what, proc.stdout[-3000:]))
 

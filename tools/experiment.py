@@ -15,9 +15,10 @@ stale, with the command that retrains it (--restart STAGE), and the run exits
 with status 3 (not finished; --keep-stale accepts it; errors exit 2).  To train edited
 nets of a custom dataset: tools/make_nets.py ... --out mynets/, edit them, then
 --nets mynets/.  Everything goes into one run folder,
-runs/<dataset>-<backbone>-r<res>-<mode>-<mults>[-srauthors][-jpeg<q>][-bw<weights>]
-[-s<db_size>][-smoke]/ (racnn.rundir.settings.run_name; docs/DESIGN.md, "Run
-folder", draws its layout).  Any configuration key of
+runs/<dataset>-<backbone>-r<res>-<mode>-<mults>[-srauthors][-jpeg<q>][-cudnn][-tf32]
+[-bw<weights>][-s<db_size>][-from<split><pct>][-smoke]/
+(racnn.rundir.settings.run_name; docs/DESIGN.md, "Run folder", draws its
+layout).  Any configuration key of
 racnn.rundir.settings.DEFAULTS can be set with --set KEY=VALUE (VALUE as JSON,
 e.g. --set stage2_epochs=30 --set 'solver={"stage2": {"base_lr": 1e-5}}').
 """

@@ -46,7 +46,8 @@ def fields(cfg):
             "backbone_weights": "imagenet" if bw is None else (
                 bw if bw in ("hr", "none") else os.path.basename(bw)),
             "db_size": default_size if size is None else size, "schedule": schedule,
-            "jpeg_quality": cfg.get("jpeg_quality"), "custom": bool(cfg.get("data_format"))}
+            "jpeg_quality": cfg.get("jpeg_quality"), "custom": bool(cfg.get("data_format")),
+            "tf32": bool(cfg.get("tf32")), "cudnn": bool(cfg.get("cudnn"))}
 
 
 def schedule_label(r):
@@ -82,6 +83,9 @@ by hand, config.json files of older runs."""
     if r.get("jpeg_quality"):
         # the release's JPEG files, not the paper's text: a reading of its own
         out.append("LR images through JPEG q%s (tables: raw pixels)" % r["jpeg_quality"])
+    if r.get("tf32"):
+        # 10-bit-mantissa products on tensor cores: faster, not the paper's arithmetic
+        out.append("TF32 tensor cores (tables: exact FP32)")
     if r.get("smoke"):
         out.append("smoke run")
     elif r.get("schedule", "full") != "full":

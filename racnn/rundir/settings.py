@@ -77,6 +77,9 @@ DEFAULTS = collections.OrderedDict([
     ("iters", None),                 # fixed iteration count of every stage (smoke)
     ("seed", 1701),                  # every random choice: solver random_seed, data
                                      # shuffles, SR patch sampling, new layers' fillers
+    ("tf32", False),                 # GPU: cuBLAS/cuDNN may use TF32 tensor cores (faster,
+                                     # 10-bit-mantissa products: not the faithful reading)
+    ("cudnn", False),                # GPU: cuDNN 9 layers instead of Caffe's own (FP32)
     ("jpeg_quality", None),          # LR images through a JPEG round trip (the release's
                                      # .jpg files, MATLAB's default 75); None: raw pixels
     ("solver", {}),                  # solver field overrides: {"stage1"|"stage2"|"backbone_hr": {field: value}}
@@ -107,6 +110,8 @@ def make_config(dataset, backbone, smoke=False, **overrides):
         cfg["sr_max_images"] = max_images(overrides["sr_max_images"])
     cfg["jpeg_quality"] = jpeg_quality(cfg["jpeg_quality"])
     cfg["test_fraction"] = test_fraction(cfg["test_fraction"])
+    for key in ("tf32", "cudnn"):
+        cfg[key] = switch(key, cfg[key])
     bb = vocab.backbone_spec(backbone)
     cfg["backbone"] = bb.name
     if cfg["data_format"] is None:
@@ -176,6 +181,23 @@ def jpeg_quality(value):
     return q
 
 
+def switch(key, value):
+    """An on/off setting: True/False, 1/0 or their text (make TF32=1)."""
+    if isinstance(value, str):
+        value = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False,
+                 "no": False, "off": False, "": False}.get(value.strip().lower(), value)
+    if value in (0, 1) and not isinstance(value, float):
+        return bool(value)
+    raise RacnnError("%s=%r: expected 1 / 0 (on / off)" % (key, value))
+
+
+def gpu_env(cfg):
+    """The environment variables the CUDA build of Caffe reads for the GPU
+    speed options of ``cfg`` (docker/gpu/patches 03-05; docs/GPU.md)."""
+    return {var: "1" for key, var in (("tf32", "RACNN_TF32"), ("cudnn", "RACNN_CUDNN"))
+            if cfg.get(key)}
+
+
 def test_fraction(value):
     """``test_fraction``: a number strictly between 0 and 1."""
     try:
@@ -205,14 +227,15 @@ def split_suffix(cfg):
 
 
 def run_name(cfg):
-    """``<dataset>-<backbone>-r<res>-<mode>-<mults>[-srauthors][-jpeg<q>][-bw<weights>]
-    [-s<db_size>][-smoke]``."""
+    """``<dataset>-<backbone>-r<res>-<mode>-<mults>[-srauthors][-jpeg<q>][-cudnn][-tf32]
+    [-bw<weights>][-s<db_size>][-from<split><percent>][-smoke]``."""
     name = "%s-%s-r%d-%s-%s" % (cfg["dataset"], cfg["backbone"], cfg["res"], cfg["mode"],
                                  cfg["mults"])
     if cfg["sr_weights"] == "authors":
         name += "-srauthors"
     if cfg.get("jpeg_quality"):
         name += "-jpeg%d" % cfg["jpeg_quality"]
+    name += "".join("-" + key for key in ("cudnn", "tf32") if cfg.get(key))
     name += settings_suffix(cfg)
     name += split_suffix(cfg)            # (smoke's subsets are said by -smoke)
     return name + ("-smoke" if cfg["smoke"] else "")

@@ -33,7 +33,7 @@ _ITER_RE = re.compile(r"\] Iteration (\d+)")
 _NAN_RE = re.compile(r"\] Iteration (\d+).*loss = -?(?:nan|inf)")
 
 
-def run_stage(stage_dir, weights=None, gpu=None, echo=False, caffe="caffe"):
+def run_stage(stage_dir, weights=None, gpu=None, echo=False, caffe="caffe", env=None):
     """Train the stage in ``stage_dir`` (solver.prototxt + train_val.prototxt
     already there) to its ``max_iter``; return the final model's path.
 
@@ -41,6 +41,8 @@ def run_stage(stage_dir, weights=None, gpu=None, echo=False, caffe="caffe"):
     returning one (or None), called only when the stage starts afresh;
     ignored when resuming.  ``gpu``: Caffe's ``--gpu`` value (``0``, ``0,1``, ``all``) or
     None for CPU.  ``echo``: print Caffe's output as well (else a progress bar).
+    ``env``: variables for the Caffe process (the GPU speed options, e.g.
+    RACNN_TF32=1), named in the log.
     """
     stage_dir = os.path.abspath(stage_dir)
     name = os.path.basename(stage_dir)
@@ -80,8 +82,11 @@ def run_stage(stage_dir, weights=None, gpu=None, echo=False, caffe="caffe"):
     log_line(log, "cd %s && %s" % (stage_dir, " ".join(cmd)), echo=False)
 
     t0 = time.time()
+    if env:
+        log_line(log, "environment: %s" % " ".join("%s=%s" % kv for kv in sorted(env.items())),
+                 echo=False)
     rc, last_iter, tail, diverged = _run_logged(cmd, stage_dir, log, echo, start_iter, max_iter,
-                                                name)
+                                                name, env)
     seconds = time.time() - t0
     prune_solverstates(stage_dir)
     if rc == "interrupted":
@@ -101,12 +106,13 @@ def run_stage(stage_dir, weights=None, gpu=None, echo=False, caffe="caffe"):
     return final
 
 
-def _run_logged(cmd, cwd, log, echo, start_iter, max_iter, name):
+def _run_logged(cmd, cwd, log, echo, start_iter, max_iter, name, env=None):
     """Run ``cmd``, tee its output into ``log``; forward Ctrl-C / SIGTERM to it
     as SIGINT (Caffe then snapshots and stops).  Returns (status or
     "interrupted", last iteration seen, last lines, first iteration with a
     NaN/inf loss or None)."""
-    proc = subprocess.Popen(cmd, cwd=cwd, env=caffe_env(), stdout=subprocess.PIPE,
+    proc = subprocess.Popen(cmd, cwd=cwd, env=dict(caffe_env(), **(env or {})),
+                            stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, universal_newlines=True, bufsize=1)
     interrupted = []
 

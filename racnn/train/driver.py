@@ -11,12 +11,13 @@ report for one run; the sweep's jobs and tools call the same pieces.
 """
 import json
 import os
+import sys
 
 from .. import vocab
 from ..errors import RacnnError
 from ..paths import REPO
 from ..rundir import layout
-from ..rundir.settings import DEFAULTS, dumps, stage_plan
+from ..rundir.settings import DEFAULTS, dumps, gpu_env, stage_plan
 from ..rundir.stage import final_model, log_line, read_done
 from ..inputs.checks import check_inputs
 from ..inputs.databases import databases
@@ -42,6 +43,7 @@ class Trainer(object):
         self.plan = stage_plan(cfg)
         self.restart = provenance.restart_set(cfg.get("restart"), self.plan)
         self.found = self.data = self.gpu = None
+        self.caffe_env = {}
         self.models = {}            # stage -> final model, handed to the stages that read it
         self._schedule_warned = False
 
@@ -68,6 +70,12 @@ class Trainer(object):
         cfg = self.cfg
         self.found = check_inputs(cfg, self.plan)
         self.gpu = usable_gpu(cfg["gpu"])
+        #: the GPU speed options for Caffe (racnn.rundir.settings.gpu_env)
+        self.caffe_env = gpu_env(cfg)
+        if self.caffe_env and not self.gpu:
+            print("[racnn] note: %s asked for, but the run trains on the CPU (no --gpu): no "
+                  "effect there" % ", ".join(k for k in ("tf32", "cudnn") if cfg[k]),
+                  file=sys.stderr, flush=True)
         # the databases before the run folder: a run whose data check fails
         # leaves no folder (and no configuration) behind
         self.data = databases(cfg, self.found, self.plan)
@@ -193,7 +201,7 @@ class Trainer(object):
     def _caffe_train(self, name, weights=None):
         self.log("%s: training (log: %s)" % (name, os.path.join(name, layout.LOG)), echo=False)
         final = caffe_train.run_stage(self.stage_dir(name), weights=weights, gpu=self.gpu,
-                                      echo=self.echo)
+                                      echo=self.echo, env=self.caffe_env)
         self.log("%s: final model %s" % (name, os.path.relpath(final, self.run_dir)), echo=False)
         self.record["stages"].setdefault(name, {})["final_model"] = final
         self.save()
