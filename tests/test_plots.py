@@ -4,7 +4,7 @@ confused pairs by name beside the picture."""
 import numpy as np
 
 from racnn import plots
-from tests._pictures import check_png
+from tests.support.pictures import check_png
 
 
 def test_most_confused_pairs_counts_names_and_order():
