@@ -68,7 +68,7 @@ help:
 
 # The suite runs in the rootfs by default, also where a Docker engine answers
 # (docker/run alone would pick Docker): as root with unshare, RACNN_BACKEND=rootfs
-# unless set. The image is checked by tests/test_docker_image.py.
+# unless set. The image is checked by tests/docker/test_image.py.
 TEST_BACKEND = $(if $(RACNN_BACKEND),,$(if $(and $(filter 0,$(shell id -u)),$(shell command -v unshare)),rootfs))
 
 # In CI (CI=true) the suite also checks that prototxt/ and solvers/ match the
