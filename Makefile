@@ -118,7 +118,7 @@ gpu-bundle:
 # only from NVIDIA's wheels (made on the host by test-bare.sh, then the test).
 gpu-bundle-test:
 	bash docker/gpu/bundle/test-bare.sh
-	$(if $(TEST_BACKEND),RACNN_BACKEND=$(TEST_BACKEND) )$(PY) -m pytest tests/docker/test_gpu_bundle.py $(PYTEST_ARGS)
+	$(if $(TEST_BACKEND),RACNN_BACKEND=$(TEST_BACKEND) )RACNN_GPU_BUNDLE_TEST=1 $(PY) -m pytest tests/docker/test_gpu_bundle.py $(PYTEST_ARGS)
 
 # make gpu-bundle-verify DIR=<run-check --out folder or its results.tar.gz*> [CPU_DIR=...]
 gpu-bundle-verify:

@@ -10,7 +10,8 @@ environment's bullseye), without Caffe's libraries and without Python, with
 the CUDA wheels of docker/gpu/cuda-wheels.txt unpacked where pip puts them.
 The bundle is unpacked into it and run there through chroot.
 
-Skips with one line when build/racnn-gpu-bundle.tar.xz is absent (it needs
+The two end-to-end runs need RACNN_GPU_BUNDLE_TEST=1 (make gpu-bundle-test sets
+it). Skips with one line when build/racnn-gpu-bundle.tar.xz is absent (it needs
 the GPU build: 30-80 min on 2 cores, not for every CI run) or the bare
 environment has not been made.  GPU timings and numerics are the bundle's
 run-check's business on a GPU, not asserted here.
@@ -34,6 +35,11 @@ LIMIT = 40 * 2 ** 20
 # (the CUDA libraries come from the wheels, the driver from the machine).
 SYSTEM = ("linux-vdso", "ld-linux", "libc.so", "libm.so", "libdl.so", "libpthread.so",
           "librt.so", "libresolv.so", "libutil.so", "libstdc++.so", "libgcc_s.so")
+
+# The two end-to-end runs take 1 and 5 minutes on 2 cores: `make gpu-bundle-test`
+# (RACNN_GPU_BUNDLE_TEST=1) runs them, a plain `make test` skips them.
+slow = pytest.mark.skipif(os.environ.get("RACNN_GPU_BUNDLE_TEST") != "1",
+                          reason="1-5 minutes each: make gpu-bundle-test runs them")
 
 pytestmark = pytest.mark.skipif(
     not os.path.isfile(ARCHIVE),
@@ -117,6 +123,7 @@ def test_every_bundled_program_and_library_resolves_from_the_bundle_and_the_whee
         assert name.startswith(SYSTEM), "%s comes from the base system (%s)" % (name, path)
 
 
+@slow
 def test_cpu_path_end_to_end_with_wheel_libraries(bundle):
     """run-check --cpu: CUDA libraries found in the (Python-less) site-packages,
     caffe time in CPU mode, the numerics helper, every SMOKE stage trained,
@@ -197,6 +204,7 @@ _FAKE = {
 }
 
 
+@slow
 def test_the_gpu_branch_of_run_check_runs_through_with_a_stand_in(bundle):
     top = tempfile.mkdtemp(prefix="racnn-bundle-fake-gpu-", dir=os.path.join(BARE, "opt"))
     with tarfile.open(ARCHIVE) as tar:
