@@ -74,7 +74,7 @@ help:
 
 # The suite runs in the rootfs by default, also where a Docker engine answers
 # (docker/run alone would pick Docker): as root with unshare, RACNN_BACKEND=rootfs
-# unless set. The image is checked by tests/test_docker_image.py.
+# unless set. The image is checked by tests/docker/test_image.py.
 TEST_BACKEND = $(if $(RACNN_BACKEND),,$(if $(and $(filter 0,$(shell id -u)),$(shell command -v unshare)),rootfs))
 
 # In CI (CI=true) the suite also checks that prototxt/ and solvers/ match the
@@ -124,7 +124,7 @@ gpu-bundle:
 # only from NVIDIA's wheels (made on the host by test-bare.sh, then the test).
 gpu-bundle-test:
 	bash docker/gpu/bundle/test-bare.sh
-	$(if $(TEST_BACKEND),RACNN_BACKEND=$(TEST_BACKEND) )$(PY) -m pytest tests/docker/test_gpu_bundle.py $(PYTEST_ARGS)
+	$(if $(TEST_BACKEND),RACNN_BACKEND=$(TEST_BACKEND) )RACNN_GPU_BUNDLE_TEST=1 $(PY) -m pytest tests/docker/test_gpu_bundle.py $(PYTEST_ARGS)
 
 # make gpu-bundle-verify DIR=<run-check --out folder or its results.tar.gz*> [CPU_DIR=...]
 gpu-bundle-verify:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # docker/engine.sh -- a Docker engine and the CPU image racnn-caffe, for CI
-# (.ci/run calls it before `make test`; tests/test_docker_image.py then runs
+# (.ci/run calls it before `make test`; tests/docker/test_image.py then runs
 # the image) and for anyone who wants `docker run racnn-caffe ...` here.
 #
 #  1. an engine that answers `docker info` is reused; otherwise, as root:

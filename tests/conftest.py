@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 import pytest
 
@@ -31,6 +32,37 @@ if "GLOG_log_dir" not in os.environ:
     os.chmod(GLOG_DIR, 0o1777)                 # tests also run programs unprivileged
     os.environ["GLOG_log_dir"] = GLOG_DIR
     atexit.register(shutil.rmtree, GLOG_DIR, True)
+
+
+# ------------------------------------------------------------ wall time ---
+
+#: `make test`'s budget: the whole suite on 2 cores, the Docker image tests included
+MAKE_TEST_TARGET_S = 360
+_STARTED = []
+
+
+def pytest_sessionstart(session):
+    _STARTED.append(time.time())
+
+
+def _whole_suite(config):
+    """Whether this run is the whole suite (`make test`: ``pytest tests``),
+    not a part of it (other paths, -k, -m, --deselect)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    paths = [os.path.abspath(a.split("::")[0]) for a in config.args]
+    return here in paths and not (config.option.keyword or config.option.markexpr or
+                                  config.getoption("deselect", None))
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """One line with the run's wall time, beside the target of `make test`."""
+    seconds = time.time() - _STARTED[0]
+    if _whole_suite(config):
+        line = "make test: %.0f s (target: under %d s on 2 cores)" % (seconds, MAKE_TEST_TARGET_S)
+    else:
+        line = "tests: %.0f s for a part of the suite (`make test`, all of it: under %d s on 2 " \
+            "cores)" % (seconds, MAKE_TEST_TARGET_S)
+    terminalreporter.write_line(line)
 
 
 Unprivileged = collections.namedtuple("Unprivileged", "top prefix uid")

@@ -1,57 +1,22 @@
 """racnn.fetch with files the tests create, served by file:// URLs and by a
-real HTTP server on 127.0.0.1: checksums, idempotence, safe extraction."""
+real HTTP server on 127.0.0.1: checksums, idempotence, safe extraction, and
+a download cut short by the server (a case of issue 14, item 2)."""
 import hashlib
 import http.server
-import io
 import os
 import re
 import subprocess
 import sys
-import tarfile
 import threading
 
 import pytest
 
-from racnn import fetch, mirror
+from racnn import fetch
 from racnn.errors import RacnnError
+from tests.support.fetching import dataset_resource, digest, tgz
+
 
 HEX = {"md5": 32, "sha1": 40, "sha256": 64}
-
-
-def _digest(path, algo):
-    with open(path, "rb") as fh:
-        return hashlib.new(algo, fh.read()).hexdigest()
-
-
-def _tgz(path, members):
-    """A .tgz with (name, bytes) files; a name ending in '/' is a folder,
-    ('name', '->target') a symlink."""
-    with tarfile.open(path, "w:gz") as tar:
-        for name, data in members:
-            info = tarfile.TarInfo(name)
-            if name.endswith("/"):
-                info.type = tarfile.DIRTYPE
-                tar.addfile(info)
-            elif isinstance(data, str) and data.startswith("->"):
-                info.type, info.linkname = tarfile.SYMTYPE, data[2:]
-                tar.addfile(info)
-            else:
-                info.size = len(data)
-                tar.addfile(info, io.BytesIO(data))
-    return path
-
-
-def _dataset_resource(src, algo="md5"):
-    """A dataset made of one archive and one plain file, served from ``src``."""
-    arch = _tgz(os.path.join(src, "toy.tgz"), [("toy/", None), ("toy/images.txt", b"1 a.jpg\n"),
-                                               ("toy/images/a.jpg", b"jpeg bytes")])
-    mat = os.path.join(src, "labels.mat")
-    with open(mat, "wb") as fh:
-        fh.write(b"labels")
-    files = (fetch.FileSpec("file://" + arch, "toy.tgz", _digest(arch, algo), algo, True),
-             fetch.FileSpec("file://" + mat, "labels.mat", _digest(mat, algo), algo, False))
-    return fetch.Resource("toy", "Toy set", "dataset", files, "datasets/toy",
-                          ("toy/images.txt", "toy/images", "labels.mat"), "the tests")
 
 
 def test_registry_is_well_formed():
@@ -81,18 +46,18 @@ def test_registry_is_well_formed():
 
 def test_authors_weights_checksum_matches_the_real_file(authors_sr_weights, tmp_path):
     res = fetch.RESOURCES["rsrcnn_authors"]
-    assert _digest(authors_sr_weights, "sha256") == res.files[0].checksum
+    assert digest(authors_sr_weights, "sha256") == res.files[0].checksum
     local = res._replace(files=(res.files[0]._replace(url="file://" + authors_sr_weights),))
     path = fetch.fetch(local, data_dir=str(tmp_path), say=lambda m: None)
     assert path == str(tmp_path / "models" / "rsrcnn_authors.caffemodel")
-    assert _digest(path, "sha256") == res.files[0].checksum
+    assert digest(path, "sha256") == res.files[0].checksum
     assert fetch.require(local, str(tmp_path)) == path
 
 
 def test_dataset_fetch_extract_idempotent(tmp_path):
     src = tmp_path / "server"
     src.mkdir()
-    res = _dataset_resource(str(src))
+    res = dataset_resource(str(src))
     data = str(tmp_path / "data")
     with pytest.raises(RacnnError) as err:
         fetch.require(res, data)
@@ -116,7 +81,7 @@ def test_dataset_fetch_extract_idempotent(tmp_path):
 def test_failed_copy_leaves_no_partial_file(tmp_path, monkeypatch):
     src = tmp_path / "server"
     src.mkdir()
-    res = _dataset_resource(str(src))
+    res = dataset_resource(str(src))
     data = str(tmp_path / "data")
 
     def broken_copy(source, target):
@@ -134,7 +99,7 @@ def test_failed_copy_leaves_no_partial_file(tmp_path, monkeypatch):
 def test_checksum_mismatch_leaves_nothing(tmp_path):
     src = tmp_path / "server"
     src.mkdir()
-    res = _dataset_resource(str(src))
+    res = dataset_resource(str(src))
     bad = res._replace(files=(res.files[0]._replace(checksum="0" * 32),) + res.files[1:])
     data = str(tmp_path / "data")
     with pytest.raises(RacnnError, match=r"md5 checksum mismatch \(expected 0{32}, got [0-9a-f]{32}\)"):
@@ -152,7 +117,7 @@ def test_checksum_mismatch_leaves_nothing(tmp_path):
 def test_archive_put_in_downloads_by_hand_is_used(tmp_path):
     src = tmp_path / "server"
     src.mkdir()
-    res = _dataset_resource(str(src))
+    res = dataset_resource(str(src))
     data = tmp_path / "data"
     (data / "downloads").mkdir(parents=True)
     for spec in res.files:
@@ -165,7 +130,7 @@ def test_archive_put_in_downloads_by_hand_is_used(tmp_path):
 @pytest.mark.parametrize("member", [("/etc/evil", b"x"), ("toy/../../evil", b"x"),
                                     ("toy/link", "->/etc/passwd")])
 def test_unsafe_archive_members_are_refused(tmp_path, member):
-    arch = _tgz(str(tmp_path / "bad.tgz"), [("toy/ok.txt", b"ok"), member])
+    arch = tgz(str(tmp_path / "bad.tgz"), [("toy/ok.txt", b"ok"), member])
     dest = tmp_path / "dest"
     with pytest.raises(RacnnError, match="refusing"):
         fetch.extract(arch, str(dest))
@@ -183,7 +148,7 @@ def test_no_published_checksum_records_sha256_then_verifies(tmp_path):
     path = fetch.fetch(res, str(tmp_path / "data"), say=log.append)
     assert any("no published checksum; recording sha256 on first download" in m for m in log)
     with open(path + ".sha256") as fh:
-        assert fh.read().split()[0] == _digest(str(model), "sha256")
+        assert fh.read().split()[0] == digest(str(model), "sha256")
     assert fetch.fetch(res, str(tmp_path / "data"), say=log.append) == path   # verified again
     with open(path, "r+b") as fh:
         fh.write(b"\x02")
@@ -232,90 +197,56 @@ def test_fetch_tool_lists_and_checks(repo, tmp_path):
     assert r.returncode == 1 and "birds: missing" in r.stdout
 
 
-# ----------------------------------------------- --from a mirror or a copy
-def _copy_files(res, folder):
-    """The resource's files, as a mirror would hold them, under ``folder``."""
-    import shutil
-    os.makedirs(folder, exist_ok=True)
-    for spec in res.files:
-        shutil.copyfile(spec.url[len("file://"):], os.path.join(folder, spec.filename))
-    return folder
+# ------------------------------------------- a download cut short
+
+ANNOUNCED, SENT = 200000, 100000
 
 
-def test_from_folder_archive_and_mirror_address_with_the_same_checksums(tmp_path):
-    src = tmp_path / "official"
-    src.mkdir()
-    res = _dataset_resource(str(src))
-    # a folder holding the files below it
-    nested = _copy_files(res, str(tmp_path / "copy" / "sub"))
-    data = str(tmp_path / "data1")
-    dest = mirror.fetch_from(res, str(tmp_path / "copy"), data, say=lambda m: None)
-    assert open(os.path.join(dest, "toy", "images", "a.jpg"), "rb").read() == b"jpeg bytes"
-    assert fetch.require(res, data) == dest
-    # an archive holding them (other members are not written anywhere)
-    bundle = str(tmp_path / "bundle.tar")
-    with tarfile.open(bundle, "w") as tar:
-        for spec in res.files:
-            tar.add(os.path.join(nested, spec.filename), "mirror/x/" + spec.filename)
-        tar.add(nested, "../escape")
-    data = str(tmp_path / "data2")
-    assert mirror.fetch_from(res, bundle, data, say=lambda m: None) == \
-        os.path.join(data, "datasets", "toy")
-    assert sorted(os.listdir(os.path.join(data, "downloads"))) == ["labels.mat", "toy.tgz"]
-    assert not os.path.exists(str(tmp_path / "escape"))
-    # a mirror address: the files at <address>/<filename>
-    data = str(tmp_path / "data3")
-    mirror.fetch_from(res, "file://" + nested + "/", data, say=lambda m: None)
-    assert fetch.require(res, data)
+class _ShortBody(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(ANNOUNCED))
+        self.end_headers()
+        self.wfile.write(b"\x01" * SENT)
+        self.wfile.flush()
+        self.close_connection = True         # then the connection is cut
+
+    def log_message(self, *args):
+        pass
 
 
-def test_from_names_the_expected_files_and_refuses_another_file(tmp_path):
-    src = tmp_path / "official"
-    src.mkdir()
-    res = _dataset_resource(str(src))
-    copy = _copy_files(res, str(tmp_path / "copy"))
-    os.remove(os.path.join(copy, "labels.mat"))
+@pytest.fixture
+def short_server():
+    """The base URL of a server that answers ``requests`` GETs with a short
+    body, then stops by itself (each wait bounded by a socket timeout)."""
+    server = http.server.HTTPServer(("127.0.0.1", 0), _ShortBody)
+    server.timeout = 20
+
+    def serve(requests=2):
+        for _ in range(requests):
+            server.handle_request()
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield "http://127.0.0.1:%d/" % server.server_address[1]
+    thread.join(45)
+    server.server_close()
+
+
+def test_a_download_cut_short_is_refused_and_nothing_is_installed(short_server, tmp_path):
     data = str(tmp_path / "data")
-    with pytest.raises(RacnnError) as err:
-        mirror.fetch_from(res, copy, data, say=lambda m: None)
-    msg = str(err.value)
-    assert "--from %s lacks labels.mat for toy (Toy set)" % copy in msg
-    for spec in res.files:
-        assert "%s  md5 %s" % (spec.filename, spec.checksum) in msg
-    with open(os.path.join(copy, "labels.mat"), "wb") as fh:
-        fh.write(b"not the official labels")
-    with pytest.raises(RacnnError, match="md5 checksum mismatch"):
-        mirror.fetch_from(res, copy, data, say=lambda m: None)
-    assert not os.path.exists(os.path.join(data, "downloads", "labels.mat"))
-    assert not [f for f in os.listdir(os.path.join(data, "downloads")) if "partial" in f]
-
-
-def test_from_a_model_file_address(tmp_path):
-    weights = tmp_path / "mirror" / "w.caffemodel"
-    weights.parent.mkdir()
-    weights.write_bytes(b"weights")
-    spec = fetch.FileSpec("http://gone.invalid/w.caffemodel", "w.caffemodel",
-                          _digest(str(weights), "sha256"), "sha256", False)
-    res = fetch.Resource("w", "W", "model", (spec,), "models/w.caffemodel", (), "the tests")
-    path = mirror.fetch_from(res, "file://" + str(weights), str(tmp_path / "data"),
-                            say=lambda m: None)
-    assert open(path, "rb").read() == b"weights"
-
-
-def test_cars_from_a_folder_without_the_files_names_files_and_checksums(tmp_path):
-    empty = tmp_path / "mirror"
-    empty.mkdir()
-    run = subprocess.run([sys.executable, "tools/fetch.py", "cars", "--from", str(empty),
-                          "--data-dir", str(tmp_path / "data")],
-                         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
-    assert run.returncode == 2 and "Traceback" not in run.stderr
-    assert "--from %s lacks cars_train.tgz, cars_test.tgz, car_devkit.tgz, " \
-        "cars_test_annos_withlabels.mat for cars" % empty in run.stderr
-    for spec in fetch.RESOURCES["cars"].files:
-        assert "%s  md5 %s" % (spec.filename, spec.checksum) in run.stderr
-    # and the missing-dataset message offers --from
-    with pytest.raises(RacnnError) as err:
-        fetch.require("cars", str(tmp_path / "data"))
-    assert "docker/run python3 tools/fetch.py cars --from URL_OR_FOLDER_OR_ARCHIVE" in \
-        str(err.value)
+    spec = fetch.FileSpec(short_server + "VGG_ILSVRC_16_layers.caffemodel",
+                          "VGG_ILSVRC_16_layers.caffemodel", None, None, False)
+    res = fetch.Resource("vggcut", "cut", "model", (spec,), "models/vggcut.caffemodel", (),
+                         "tests")
+    said = []
+    for _ in range(2):                   # a second try is refused the same way
+        with pytest.raises(RacnnError) as err:
+            fetch.fetch(res, data, say=said.append)
+        assert "announced %d bytes and sent %d" % (ANNOUNCED, SENT) in str(err.value)
+        assert spec.url in str(err.value)
+    models = os.path.join(data, "models")
+    assert os.listdir(models) == []                  # no file, no .partial, no .sha256
+    assert not any("recording sha256" in line for line in said)
+    with pytest.raises(RacnnError, match="is missing"):
+        fetch.require(res, data)

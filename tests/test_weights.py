@@ -1,6 +1,10 @@
-"""Audited weight loading: the authors' SR weights into the committed RACNN
-deploy nets, the RGB->BGR swap, load order, V1 caffemodels with legacy
-shapes, missing blobs and shape mismatches, init_caffemodel and its CLI."""
+"""Audited weight loading (racnn.weights): the authors' SR weights into the
+committed RACNN deploy nets, the RGB->BGR swap, load order, V1 caffemodels
+with legacy shapes, missing blobs and shape mismatches, init_caffemodel and
+its CLI (tools/init_weights.py); seeded initial weights: the new layers of
+init.caffemodel are filled by Caffe's own fillers under the run's seed, so
+the same seed gives the same file (the SMOKE demo twice:
+tests/workflows/test_seeded_reruns.py)."""
 import os
 import re
 import subprocess
@@ -12,12 +16,14 @@ import pytest
 from caffe.proto import caffe_pb2
 
 from racnn.errors import RacnnError
-from racnn.nets import build_net, layout
+from racnn.nets import build_net, layout, write_net
 from racnn.nets.dummy import instantiate
+from racnn.paths import REPO
 from racnn.weights import init_caffemodel, load_weights, read_caffemodel
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 caffe.set_mode_cpu()
+
+
 SR_SHAPES = {"sconv1": ((64, 3, 9, 9), (64,)), "sconv2": ((32, 64, 5, 5), (32,)),
              "sconv3": ((3, 32, 5, 5), (3,))}
 
@@ -172,3 +178,46 @@ def test_init_caffemodel_from_train_val_and_cli(tmp_path, authors_sr_weights):
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
     assert run.returncode == 2 and "no weights for 6 blobs" in run.stderr
     assert "Traceback" not in run.stderr and not os.path.exists(str(tmp_path / "no.caffemodel"))
+
+
+# ------------------------------------------------------ seeded fillers
+
+def _backbone_and_train_val(tmp_path):
+    """A tiny backbone's weights (its own 'imagenet' last layer) and a
+    train/val net whose last layer (fc7_birds) is new."""
+    backbone = tmp_path / "backbone.caffemodel"
+    proto = str(backbone) + ".prototxt"
+    write_net(build_net("tiny", 1000, dataset="imagenet", phase="deploy"), proto)
+    caffe.Net(proto, caffe.TEST).save(str(backbone))
+    tv = str(tmp_path / "train_val.prototxt")
+    write_net(build_net("tiny", 10, dataset="birds", phase="train_val", train_source="x",
+                        test_source="y"), tv)
+    return str(backbone), tv
+
+
+def _init(tv, backbone, out, seed):
+    init_caffemodel(tv, [backbone], str(out), expected_new=["fc7_birds"], seed=seed)
+    return out.read_bytes(), file_arrays(str(out))
+
+
+def test_same_seed_same_file_other_seed_other_new_layer(tmp_path):
+    backbone, tv = _backbone_and_train_val(tmp_path)
+    a, wa = _init(tv, backbone, tmp_path / "a.caffemodel", 1701)
+    b, wb = _init(tv, backbone, tmp_path / "b.caffemodel", 1701)
+    c, wc = _init(tv, backbone, tmp_path / "c.caffemodel", 1702)
+    assert a == b                                       # byte for byte
+    assert not np.array_equal(wa["fc7_birds"][0], wc["fc7_birds"][0])
+    assert wa["fc7_birds"][0].std() > 0                 # a filler, not zeros
+    loaded = file_arrays(backbone)
+    for name in ("conv1", "fc6"):                       # loaded layers do not depend on it
+        np.testing.assert_array_equal(wa[name][0], loaded[name][0])
+        np.testing.assert_array_equal(wc[name][0], loaded[name][0])
+
+
+def test_without_a_seed_the_filler_draws_differ(tmp_path):
+    """The defect the seed fixes: Caffe's generator runs on from wherever it
+    is, so two initialisations in a row fill the new layer differently."""
+    backbone, tv = _backbone_and_train_val(tmp_path)
+    _, wa = _init(tv, backbone, tmp_path / "a.caffemodel", None)
+    _, wb = _init(tv, backbone, tmp_path / "b.caffemodel", None)
+    assert not np.array_equal(wa["fc7_birds"][0], wb["fc7_birds"][0])

@@ -90,9 +90,17 @@ PY
 # The repository's net, weights, evaluation and SMOKE-experiment tests, and
 # the GPU-flag tests, with the CUDA build's pycaffe in CPU mode.
 tests=()
-for t in tests/test_env.py tests/test_gpu_flags.py tests/test_nets.py tests/test_nets_run.py \
-         tests/test_weights.py tests/test_evaluate.py tests/test_experiment.py \
-         tests/test_experiment_synthetic.py tests/test_demo.py; do
+for t in tests/docker/test_environment.py tests/docker/test_dockerfiles.py \
+         tests/docker/test_gpu_flags.py tests/nets/test_build.py tests/nets/test_googlenet.py \
+         tests/nets/test_sr_front.py tests/nets/test_presets.py tests/nets/test_layout.py \
+         tests/nets/test_generate.py tests/nets/test_dummy.py tests/test_protoio.py \
+         tests/test_weights.py tests/eval/test_evaluate.py tests/eval/test_metrics.py \
+         tests/eval/test_cli.py tests/eval/test_transform.py tests/rundir/test_settings.py \
+         tests/rundir/test_reader.py tests/inputs/test_checks.py tests/inputs/test_gpu.py \
+         tests/inputs/test_databases.py tests/train/test_stage_copies.py \
+         tests/train/test_schedule.py tests/train/test_driver.py tests/train/test_provenance.py \
+         tests/datasets/test_synthetic.py tests/workflows/test_smoke_demo.py \
+         tests/workflows/test_seeded_reruns.py; do
     [ -f "$t" ] && tests+=("$t")
 done
 # One pytest per file: a Caffe abort (a glog CHECK) ends only its own file.

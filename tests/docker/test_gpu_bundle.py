@@ -10,7 +10,8 @@ environment's bullseye), without Caffe's libraries and without Python, with
 the CUDA wheels of docker/gpu/cuda-wheels.txt unpacked where pip puts them.
 The bundle is unpacked into it and run there through chroot.
 
-Skips with one line when build/racnn-gpu-bundle.tar.xz is absent (it needs
+The two end-to-end runs need RACNN_GPU_BUNDLE_TEST=1 (make gpu-bundle-test sets
+it). Skips with one line when build/racnn-gpu-bundle.tar.xz is absent (it needs
 the GPU build: 30-80 min on 2 cores, not for every CI run) or the bare
 environment has not been made.  GPU timings and numerics are the bundle's
 run-check's business on a GPU, not asserted here.
@@ -34,6 +35,11 @@ LIMIT = 40 * 2 ** 20
 # (the CUDA libraries come from the wheels, the driver from the machine).
 SYSTEM = ("linux-vdso", "ld-linux", "libc.so", "libm.so", "libdl.so", "libpthread.so",
           "librt.so", "libresolv.so", "libutil.so", "libstdc++.so", "libgcc_s.so")
+
+# The two end-to-end runs take 1 and 5 minutes on 2 cores: `make gpu-bundle-test`
+# (RACNN_GPU_BUNDLE_TEST=1) runs them, a plain `make test` skips them.
+slow = pytest.mark.skipif(os.environ.get("RACNN_GPU_BUNDLE_TEST") != "1",
+                          reason="1-5 minutes each: make gpu-bundle-test runs them")
 
 pytestmark = pytest.mark.skipif(
     not os.path.isfile(ARCHIVE),
@@ -117,6 +123,7 @@ def test_every_bundled_program_and_library_resolves_from_the_bundle_and_the_whee
         assert name.startswith(SYSTEM), "%s comes from the base system (%s)" % (name, path)
 
 
+@slow
 def test_cpu_path_end_to_end_with_wheel_libraries(bundle):
     """run-check --cpu: CUDA libraries found in the (Python-less) site-packages,
     caffe time in CPU mode, the numerics helper, every SMOKE stage trained,
@@ -125,7 +132,7 @@ def test_cpu_path_end_to_end_with_wheel_libraries(bundle):
                  env={"RACNN_TF32": "1"}, timeout=1500)
     out = os.path.join(BARE, "tmp", "rc")
     try:
-        assert res.returncode == 2, res.stdout[-4000:]
+        assert res.returncode == 2, res.stdout[-6000:]
         verdict = json.load(open(os.path.join(out, "verdict.json")))
         status = {p["name"]: p["status"] for p in verdict["parts"]}
         assert status == {"libraries": "PASS", "device": "SKIP", "table1": "CPU",
@@ -149,6 +156,8 @@ def test_cpu_path_end_to_end_with_wheel_libraries(bundle):
         parts = verdict["archive"].split()         # results.tar.gz, or its 15 MiB parts
         assert parts and all(os.path.isfile(os.path.join(out, p)) for p in parts), parts
         assert open(os.path.join(out, "verdict.txt")).read().count("VERDICT:") == 1
+        litter = [f for f in os.listdir(os.path.join(BARE, "tmp")) if f.startswith("caffe")]
+        assert not litter, litter[:5]               # glog to stderr, not files in /tmp
     finally:
         shutil.rmtree(out, ignore_errors=True)
 
@@ -178,3 +187,53 @@ def test_the_cudnn_build_is_linked_in_and_off_by_default():
         assert s in lib, s
     assert b"cudnnGetConvolutionForwardAlgorithm\x00" not in lib      # the call cuDNN 8 removed
     assert "cuDNN 9." in info and "05-default-engine-caffe.patch" in info, info
+
+
+# A stand-in for a GPU, for the logic of run-check's GPU path (speed options,
+# numerics combinations, GPU verdict), which no machine here can run for real:
+# caffe-gpu-check says yes, and caffe / racnn-numerics drop -gpu / --gpu and
+# run on the CPU. Not a GPU test: it checks that the GPU branch of the script
+# runs through and writes a complete verdict.
+_FAKE = {
+    "libexec/caffe-gpu-check": '#!/bin/sh\n[ "$1" = --list ] && echo "0 STAND-IN sm_90 0 MiB"\nexit 0\n',
+    "libexec/caffe": '#!/bin/sh\nhere=$(dirname "$(readlink -f "$0")")\n'
+                     'case " $* " in *" device_query "*) exit 0 ;; esac\n'
+                     'exec "$here/caffe.bin" $(echo "$*" | sed "s/ -gpu [0-9]*//")\n',
+    "libexec/racnn-numerics": '#!/bin/sh\nhere=$(dirname "$(readlink -f "$0")")\n'
+                              'exec "$here/racnn-numerics.real" $(echo "$*" | sed "s/--gpu [0-9]*//")\n',
+}
+
+
+@slow
+def test_the_gpu_branch_of_run_check_runs_through_with_a_stand_in(bundle):
+    top = tempfile.mkdtemp(prefix="racnn-bundle-fake-gpu-", dir=os.path.join(BARE, "opt"))
+    with tarfile.open(ARCHIVE) as tar:
+        tar.extractall(top)
+    root = os.path.join(top, "racnn-gpu-bundle")
+    os.rename(os.path.join(root, "libexec", "racnn-numerics"),
+              os.path.join(root, "libexec", "racnn-numerics.real"))
+    for name, text in _FAKE.items():
+        with open(os.path.join(root, name), "w") as fh:
+            fh.write(text)
+        os.chmod(os.path.join(root, name), 0o755)
+    inside = "/" + os.path.relpath(root, BARE)
+    res = chroot("cd %s && ./run-check --quick --iterations 1 --out /tmp/rcgpu" % inside, timeout=1500)
+    out = os.path.join(BARE, "tmp", "rcgpu")
+    try:
+        if res.returncode != 0:
+            logs = [open(os.path.join(dp, f), errors="replace").read()[-1500:]
+                    for dp, _, fs in os.walk(os.path.join(out, "timing")) for f in fs]
+            assert res.returncode == 0, res.stdout[-6000:] + "\n".join(logs)
+        verdict = json.load(open(os.path.join(out, "verdict.json")))
+        status = {p["name"]: p["status"] for p in verdict["parts"]}
+        assert status == {"libraries": "PASS", "device": "PASS", "table1": "PASS",
+                          "numerics": "PASS", "smoke": "PASS", "speed": "PASS",
+                          "datalayer": "SKIP"}, verdict["parts"]
+        assert "VERIFIED on GPU 0 (STAND-IN" in verdict["verdict"]
+        combos = {(s["net"], s["combination"]) for s in verdict["speed"]}
+        assert len(combos) == 12, combos
+        runs = {(n["run"], n["reference"]) for n in verdict["numerics"]}
+        assert ("fp32_im2col", "cpu") in runs and ("tf32_cudnn", "fp32_im2col") in runs, runs
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+        shutil.rmtree(top, ignore_errors=True)

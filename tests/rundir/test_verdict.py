@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from tests import _evalkit as kit
+from tests.support import evalkit as kit
 from racnn.rundir import verdict
 
 NETS = {v: ("alexnet", "birds", v, "frozen", "paper") for v in ("cnn", "racnn_p")}

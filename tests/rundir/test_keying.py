@@ -1,0 +1,81 @@
+"""racnn.rundir.keying: only runs whose every setting matches a table's
+definition fill its cells (issue 12); the others are listed with what kept
+them out, and two matching runs of one cell are both shown."""
+import csv
+
+from racnn.rundir import keying
+from racnn.report import cells as report_cells, markdown, write
+
+
+# ------------------------------------------- keyed by every setting (issue 12)
+def _record(run, variant="racnn_p", ours=50.0, evaluated=1.0, **settings):
+    r = dict(dataset="birds", backbone="alexnet", variant=variant, res=50, mode="frozen",
+             mults="paper", sr_weights="pretrain", smoke=False, ours=ours, overall=ours,
+             num_images=10, iteration=100, run=run, config=None, log=None, model=None,
+             eval=None, evaluated=evaluated, kernel="matlab", backbone_weights="imagenet",
+             db_size=227, schedule="full", custom=False)
+    r.update(settings)
+    return r
+
+
+def test_only_runs_of_the_tables_settings_fill_cells():
+    """A run without ImageNet weights, with the release's multipliers, another
+    kernel, a cut schedule or a bigger stored size is never placed in a
+    paper cell; each is listed with what kept it out."""
+    good = _record("/r/good", ours=52.0)
+    bad = [_record("/r/bw", backbone_weights="none", ours=10.0, evaluated=9),
+           _record("/r/mults", mults="release", ours=11.0, evaluated=9),
+           _record("/r/kernel", kernel="opencv", ours=12.0, evaluated=9),
+           _record("/r/iters", schedule="iters=4", ours=13.0, evaluated=9),
+           _record("/r/size", db_size=256, ours=14.0, evaluated=9),
+           _record("/r/auth", sr_weights="authors", ours=15.0, evaluated=9),
+           _record("/r/jpeg", jpeg_quality=75, ours=16.0, evaluated=9)]
+    cells, used = report_cells.paper_rows([good] + bad)
+    filled = [c for c in cells if c["ours"] is not None]
+    assert {(c["table"], c["ours"]) for c in filled} == {("Table II", 52.0), ("Table III", 52.0)}
+    assert all(c["also"] == [] for c in filled)
+    others = report_cells.other_rows([good] + bad, used)
+    assert [o["run"] for o in others] == [b["run"] for b in bad]
+    why = {o["run"]: report_cells.not_placed(o) for o in others}
+    assert why == {"/r/bw": "backbone weights none (tables: ImageNet)",
+                   "/r/mults": "mults release (tables: paper)",
+                   "/r/kernel": "kernel opencv (tables: matlab)",
+                   "/r/iters": "schedule iters=4 (tables: the release's)",
+                   "/r/size": "db_size 256 (tables: 227)",
+                   "/r/auth": "sr_weights authors (tables: pretrain)",
+                   "/r/jpeg": "LR images through JPEG q75 (tables: raw pixels)"}
+    # a CNN's cell does not depend on p-RACNN's SR weights
+    cnn = _record("/r/auth", variant="cnn", sr_weights="authors", ours=40.0)
+    cells, used = report_cells.paper_rows([cnn])
+    assert [c["ours"] for c in cells if c["variant"] == "cnn" and c["table"] == "Table II"
+            and c["dataset"] == "birds" and c["backbone"] == "alexnet"] == [40.0]
+    # another reading fills the tables with the release's multipliers instead
+    cells, used = report_cells.paper_rows([good] + bad, keying.reading(mults="release"))
+    assert {c["ours"] for c in cells if c["ours"] is not None} == {11.0}
+    text = markdown.paper_tables(cells, report_cells.other_rows([good] + bad, used), "/r",
+                           reading=keying.reading(mults="release"))
+    assert "Filled only by runs with multipliers `release`, p-RACNN SR weights `pretrain`, " \
+        "kernel `matlab`, ImageNet backbone weights" in text
+    assert text.count("Filled only by runs with") == 3               # each table says it
+
+
+def test_two_matching_runs_of_one_cell_are_both_shown(tmp_path):
+    older, newer = _record("/r/a", ours=50.0, evaluated=1), _record("/r/b", ours=53.0,
+                                                                    evaluated=2)
+    cells, used = report_cells.paper_rows([older, newer])
+    cell = [c for c in cells if c["table"] == "Table II" and c["variant"] == "racnn_p"
+            and c["dataset"] == "birds" and c["backbone"] == "alexnet"][0]
+    assert (cell["ours"], cell["run"], cell["runs"]) == (53.0, "/r/b", 2)
+    assert [(a["ours"], a["run"]) for a in cell["also"]] == [(50.0, "/r/a")]
+    assert report_cells.other_rows([older, newer], used) == []
+    text = markdown.paper_tables(cells, [], "/r")
+    row = [l for l in text.splitlines() if l.startswith("| p-RACNN AlexNet |")][0]
+    assert "| 51.23 | 53.00 / 50.00 | +1.77 / -1.23 |" in row
+    path = write.write_csv(cells, [], str(tmp_path / "r.csv"))
+    with open(path) as fh:
+        rows = [x for x in csv.DictReader(fh) if x["table"] == "Table II"
+                and x["variant"] == "racnn_p" and x["dataset"] == "birds"
+                and x["backbone"] == "alexnet"]
+    assert [(x["ours"], x["run"], x["runs"]) for x in rows] == [
+        ("53.0000", "/r/b", "2"), ("50.0000", "/r/a", "2")]
+    assert rows[0]["backbone_weights"] == "imagenet" and rows[0]["schedule"] == "full"
