@@ -19,6 +19,7 @@ os.environ.setdefault("GLOG_minloglevel", "2")   # keep pycaffe quiet
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 from racnn.paths import REPO, shared_dir  # noqa: E402
+from tests.support import ahead  # noqa: E402
 
 # the `caffe` binaries the tests start write glog files (<prog>.<host>.<user>.log.*)
 # into /tmp unless told otherwise: into a folder of this session, removed at its end
@@ -63,6 +64,16 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         line = "tests: %.0f s for a part of the suite (`make test`, all of it: under %d s on 2 " \
             "cores)" % (seconds, MAKE_TEST_TARGET_S)
     terminalreporter.write_line(line)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _slow_runs_ahead(request, tmp_path_factory):
+    """The slow runs the collected tests will need (the workflows' SMOKE
+    runs: tests/workflows/conftest.py) start now, one after another, while
+    the other tests go on (tests.support.ahead); stopped at the end."""
+    ahead.start(request.session.items, tmp_path_factory)
+    yield
+    ahead.stop()
 
 
 Unprivileged = collections.namedtuple("Unprivileged", "top prefix uid")

@@ -4,6 +4,7 @@ build_lmdb.py runs on one --out never replace each other's database
 (issue 14, item 3), and a second driver on a run folder refuses (issue 12)."""
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -102,16 +103,37 @@ def _build(images, out, *extra):
         + list(extra), cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def _first_line(proc, what, timeout=120):
+    """What ``proc`` has written to its stderr pipe up to its first line end,
+    read from the pipe itself (no buffer that communicate() would miss)."""
+    text, end = b"", time.time() + timeout
+    while not text.endswith(b"\n"):
+        ready, _, _ = select.select([proc.stderr], [], [], max(0, end - time.time()))
+        chunk = os.read(proc.stderr.fileno(), 65536) if ready else b""
+        if not chunk:
+            raise AssertionError("no line from %s (%r)" % (what, text))
+        text += chunk
+    return text.decode()
+
+
 def test_two_concurrent_builds_never_replace_a_database(images, tmp_path):
     """Issue 14, item 3: both exited 0 and the slower replaced the other's
-    database.  Now the second waits for the first, then refuses."""
+    database.  Now the second waits for the first, then refuses.  The first
+    is stopped (SIGSTOP) while it holds the lock until the second says that
+    it waits, so that the second cannot come too late on a busy machine."""
     out = str(tmp_path / "db")
     lock = locks.lock_path_beside(out)
     first = _build(images, out)
     _wait_for(lambda: locks.holder(lock).get("pid") == first.pid, "the first build's lock")
-    second = _build(images, out)
+    os.kill(first.pid, signal.SIGSTOP)
+    try:
+        second = _build(images, out)
+        waited = _first_line(second, "the second build")
+    finally:
+        os.kill(first.pid, signal.SIGCONT)
     o1, e1 = first.communicate(timeout=300)
     o2, e2 = second.communicate(timeout=300)
+    e2 = waited + e2
     assert first.returncode == 0, e1
     assert second.returncode == 2, (o2, e2)
     assert "waiting for database %s: held by pid %d" % (out, first.pid) in e2

@@ -5,7 +5,9 @@ on a mounted fresh clone as an unprivileged user.
 docker/engine.sh starts the engine and builds the image (.ci/run runs it
 before `make test`); the suite runs in the rootfs, where docker/run mounts the
 engine's socket, and talks to the engine over its HTTP API (the rootfs has no
-docker client). Skips with one line where no engine answers."""
+docker client). Skips with one line where no engine answers.  The demo in
+the image starts at the beginning of the session and runs while other tests go
+on (tests.support.ahead); its test waits for it."""
 import http.client
 import json
 import os
@@ -14,11 +16,11 @@ import socket
 import struct
 import subprocess
 import tempfile
-import time
 
 import pytest
 
 from racnn.paths import REPO
+from tests.support import ahead
 
 IMAGE = os.environ.get("RACNN_IMAGE", "racnn-caffe")
 SOCKETS = ("/run/docker.sock", "/var/run/docker.sock")
@@ -86,22 +88,75 @@ def _demux(stream):
     return b"".join(out).decode("utf-8", "replace"), b"".join(err).decode("utf-8", "replace")
 
 
-@pytest.fixture(scope="module")
-def engine():
+def find_engine():
+    """(Engine, None) for the engine that answers and holds the image, else
+    (None, why not)."""
     paths = [p for p in SOCKETS if os.path.exists(p)]
     if not paths:
-        pytest.skip("no Docker engine here (no /run/docker.sock): docker/engine.sh starts one")
+        return None, "no Docker engine here (no /run/docker.sock): docker/engine.sh starts one"
     eng = Engine(paths[0])
     try:
         status, _ = eng.call("GET", "/_ping", timeout=10)
     except OSError as exc:
-        pytest.skip("the Docker engine at %s does not answer (%s)" % (paths[0], exc))
+        return None, "the Docker engine at %s does not answer (%s)" % (paths[0], exc)
     if status != 200:
-        pytest.skip("the Docker engine at %s answers /_ping with %s" % (paths[0], status))
+        return None, "the Docker engine at %s answers /_ping with %s" % (paths[0], status)
     status, _ = eng.call("GET", "/images/%s/json" % IMAGE)
     if status != 200:
-        pytest.skip("the engine answers but has no image %s: docker/engine.sh builds it" % IMAGE)
+        return None, "the engine answers but has no image %s: docker/engine.sh builds it" % IMAGE
+    return eng, None
+
+
+@pytest.fixture(scope="module")
+def engine():
+    eng, why = find_engine()
+    if eng is None:
+        pytest.skip(why)
     return eng
+
+
+def _calling_user():
+    """uid, gid of the calling user: nobody when we are root (root writes
+    anywhere, so that ownership can go wrong)."""
+    return (65534, 65534) if os.geteuid() == 0 else (os.getuid(), os.getgid())
+
+
+@ahead.recipe("demo_in_the_image")
+def _demo_in_the_image(tmp_path_factory):
+    """A fresh clone of this checkout in a folder of /tmp (the same path for
+    the engine), owned by the calling user, and the run of `make demo
+    SMOKE=1` in the image on it, mounted at its own path, as that user."""
+    eng, _ = find_engine()
+    if eng is None:
+        return None                             # the fixture skips (``engine``)
+    uid, gid = _calling_user()
+    top = tempfile.mkdtemp(prefix="racnn-image-", dir="/tmp")
+    clone = os.path.join(top, "racnn")
+    subprocess.run(["git", "clone", "-q", "--no-hardlinks", REPO, clone], check=True)
+    if os.geteuid() == 0:
+        os.chown(top, uid, gid)
+        for folder, subfolders, files in os.walk(clone):
+            for name in [folder] + [os.path.join(folder, n) for n in subfolders + files]:
+                os.lchown(name, uid, gid)
+    before = {os.path.join(f, n) for f, _, names in os.walk(clone) for n in names}
+
+    def make_demo():
+        code, out, err = eng.run(["make", "demo", "SMOKE=1"], user="%d:%d" % (uid, gid),
+                                 binds=[clone], workdir=clone)
+        return code, out + err
+    return (top, clone, before, uid, gid), ahead.Run(call=make_demo)
+
+
+@pytest.fixture
+def demo_in_the_image(engine, tmp_path_factory):
+    """(clone, the files it held before, uid, gid, exit status, output,
+    seconds) of `make demo SMOKE=1` in the image (started at the beginning
+    of the session: tests.support.ahead); the clone is removed afterwards."""
+    (top, clone, before, uid, gid), run = ahead.take("demo_in_the_image", tmp_path_factory)
+    try:
+        yield (clone, before, uid, gid) + run.result()
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
 
 
 def test_headline_command_without_data_says_what_is_missing(engine):
@@ -114,39 +169,22 @@ def test_headline_command_without_data_says_what_is_missing(engine):
     assert "Traceback" not in text, text[-3000:]
 
 
-def test_demo_smoke_on_a_mounted_fresh_clone_writes_files_as_the_calling_user(engine):
+def test_demo_smoke_on_a_mounted_fresh_clone_writes_files_as_the_calling_user(
+        demo_in_the_image):
     """`make demo SMOKE=1` in the image on a fresh clone mounted at its own
     path, run with -u uid:gid of the calling user (nobody when we are root,
     so that ownership can go wrong): every file written belongs to that user."""
-    uid = gid = 65534 if os.geteuid() == 0 else None
-    if uid is None:
-        uid, gid = os.getuid(), os.getgid()
-    top = tempfile.mkdtemp(prefix="racnn-image-", dir="/tmp")    # the same path for the engine
-    try:
-        clone = os.path.join(top, "racnn")
-        subprocess.run(["git", "clone", "-q", "--no-hardlinks", REPO, clone], check=True)
-        if os.geteuid() == 0:
-            os.chown(top, uid, gid)
-            for folder, subfolders, files in os.walk(clone):
-                for name in [folder] + [os.path.join(folder, n) for n in subfolders + files]:
-                    os.lchown(name, uid, gid)
-        before = {os.path.join(f, n) for f, _, names in os.walk(clone) for n in names}
-        start = time.time()
-        code, out, err = engine.run(["make", "demo", "SMOKE=1"], user="%d:%d" % (uid, gid),
-                                    binds=[clone], workdir=clone)
-        seconds = time.time() - start
-        assert code == 0, (out + err)[-4000:]
-        written, wrong = [], []
-        for folder, subfolders, files in os.walk(clone):
-            for name in [folder] + [os.path.join(folder, n) for n in subfolders + files]:
-                st = os.lstat(name)
-                if (st.st_uid, st.st_gid) != (uid, gid):
-                    wrong.append("%s (%d:%d)" % (name, st.st_uid, st.st_gid))
-                if name not in before and not os.path.isdir(name):
-                    written.append(name)
-        assert len(written) >= 5, written          # the demo's database, nets, snapshot, report
-        assert not wrong, "not owned by %d:%d: %s" % (uid, gid, wrong[:10])
-        print("make demo SMOKE=1 in %s: %.0f s, %d files written, all %d:%d"
-              % (IMAGE, seconds, len(written), uid, gid))
-    finally:
-        shutil.rmtree(top, ignore_errors=True)
+    clone, before, uid, gid, code, output, seconds = demo_in_the_image
+    assert code == 0, output[-4000:]
+    written, wrong = [], []
+    for folder, subfolders, files in os.walk(clone):
+        for name in [folder] + [os.path.join(folder, n) for n in subfolders + files]:
+            st = os.lstat(name)
+            if (st.st_uid, st.st_gid) != (uid, gid):
+                wrong.append("%s (%d:%d)" % (name, st.st_uid, st.st_gid))
+            if name not in before and not os.path.isdir(name):
+                written.append(name)
+    assert len(written) >= 5, written          # the demo's database, nets, snapshot, report
+    assert not wrong, "not owned by %d:%d: %s" % (uid, gid, wrong[:10])
+    print("make demo SMOKE=1 in %s: %.0f s, %d files written, all %d:%d"
+          % (IMAGE, seconds, len(written), uid, gid))

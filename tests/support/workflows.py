@@ -4,48 +4,53 @@ and readers of their outputs."""
 import json
 import os
 import pathlib
-import subprocess
 import sys
-import time
 
-from racnn.paths import REPO
 from tests.support import evalkit as kit
+from tests.support.ahead import Run
+from tests.support.commands import data_env
 
 #: the SMOKE demo's run folder (its name: racnn.rundir.settings.run_name)
 DEMO_RUN = "synthetic-tiny-r16-frozen-release-smoke"
 
 
+def finished(run):
+    """(output, seconds) of a run (tests.support.ahead.Run) that must succeed."""
+    code, out, seconds = run.result()
+    assert code == 0, out[-5000:]
+    return out, seconds
+
+
+def demo_run(tmp):
+    """tools/demo.py --smoke with data and runs under ``tmp`` (a Run)."""
+    return Run([sys.executable, "tools/demo.py", "--smoke"], data_env(tmp))
+
+
 def demo(tmp):
-    """tools/demo.py --smoke with data and runs under ``tmp``: (output, seconds)."""
-    env = dict(os.environ, RACNN_DATA=str(tmp / "data"), RACNN_RUNS=str(tmp / "runs"))
-    t0 = time.time()
-    proc = subprocess.run([sys.executable, "tools/demo.py", "--smoke"], cwd=REPO, env=env,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          universal_newlines=True)
-    assert proc.returncode == 0, proc.stdout[-5000:]
-    return proc.stdout, time.time() - t0
+    """tools/demo.py --smoke with data and runs under ``tmp``, now: (output, seconds)."""
+    return finished(demo_run(tmp))
 
 
-def cub_smoke(tmp, shared, *args, weights_name="tiny_imagenet_standin.caffemodel"):
-    """A stand-in for ImageNet weights of the tiny backbone (made here, at
-    ``tmp/weights_name``), then `tools/experiment.py birds tiny --smoke` on
-    the CUB fixture with those weights plus ``args``, data and runs under
-    ``tmp``: (weights, output)."""
+def cub_smoke_run(tmp, shared, *args, weights_name="tiny_imagenet_standin.caffemodel"):
+    """A stand-in for ImageNet weights of the tiny backbone (made now, at
+    ``tmp/weights_name``), and the run of `tools/experiment.py birds tiny
+    --smoke` on the CUB fixture with those weights plus ``args``, data and
+    runs under ``tmp``: (weights, Run)."""
     weights = kit.standin_weights(tmp / weights_name)
-    return weights, experiment_smoke(tmp, [
+    return weights, experiment_run(tmp, [
         "birds", "tiny", "--smoke", "--data-root", os.path.join(shared, "data", "cub_mini"),
         "--backbone-weights", weights] + list(args))
 
 
+def experiment_run(tmp, args):
+    """tools/experiment.py ARGS with data and runs under ``tmp`` (a Run)."""
+    return Run([sys.executable, "tools/experiment.py"] + list(args), data_env(tmp))
+
+
 def experiment_smoke(tmp, args):
-    """tools/experiment.py ARGS with data and runs under ``tmp``, which must
-    succeed: its output (stdout and stderr)."""
-    env = dict(os.environ, RACNN_DATA=str(tmp / "data"), RACNN_RUNS=str(tmp / "runs"))
-    proc = subprocess.run([sys.executable, "tools/experiment.py"] + list(args), cwd=REPO,
-                          env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          universal_newlines=True)
-    assert proc.returncode == 0, proc.stdout[-5000:]
-    return proc.stdout
+    """tools/experiment.py ARGS with data and runs under ``tmp``, now, which
+    must succeed: its output (stdout and stderr)."""
+    return finished(experiment_run(tmp, args))[0]
 
 
 def run_folder(stdout):

@@ -1,8 +1,23 @@
 """The slow runs of the workflows, each made once per session and shared by
-the tests that only read it (tests.support.workflows runs them)."""
+the tests that only read it (tests.support.workflows makes them).  Where the
+collected tests need them, they start at the beginning of the session and run
+while the other tests go on (tests.support.ahead); the fixtures wait for them."""
 import pytest
 
-from tests.support import workflows
+from racnn.paths import shared_dir
+from tests.support import ahead, workflows
+
+
+def _demo_in(folder):
+    """What makes a SMOKE demo run with data and runs in a new ``folder``."""
+    def make(tmp_path_factory):
+        tmp = tmp_path_factory.mktemp(folder)
+        return tmp, workflows.demo_run(tmp)
+    return make
+
+
+ahead.recipe("smoke")(_demo_in("demo"))
+ahead.recipe("second_smoke")(_demo_in("demo-again"))
 
 
 @pytest.fixture(scope="session")
@@ -14,9 +29,27 @@ def smoke(tmp_path_factory):
     of the same content and appends to experiment.log.  (A copy elsewhere
     cannot stand in: config.json names the data folder, so a copy is
     another configuration to the driver.)"""
-    tmp = tmp_path_factory.mktemp("demo")
-    out, seconds = workflows.demo(tmp)
+    tmp, run = ahead.take("smoke", tmp_path_factory)
+    out, seconds = workflows.finished(run)
     return tmp, tmp / "runs" / workflows.DEMO_RUN, out, seconds
+
+
+@pytest.fixture(scope="session")
+def second_smoke(tmp_path_factory):
+    """The same SMOKE demo again in other folders: the folder holding its
+    data and runs."""
+    tmp, run = ahead.take("second_smoke", tmp_path_factory)
+    workflows.finished(run)
+    return tmp
+
+
+@ahead.recipe("cub_run")
+def _cub_run(tmp_path_factory):
+    if shared_dir() is None:
+        return None                             # the fixture skips (``shared``)
+    tmp = tmp_path_factory.mktemp("cub")
+    weights, run = workflows.cub_smoke_run(tmp, shared_dir())
+    return (tmp, weights), run
 
 
 @pytest.fixture(scope="session")
@@ -24,9 +57,20 @@ def cub_run(shared, tmp_path_factory):
     """`tools/experiment.py birds tiny --smoke` on the CUB fixture, every
     variant but Staged-Training, from a stand-in for ImageNet weights:
     (run folder, weights, output, the folder holding data and runs)."""
-    tmp = tmp_path_factory.mktemp("cub")
-    weights, out = workflows.cub_smoke(tmp, shared)
+    (tmp, weights), run = ahead.take("cub_run", tmp_path_factory)
+    out, _ = workflows.finished(run)
     return workflows.run_folder(out), weights, out, tmp
+
+
+@ahead.recipe("staged_run")
+def _staged_run(tmp_path_factory):
+    if shared_dir() is None:
+        return None
+    tmp = tmp_path_factory.mktemp("staged")
+    weights, run = workflows.cub_smoke_run(tmp, shared_dir(), "--variants", "cnn,staged",
+                                           "--set", "tests=2", "--set", "iters=6",
+                                           weights_name="standin.caffemodel")
+    return (tmp, weights), run
 
 
 @pytest.fixture(scope="session")
@@ -34,10 +78,8 @@ def staged_run(shared, tmp_path_factory):
     """`tools/experiment.py birds tiny --smoke --variants cnn,staged`, 6
     iterations and 2 test passes, on the CUB fixture from a stand-in for
     ImageNet weights: (run folder, weights, output)."""
-    tmp = tmp_path_factory.mktemp("staged")
-    weights, out = workflows.cub_smoke(tmp, shared, "--variants", "cnn,staged", "--set",
-                                       "tests=2", "--set", "iters=6",
-                                       weights_name="standin.caffemodel")
+    (tmp, weights), run = ahead.take("staged_run", tmp_path_factory)
+    out, _ = workflows.finished(run)
     runs = [p for p in (tmp / "runs").iterdir() if (p / "config.json").is_file()]
     assert len(runs) == 1, runs         # its name: racnn.rundir.settings.run_name
     return runs[0], weights, out
