@@ -91,10 +91,31 @@ class Dataset(object):
         missing = [s.path for s in self.samples if not os.path.isfile(s.path)]
         if missing:
             raise RacnnError("%s dataset at %s: %d of %d images of the %r split are missing, "
-                             "e.g. %s%s" % (self.fmt, self.root, len(missing), len(self.samples),
-                                            self.split, ", ".join(missing[:limit]),
-                                            "\nExpected layout:\n" + self.layout
-                                            if self.layout else ""))
+                             "e.g. %s%s%s" % (self.fmt, self.root, len(missing),
+                                              len(self.samples), self.split,
+                                              ", ".join(missing[:limit]),
+                                              dangling_link_note(missing[0], self.root),
+                                              "\nExpected layout:\n" + self.layout
+                                              if self.layout else ""))
+
+
+def dangling_link_note(path, root):
+    """When ``path`` is missing because a symbolic link on its way (at or
+    below ``root``) points to a place that is not there, one sentence saying
+    so: the files may well exist on the host while this environment cannot
+    see them."""
+    d = os.path.abspath(path)
+    root = os.path.abspath(root)
+    while True:
+        if os.path.islink(d) and not os.path.exists(d):
+            return ("\n%s is a symbolic link to %s, which does not exist here: if the images "
+                    "are there on the host, this environment cannot see them (docker/run mounts "
+                    "the targets of links under data/ and under the folders named on its command "
+                    "line; give --data-root the real folder, or run docker/run again from the "
+                    "checkout)" % (d, os.readlink(d)))
+        if d == root or os.path.dirname(d) == d:
+            return ""
+        d = os.path.dirname(d)
 
 
 def canonical_format(fmt):

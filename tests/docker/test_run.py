@@ -11,11 +11,13 @@ does everything it does on a host (private mount namespace, binds, chroot),
 for real, without a second debootstrap."""
 import hashlib
 import os
+import pathlib
 import re
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 import pytest
@@ -226,3 +228,79 @@ def test_a_path_outside_the_checkout_is_mounted_under_docker(tmp_path):
                          universal_newlines=True, timeout=300)
     # the tool runs and names the missing input by its host path (the folder was mounted)
     assert res.returncode == 2 and str(tmp_path / "none") in res.stderr, res.stderr
+
+
+# ------------------------------------------- symbolic links to other disks
+@pytest.fixture
+def elsewhere_root():
+    """A folder outside the checkout, ../shared and /tmp (which the rootfs
+    binds whole): where another disk would be mounted."""
+    os.makedirs("/srv", exist_ok=True)
+    top = tempfile.mkdtemp(prefix="racnn-links-", dir="/srv")
+    yield pathlib.Path(top)
+    shutil.rmtree(top, ignore_errors=True)
+
+
+def _linked_dataset(tmp_path, elsewhere_root):
+    """data/datasets/x/images -> a folder elsewhere (another disk, say)."""
+    elsewhere = elsewhere_root / "photos"
+    elsewhere.mkdir(parents=True)
+    (elsewhere / "a.jpg").write_text("jpeg")
+    data = tmp_path / "data"
+    (data / "datasets" / "x").mkdir(parents=True)
+    os.symlink(str(elsewhere), str(data / "datasets" / "x" / "images"))
+    return data, elsewhere
+
+
+@rootfs_backend
+def test_the_targets_of_symlinks_under_data_are_mounted(outside, tmp_path, elsewhere_root):
+    """An official-layout images/ that links to a folder elsewhere was invisible
+    inside ('1500 of 1500 images ... are missing'): docker/run mounts the
+    link's target at its own place, for the rootfs as for Docker."""
+    data, elsewhere = _linked_dataset(tmp_path, elsewhere_root)
+    env = dict(outside, RACNN_DATA=str(data), RACNN_SHOW_MOUNTS="1")
+    res = subprocess.run([RUN, "true"], env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, universal_newlines=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert "docker/run: mounting %s" % elsewhere in res.stderr
+    assert "docker/run: mounting %s" % data not in res.stderr       # under /tmp: bound whole
+    # a folder named on the command line is searched for links too
+    other = tmp_path / "mine"
+    other.mkdir()
+    os.symlink(str(elsewhere), str(other / "images"))
+    res = subprocess.run([RUN, "true", "--data-root", str(other)],
+                         env=dict(outside, RACNN_SHOW_MOUNTS="1"), stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, universal_newlines=True, timeout=60)
+    assert "docker/run: mounting %s" % elsewhere in res.stderr, res.stderr
+
+
+def test_a_symlinked_images_folder_is_readable_through_docker(tmp_path):
+    why = _docker_ready()
+    if why:
+        pytest.skip(why)
+    # under /tmp, which this environment shares with the host the engine runs on
+    data, elsewhere = _linked_dataset(tmp_path, tmp_path / "elsewhere")
+    env = dict(os.environ, RACNN_ENV_MARKER=str(tmp_path / "no-marker"), RACNN_BACKEND="docker",
+               RACNN_DATA=str(data))
+    res = subprocess.run([RUN, "cat", str(data / "datasets" / "x" / "images" / "a.jpg")],
+                         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         universal_newlines=True, timeout=300)
+    assert res.returncode == 0 and res.stdout == "jpeg", res.stderr
+
+
+def test_a_link_whose_target_is_not_here_is_named(tmp_path):
+    """Inside the environment the missing-images message says that a link on
+    the way points to a place this environment cannot see."""
+    from racnn import datasets
+    from racnn.errors import RacnnError
+    root = tmp_path / "tree"
+    (root / "cls").mkdir(parents=True)
+    (root / "train.txt").write_text("cls/1.jpg\n")
+    (root / "cls" / "x").mkdir()
+    os.rmdir(str(root / "cls" / "x"))
+    os.rmdir(str(root / "cls"))
+    os.symlink("/srv/not/here/cls", str(root / "cls"))
+    with pytest.raises(RacnnError) as err:
+        datasets.load("folder", str(root), "train")
+    assert "%s is a symbolic link to /srv/not/here/cls, which does not exist here" % (
+        root / "cls") in str(err.value)
