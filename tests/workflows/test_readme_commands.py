@@ -95,10 +95,11 @@ class Checker(object):
             def dry(ws):
                 return run("make -n " + " ".join(shlex.quote(w) for w in ws), self.root)
             full = dry(words[1:])
-            # a setting is read when leaving it out changes the command make runs
+            # a setting is read when another value of it changes the command make runs
             out = ["the Makefile does not read %s" % w.split("=")[0]
                    for w in words[1:] if "=" in w and
-                   dry([x for x in words[1:] if x != w]).stdout == full.stdout]
+                   dry([x if x != w else w.split("=")[0] + "=7racnn" for x in words[1:]]
+                       ).stdout == full.stdout]
             return out + (["make -n fails: %s" % full.stdout[-500:]] if full.returncode else [])
         if words[:2] != ["docker/run", "python3"] or not words[2].startswith("tools/"):
             return []                              # docker build/run: tests/docker/test_image.py
