@@ -1,8 +1,11 @@
 """Caffe's text prototxt files (nets and solvers): reading them with one clear
 error, the text they are written as (one writer for prototxt/, solvers/ and
-run-folder copies, so a diff between them shows only what was changed), and
-Caffe's phase rules for a layer."""
+run-folder copies, so a diff between them shows only what was changed),
+Caffe's phase rules for a layer, and a few fields read without Caffe's
+schema (``read_fields``: pure Python, for the sweep's cost estimate on a
+login node)."""
 import os
+import re
 
 from .atomic import write_text
 from .errors import RacnnError
@@ -94,3 +97,67 @@ def proto_text(message, header=()):
     lines = ["# " + line if line else "#" for line in header]
     body = text_format.MessageToString(message, float_format=".7g")
     return "".join(line + "\n" for line in lines) + body
+
+
+# ------------------------------------------------- without Caffe's schema
+_TOKEN = re.compile(r'\s+|#[^\n]*|"((?:[^"\\]|\\.)*)"|([{}:])|([^\s{}:#"]+)')
+
+
+def read_fields(path):
+    """The prototxt ``path`` as a list of ``(field, value)`` pairs, a value
+    being its text (quotes removed) or such a list for a message, without
+    Caffe's schema (pure Python; no check that the fields exist)."""
+    try:
+        with open(path) as fh:
+            text = fh.read()
+    except OSError as exc:
+        raise RacnnError("%s: cannot read (%s)" % (path, exc.strerror))
+    tokens = [m.group(1) if m.group(1) is not None else m.group(2) or m.group(3)
+              for m in _TOKEN.finditer(text) if m.lastindex]
+    stack, key = [[]], None
+    for tok in tokens:
+        if tok == "{":
+            stack[-1].append((key, []))
+            stack.append(stack[-1][-1][1])
+            key = None
+        elif tok == "}":
+            if len(stack) == 1:
+                raise RacnnError("%s: unbalanced braces" % path)
+            stack.pop()
+        elif tok != ":":
+            if key is None:
+                key = tok
+            else:
+                stack[-1].append((key, tok))
+                key = None
+    if len(stack) != 1:
+        raise RacnnError("%s: unbalanced braces" % path)
+    return stack[0]
+
+
+def field(fields, name, default=None):
+    """The first value of ``name`` among ``fields`` (read_fields' pairs)."""
+    return next((v for k, v in fields if k == name), default)
+
+
+def solver_max_iter(path):
+    """A solver prototxt's ``max_iter``, without Caffe's schema."""
+    value = field(read_fields(path), "max_iter")
+    if value is None or not str(value).isdigit():
+        raise RacnnError("%s: no max_iter" % path)
+    return int(value)
+
+
+def train_batch_size(path):
+    """The batch size of a train_val prototxt's TRAIN-phase Data layer (a
+    layer without phase rules counts), without Caffe's schema."""
+    for key, layer in read_fields(path):
+        if key != "layer" or field(layer, "type") != "Data":
+            continue
+        phases = [field(rule, "phase") for k, rule in layer if k == "include"]
+        if phases in ([], ["TRAIN"]):
+            batch = field(field(layer, "data_param", []), "batch_size")
+            if batch is not None:
+                return int(batch)
+    raise RacnnError("%s: no TRAIN-phase Data layer with a batch_size" % path)
+

@@ -19,7 +19,6 @@ from .. import protoio
 from ..errors import RacnnError
 from ..rundir import layout
 from ..rundir.layout import snapshot_prefix
-from .stage_copies import data_layers
 
 
 def scaled_solver(src, max_iter, test_iter=None, snapshots=10, tests=5, gpu=False, seed=None,
@@ -66,10 +65,9 @@ def release_max_iter(nets, batch):
     """The release's schedule for a stage training with ``batch``: as many
     images as the committed solver's ``max_iter`` x the committed train_val's
     training batch (``nets``: the stage's sources, {"train_val", "solver"})."""
-    committed = protoio.read_solver(nets["solver"])
-    committed_batch = data_layers(protoio.read_net(nets["train_val"]))[
-        "train"].data_param.batch_size
-    return int(math.ceil(committed.max_iter * float(committed_batch) / batch))
+    # (read without Caffe's schema: the sweep's cost estimate runs this on a login node)
+    committed_batch = protoio.train_batch_size(nets["train_val"])
+    return int(math.ceil(protoio.solver_max_iter(nets["solver"]) * float(committed_batch) / batch))
 
 
 def stage_max_iter(cfg, nets, batch, epochs, images):
