@@ -93,6 +93,21 @@ SR_WEIGHTS = ("pretrain", "authors")
 SR_INITS = ("g", "p")
 #: racnn.fetch's resource of the authors' released SR weights (sr_weights "authors")
 AUTHORS_SR_WEIGHTS = "rsrcnn_authors"
+#: where g-RACNN's SR layers start (docs/METHOD.md, "Two SR initialisations"): the
+#: Gaussian fillers (the paper's text), or the pre-trained SR weights copied in
+#: after the ImageNet backbone, as the release's g-RACNN notebooks do
+#: (``copy_from`` of the backbone, then of the SR model)
+G_SR_INITS = ("gaussian", "pretrained")
+#: how long stage 2 trains at the committed batch size (docs/METHOD.md, "Stage
+#: 2"): the released solver's ``max_iter`` (700k), or the released notebooks'
+#: loop of ``solver.step(1)``, which runs 1,000,000 iterations and never
+#: reaches that ``max_iter`` (learning rate 1e-7 after 600k)
+STAGE2_LENGTHS = ("solver", "notebooks")
+NOTEBOOK_STAGE2_ITERS = 1000000
+#: the settings whose default follows the multiplier reading: the paper's
+#: text, or the authors' release (its prototxts and notebooks)
+READING_DEFAULTS = {"paper": {"g_sr_init": "gaussian", "stage2_length": "solver"},
+                    "release": {"g_sr_init": "pretrained", "stage2_length": "notebooks"}}
 #: resize kernels of the degradation (racnn.resize.degrade)
 KERNELS = ("matlab", "opencv", "pil")
 
@@ -130,24 +145,30 @@ DEFAULT_VARIANTS = tuple(v.name for v in VARIANTS.values() if v.default)
 #: the committed net families (cnn, racnn_g, racnn_p)
 NETS = tuple(collections.OrderedDict.fromkeys(v.net for v in VARIANTS.values()))
 
-StageSpec = collections.namedtuple("StageSpec", "name title reads images solver sr")
+StageSpec = collections.namedtuple("StageSpec", "name title reads images solver sr_init")
 
 #: Every stage folder a run can have, in training order.  ``reads``: the
-#: stages whose final model it starts from (when the run has them);
-#: ``images``: what it trains on (``lr`` degraded, ``hr`` undegraded,
-#: ``sr`` stage-1 patches); ``solver``: the solver defaults it takes
-#: (racnn.nets.solvers) and the key of its overrides in the configuration's
-#: ``solver``; ``sr``: its net has the SR layers (sconv1-3).  ``backbone_hr`` exists only in runs without ImageNet weights
-#: (the tiny backbone): the stand-in for ImageNet pre-training.
+#: stages whose final model it may start from; which of them a stage of a
+#: given run does start from is racnn.rundir.settings.stage_reads (those the
+#: run trains; a stage that trains on ``sr`` patches only when the stage's SR
+#: layers start from pre-trained weights: always for p-RACNN, for g-RACNN
+#: with g_sr_init ``pretrained``); ``images``: what it trains on (``lr``
+#: degraded, ``hr`` undegraded, ``sr`` stage-1 patches); ``solver``: the
+#: solver defaults it takes (racnn.nets.solvers) and the key of its overrides
+#: in the configuration's ``solver``; ``sr_init``: its net has the SR layers
+#: (sconv1-3), initialised as g- or p-RACNN (SR_INITS), else None.
+#: ``backbone_hr`` exists only in runs without ImageNet weights (the tiny
+#: backbone): the stand-in for ImageNet pre-training.
 STAGES = collections.OrderedDict((s.name, s) for s in [
-    StageSpec("backbone_hr", "HR images (backbone)", (), "hr", "backbone_hr", False),
-    StageSpec("stage1_sr", "stage 1: SR pre-training", (), "sr", "stage1", True),
-    StageSpec("cnn", VARIANTS["cnn"].short, ("backbone_hr",), "lr", "stage2", False),
-    StageSpec("staged_hr", "Staged: HR images", ("backbone_hr",), "hr", "stage2", False),
-    StageSpec("staged", VARIANTS["staged"].short, ("staged_hr",), "lr", "stage2", False),
-    StageSpec("racnn_g", VARIANTS["racnn_g"].short, ("backbone_hr",), "lr", "stage2", True),
+    StageSpec("backbone_hr", "HR images (backbone)", (), "hr", "backbone_hr", None),
+    StageSpec("stage1_sr", "stage 1: SR pre-training", (), "sr", "stage1", None),
+    StageSpec("cnn", VARIANTS["cnn"].short, ("backbone_hr",), "lr", "stage2", None),
+    StageSpec("staged_hr", "Staged: HR images", ("backbone_hr",), "hr", "stage2", None),
+    StageSpec("staged", VARIANTS["staged"].short, ("staged_hr",), "lr", "stage2", None),
+    StageSpec("racnn_g", VARIANTS["racnn_g"].short, ("backbone_hr", "stage1_sr"), "lr",
+              "stage2", "g"),
     StageSpec("racnn_p", VARIANTS["racnn_p"].short, ("backbone_hr", "stage1_sr"), "lr",
-              "stage2", True),
+              "stage2", "p"),
 ])
 STAGE_ORDER = tuple(STAGES)
 #: the solver defaults of racnn.nets.solvers, and the keys of the
@@ -158,17 +179,11 @@ CLASSIFIER_STAGES = tuple(s.name for s in STAGES.values() if s.images in ("lr", 
 #: stages trained on the undegraded images (they need the HR databases)
 HR_STAGES = tuple(s.name for s in STAGES.values() if s.images == "hr")
 #: stages whose nets have the SR layers
-SR_STAGES = tuple(s.name for s in STAGES.values() if s.sr)
-
-
-def dependents(stage):
-    """The stages that read ``stage``'s final model, directly or through
-    another stage, in training order: restarting ``stage`` makes them stale."""
-    out = []
-    for name, spec in STAGES.items():
-        if stage in spec.reads or any(r in out for r in spec.reads):
-            out.append(name)
-    return tuple(out)
+SR_STAGES = tuple(s.name for s in STAGES.values() if s.sr_init)
+#: stages that train SR weights on patches (stage 1), which SR stages may start from
+SR_SOURCE_STAGES = tuple(s.name for s in STAGES.values() if s.images == "sr")
+#: stages trained with the stage-2 solver (their length: STAGE2_LENGTHS)
+STAGE2_STAGES = tuple(s.name for s in STAGES.values() if s.solver == "stage2")
 
 
 def stage_key(name):

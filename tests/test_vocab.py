@@ -24,6 +24,8 @@ NAME_SETS = {
     "kernels": set(vocab.KERNELS),
     "variants": set(vocab.VARIANTS),
     "stages": set(vocab.STAGES),
+    "g-RACNN SR starts": set(vocab.G_SR_INITS),
+    "stage-2 lengths": set(vocab.STAGE2_LENGTHS),
 }
 #: where names may be listed literally: the vocabulary itself, and the paper's
 #: numbers, which are data keyed by the vocabulary's names (their keys are
@@ -125,10 +127,11 @@ def test_stages_their_order_and_what_each_reads():
     for name, spec in vocab.STAGES.items():       # a stage reads only earlier stages
         assert all(vocab.STAGE_ORDER.index(r) < vocab.STAGE_ORDER.index(name)
                    for r in spec.reads), name
-    assert vocab.dependents("stage1_sr") == ("racnn_p",)
-    assert vocab.dependents("staged_hr") == ("staged",)
-    assert vocab.dependents("backbone_hr") == ("cnn", "staged_hr", "staged", "racnn_g",
-                                               "racnn_p")
+    # what the stages of one run read: racnn.rundir.settings.stage_reads (g-RACNN reads
+    # stage 1 only when it starts from the SR weights: tests/rundir/test_settings.py)
+    assert vocab.SR_SOURCE_STAGES == ("stage1_sr",)
+    assert [s for s in vocab.STAGE_ORDER if "stage1_sr" in vocab.STAGES[s].reads] == [
+        "racnn_g", "racnn_p"]
     assert [s for v in vocab.VARIANTS.values() for s in v.stages] == \
         [s for s in vocab.STAGE_ORDER if s not in ("backbone_hr", "stage1_sr")]
 

@@ -6,6 +6,7 @@ import os
 
 from .. import fetch, vocab
 from ..errors import RacnnError
+from ..rundir.settings import sr_start
 from .gpu import usable_gpu
 
 
@@ -46,7 +47,7 @@ def check_inputs(cfg, plan):
         out["backbone_weights"] = bw
     else:
         out["backbone_weights"] = None
-    if "racnn_p" in cfg["variants"] and cfg["sr_weights"] == "authors":
+    if cfg["sr_weights"] == "authors" and any(sr_start(cfg, s) == "pretrained" for s in plan):
         path = cfg["authors_sr_weights"]
         if path is None:
             path = _fetch_require(vocab.AUTHORS_SR_WEIGHTS)

@@ -42,6 +42,11 @@ DEFAULTS = collections.OrderedDict([
     ("mode", "e2e"),                 # e2e (Sec. II-C, Fig. 4) | frozen (Table II)
     ("mults", "paper"),              # multiplier reading: paper text | release prototxts
     ("sr_weights", "pretrain"),      # p-RACNN's SR layers: our stage 1 | the authors' file
+    ("g_sr_init", None),             # g-RACNN's SR layers: gaussian | pretrained (copied in
+                                     # after the backbone, as the release's notebooks);
+                                     # None: the reading's (vocab.READING_DEFAULTS)
+    ("stage2_length", None),         # stage 2's release schedule: solver (max_iter 700k) |
+                                     # notebooks (1M iterations); None: the reading's
     ("variants", list(vocab.DEFAULT_VARIANTS)),
     ("nets", None),                  # folder of the nets/solvers to train (tools/make_nets.py
                                      # --out); None: prototxt/ + solvers/, or generated
@@ -80,8 +85,8 @@ DEFAULTS = collections.OrderedDict([
     ("tf32", False),                 # GPU: cuBLAS/cuDNN may use TF32 tensor cores (faster,
                                      # 10-bit-mantissa products: not the faithful reading)
     ("cudnn", False),                # GPU: cuDNN 9 layers instead of Caffe's own (FP32)
-    ("jpeg_quality", None),          # LR images through a JPEG round trip (the release's
-                                     # .jpg files, MATLAB's default 75); None: raw pixels
+    ("jpeg_quality", None),          # LR and HR images through a JPEG round trip (the
+                                     # release's .jpg files, MATLAB's default 75); None: raw
     ("solver", {}),                  # solver field overrides: {"stage1"|"stage2"|"backbone_hr": {field: value}}
 ])
 
@@ -89,6 +94,10 @@ DEFAULTS = collections.OrderedDict([
 SMOKE = {"smoke": True, "iters": 4, "snapshots": 2, "tests": 1, "test_iter_max": 2,
          "train_limit": 48, "test_limit": 24, "sr_max_images": 8, "stage1_batch": 16,
          "stage2_batch": 8, "test_batch": 8}
+
+#: what a config.json written before a key existed ran with: the value it
+#: stands for when the key is absent (racnn.rundir.verdict compares with it)
+ABSENT = {"g_sr_init": "gaussian", "stage2_length": "solver"}
 
 #: keys that may change between attempts on one run folder (a changed nets
 #: folder is handled like an edit: the driver compares the sources' hashes)
@@ -124,6 +133,10 @@ def make_config(dataset, backbone, smoke=False, **overrides):
     vocab.choice("mode (--mode)", cfg["mode"], vocab.MODES)
     vocab.choice("multiplier reading (--mults)", cfg["mults"], vocab.READINGS)
     vocab.choice("SR weights (--sr-weights)", cfg["sr_weights"], vocab.SR_WEIGHTS)
+    for key, valid in (("g_sr_init", vocab.G_SR_INITS), ("stage2_length", vocab.STAGE2_LENGTHS)):
+        if cfg[key] is None:                    # the multiplier reading's
+            cfg[key] = vocab.READING_DEFAULTS[cfg["mults"]][key]
+        vocab.choice(key, cfg[key], valid)
     if isinstance(cfg["variants"], str):         # "cnn,racnn_p" (make VARIANTS=...)
         cfg["variants"] = [v.strip() for v in cfg["variants"].split(",") if v.strip()]
     for v in cfg["variants"]:
@@ -226,13 +239,32 @@ def split_suffix(cfg):
     return "-from%s%d" % (cfg["split_from"], int(round(100 * cfg["test_fraction"])))
 
 
+def as_written(config):
+    """A config.json's configuration with every key: those an older version
+    did not write stand for what that version ran (``ABSENT``), the others
+    for their defaults."""
+    return dict(DEFAULTS, **dict(ABSENT, **config))
+
+
 def run_name(cfg):
-    """``<dataset>-<backbone>-r<res>-<mode>-<mults>[-srauthors][-jpeg<q>][-cudnn][-tf32]
-    [-bw<weights>][-s<db_size>][-from<split><percent>][-smoke]``."""
+    """``<dataset>-<backbone>-r<res>-<mode>-<mults>[-srauthors][-sr<images>][-gsr][-it1m]
+    [-seed<N>][-jpeg<q>][-cudnn][-tf32][-bw<weights>][-s<db_size>][-from<split><percent>]
+    [-smoke]``: ``-gsr``, ``-it1m`` say that g-RACNN started from pre-trained SR
+    weights and that stage 2 trains the notebooks' 1M iterations (the release
+    reading's defaults), whichever the reading."""
     name = "%s-%s-r%d-%s-%s" % (cfg["dataset"], cfg["backbone"], cfg["res"], cfg["mode"],
                                  cfg["mults"])
     if cfg["sr_weights"] == "authors":
         name += "-srauthors"
+    elif cfg.get("sr_images"):          # stage 1 on other images than the training images
+        name += "-sr" + "".join(c if c.isalnum() or c in "._" else "_" for c in
+                                os.path.basename(os.path.normpath(cfg["sr_images"])))[:40]
+    if cfg.get("g_sr_init", ABSENT["g_sr_init"]) == "pretrained":
+        name += "-gsr"
+    if cfg.get("stage2_length", ABSENT["stage2_length"]) == "notebooks":
+        name += "-it1m"
+    if cfg.get("seed", DEFAULTS["seed"]) != DEFAULTS["seed"]:
+        name += "-seed%s" % cfg["seed"]
     if cfg.get("jpeg_quality"):
         name += "-jpeg%d" % cfg["jpeg_quality"]
     name += "".join("-" + key for key in ("cudnn", "tf32") if cfg.get(key))
@@ -272,17 +304,49 @@ def default_run_dir(cfg, runs_dir=None):
     return os.path.join(runs_dir or RUNS_DIR, run_name(cfg))
 
 
+def sr_start(cfg, name):
+    """Where stage ``name``'s SR layers start: ``pretrained`` (p-RACNN; g-RACNN
+    with g_sr_init pretrained: the SR weights of ``sr_weights``, our stage 1
+    or the authors' file), ``gaussian`` (the fillers), or None (no SR layers)."""
+    init = vocab.STAGES[name].sr_init if name in vocab.STAGES else None
+    if init is None:
+        return None
+    if init == "p" or cfg.get("g_sr_init", ABSENT["g_sr_init"]) == "pretrained":
+        return "pretrained"
+    return "gaussian"
+
+
 def stage_plan(cfg):
-    """The stage folders a configuration trains, in order."""
-    plan = []
-    if cfg["backbone_weights"] == "hr":
-        plan.append("backbone_hr")
-    if "racnn_p" in cfg["variants"] and cfg["sr_weights"] == "pretrain":
-        plan.append("stage1_sr")
-    for v in vocab.VARIANTS.values():
-        if v.name in cfg["variants"]:
-            plan += v.stages
-    return plan
+    """The stage folders a configuration trains, in order: its variants'
+    stages, after ``backbone_hr`` (backbone weights "hr") and stage 1 (when a
+    stage's SR layers start from pre-trained weights and those are ours)."""
+    stages = [s for v in vocab.VARIANTS.values() if v.name in cfg["variants"] for s in v.stages]
+    plan = ["backbone_hr"] if cfg["backbone_weights"] == "hr" else []
+    if cfg["sr_weights"] == "pretrain" and any(sr_start(cfg, s) == "pretrained" for s in stages):
+        plan += list(vocab.SR_SOURCE_STAGES)
+    return plan + stages
+
+
+def stage_reads(cfg, name, plan=None):
+    """The stages of the run ``cfg`` whose final model stage ``name`` starts
+    from: racnn.vocab's ``reads`` that the run trains, stage 1 only when the
+    stage's SR layers start from pre-trained weights."""
+    plan = stage_plan(cfg) if plan is None else plan
+    reads = vocab.STAGES[name].reads if name in vocab.STAGES else ()
+    return [r for r in reads if r in plan and
+            (r not in vocab.SR_SOURCE_STAGES or sr_start(cfg, name) == "pretrained")]
+
+
+def stage_dependents(cfg, name, plan=None):
+    """The stages of the run ``cfg`` that read ``name``'s final model, directly
+    or through another stage, in training order: restarting ``name`` makes
+    them stale."""
+    plan = stage_plan(cfg) if plan is None else plan
+    out = []
+    for stage in plan:
+        if any(r == name or r in out for r in stage_reads(cfg, stage, plan)):
+            out.append(stage)
+    return tuple(out)
 
 
 def dumps(cfg):

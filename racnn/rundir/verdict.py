@@ -29,7 +29,7 @@ from ..paths import REPO
 from . import keying, layout
 from .reader import load_config, read_run
 from .results import evaluated_final
-from .settings import DEFAULTS, VOLATILE, stage_plan
+from .settings import DEFAULTS, VOLATILE, as_written, stage_plan, stage_reads
 
 Verdict = collections.namedtuple("Verdict", "ok reasons")
 
@@ -48,9 +48,10 @@ def _verdict(reasons):
 def config_differences(old, wanted):
     """``["key: old -> new", ...]`` of the configuration keys (COMPARED) in
     which a run folder's config.json ``old`` differs from ``wanted``; a key
-    that a config.json of an older version lacks counts as its default."""
-    return ["%s: %r -> %r" % (k, old.get(k, DEFAULTS[k]), wanted.get(k, DEFAULTS[k]))
-            for k in COMPARED if old.get(k, DEFAULTS[k]) != wanted.get(k, DEFAULTS[k])]
+    that a config.json of an older version lacks counts as what that version
+    ran (racnn.rundir.settings.as_written: its default, or ``ABSENT``)."""
+    old, wanted = as_written(old), as_written(wanted)
+    return ["%s: %r -> %r" % (k, old[k], wanted[k]) for k in COMPARED if old[k] != wanted[k]]
 
 
 def trained_anything(run_dir):
@@ -96,13 +97,13 @@ def changed_sources(rec):
 def _plan(config):
     """The stages a run folder's configuration trains (a config.json written
     by an older version may lack keys: the defaults stand in)."""
-    return stage_plan(dict(DEFAULTS, **config)) if config.get("dataset") else []
+    return stage_plan(as_written(config)) if config.get("dataset") else []
 
 
 def _reads(config, name):
-    """The stages of this run that ``name`` starts from (racnn.vocab)."""
-    plan = _plan(config)
-    return [r for r in vocab.STAGES[name].reads if r in plan] if name in vocab.STAGES else []
+    """The stages of this run that ``name`` starts from
+    (racnn.rundir.settings.stage_reads)."""
+    return stage_reads(as_written(config), name, _plan(config)) if config.get("dataset") else []
 
 
 def stage_finished(run_dir, name, config=None, _seen=None):

@@ -17,7 +17,7 @@ from .. import vocab
 from ..errors import RacnnError
 from ..paths import REPO
 from ..rundir import layout
-from ..rundir.settings import DEFAULTS, dumps, gpu_env, stage_plan
+from ..rundir.settings import DEFAULTS, dumps, gpu_env, sr_start, stage_plan
 from ..rundir.stage import final_model, log_line, read_done
 from ..inputs.checks import check_inputs
 from ..inputs.databases import databases
@@ -41,7 +41,7 @@ class Trainer(object):
             cfg["dataset"], cfg["backbone"], self.run_dir)
         self.record = dict(cfg, run_dir=self.run_dir, paths={}, stages={})
         self.plan = stage_plan(cfg)
-        self.restart = provenance.restart_set(cfg.get("restart"), self.plan)
+        self.restart = provenance.restart_set(cfg.get("restart"), self.plan, cfg)
         self.found = self.data = self.gpu = None
         self.caffe_env = {}
         self.models = {}            # stage -> final model, handed to the stages that read it
@@ -148,7 +148,8 @@ class Trainer(object):
         for dst_name in derived:        # derived, not copied: one file to edit per net
             stage_copies.write_deploy(train_val, os.path.join(d, dst_name), sr_size=cfg["sr_size"])
         batch = used["train"]
-        max_iter = schedule.stage_max_iter(cfg, nets, batch, epochs, images)
+        max_iter = schedule.stage_max_iter(cfg, nets, batch, epochs, images, solver_key)
+        length = schedule.release_length(cfg, solver_key, nets)
         test_iter = None
         if test_images and "test" in used and cfg["tests"]:
             test_iter = -(-test_images // used["test"])
@@ -156,7 +157,7 @@ class Trainer(object):
                 test_iter = min(test_iter, int(cfg["test_iter_max"]))
         msg = schedule.scaled_solver(nets["solver"], max_iter, test_iter, cfg["snapshots"],
                                      cfg["tests"], gpu=bool(self.gpu), seed=cfg["seed"],
-                                     stage_dir=d)
+                                     stage_dir=d, reference=length)
         for key, value in (cfg["solver"] or {}).get(solver_key, {}).items():
             schedule.set_solver_field(msg, key, value, nets["solver"])
         rec = {"source": {k: os.path.relpath(v, REPO) if v.startswith(REPO) else v
@@ -164,7 +165,10 @@ class Trainer(object):
                "source_sha256": provenance.source_hashes(nets),
                "max_iter": max_iter, "batch_size": batch, "images": images,
                "epochs": round(max_iter * batch / float(images), 3) if images else None,
-               "test_iter": test_iter}
+               "test_iter": test_iter,
+               # the release's length its steps are scaled from (stage 2: the solver's
+               # max_iter or the notebooks' 1M, stage2_length)
+               "release_length": length}
         self.record["stages"][name] = rec
         stage_copies.write_copy(nets["solver"], solver_dst, msg)   # last: the folder is set up
         self.save()
@@ -252,8 +256,9 @@ class Trainer(object):
         """Stage 2 into the stage folder ``name``: the nets of its variant's
         net family (Staged-Training's two stages train the CNN's), reading the
         LR databases (the HR ones for the stages racnn.vocab marks ``hr``),
-        initialised from the backbone model it reads (+ the SR weights for
-        p-RACNN) with an audit of every layer's source."""
+        initialised from the backbone model it reads (+ the SR weights when
+        its SR layers start from them: p-RACNN, g-RACNN with g_sr_init
+        pretrained) with an audit of every layer's source."""
         # deferred: racnn.nets / racnn.weights import pycaffe (~1 s)
         from ..weights import init_caffemodel
         cfg, data = self.cfg, self.data
@@ -263,7 +268,10 @@ class Trainer(object):
         train_db, test_db = ((data["hr_train_db"], data["hr_test_db"]) if hr
                              else (data["train_db"], data["test_db"]))
         backbone = self.start_weights(name)
-        sr = self.sr_weights() if net == "racnn_p" else None
+        # p-RACNN, and g-RACNN with g_sr_init pretrained (the release's notebooks: the
+        # backbone, then the SR model copied in), start their SR layers from SR weights
+        start = sr_start(cfg, name)
+        sr = self.sr_weights() if start == "pretrained" else None
         nets = classifier_sources(cfg, net, data, d)
         rec = self._setup(name, nets, {"train": train_db, "test": test_db},
                           {"train": cfg["stage2_batch"], "test": cfg["test_batch"]},
@@ -280,7 +288,7 @@ class Trainer(object):
             # staged_hr) has every layer of its model: nothing may be new
             new = () if name == "staged" else expected_new(
                 cfg, net, train_val, bool(backbone), bool(sr))
-            swap = net == "racnn_p" and cfg["sr_weights"] == "authors"
+            swap = bool(sr) and cfg["sr_weights"] == "authors"
             weights = os.path.join(d, "init.caffemodel")
             audit = init_caffemodel(train_val, files, weights, expected_new=new,
                                     swap_sr_rgb_to_bgr=swap, seed=cfg["seed"])
@@ -288,7 +296,7 @@ class Trainer(object):
                 fh.write(audit.format() + "\n")
             with open(os.path.join(d, "init_audit.json"), "w") as fh:
                 json.dump(audit.to_dict(), fh, indent=1)
-            self.record["stages"].setdefault(name, {})["init_from"] = files
+            self.record["stages"].setdefault(name, {}).update(init_from=files, sr_start=start)
             self.save()
             log_line(os.path.join(d, layout.LOG), "%s: initialised from %s "
                      "(audit: init_audit.txt; new: %s)" % (

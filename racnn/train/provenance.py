@@ -9,11 +9,12 @@ import shutil
 import subprocess
 import time
 
-from .. import __version__, atomic, vocab
+from .. import __version__, atomic
 from ..errors import RacnnError
 from ..paths import REPO
 from ..rundir import layout
 from ..rundir.reader import load_config, save_config
+from ..rundir.settings import stage_dependents
 from ..rundir.verdict import config_differences, sha256, trained_anything
 
 
@@ -76,15 +77,16 @@ def supersede(stage_dir):
     return dst
 
 
-def restart_set(names, plan):
+def restart_set(names, plan, cfg):
     """The stages to train afresh for ``--restart names``: each name (which
-    must be in ``plan``) and the stages of ``plan`` that read its final model."""
+    must be in ``plan``, the stages of ``cfg``) and the stages of ``plan``
+    that read its final model (racnn.rundir.settings.stage_dependents)."""
     out = []
     for name in names or ():
         if name not in plan:
             raise RacnnError("--restart %s: not a stage of this run (its stages: %s)"
                              % (name, ", ".join(plan)))
-        for stage in (name,) + vocab.dependents(name):
+        for stage in (name,) + stage_dependents(cfg, name, plan):
             if stage in plan and stage not in out:
                 out.append(stage)
     return out

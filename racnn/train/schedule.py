@@ -8,28 +8,34 @@ configuration sets one, ``random_seed``; the configuration's ``solver``
 overrides are applied last.  Learning rates, momentum and policy are trained
 exactly as written in solvers/.
 
-The release's schedule (``release_max_iter``): as many images as the committed
-solver's ``max_iter`` x the committed net's batch size; a stage that sees
-fewer while keeping the release's learning rate is flagged short
-(``schedule_shortfall``).
+The release's schedule (``release_max_iter``): as many images as the
+release's length x the committed net's batch size, where the length
+(``release_length``) is the committed solver's ``max_iter``, or for stage 2
+with ``stage2_length`` "notebooks" the released notebooks' 1,000,000
+iterations (their loop of ``solver.step(1)`` never reaches the solver's
+700k; the learning rate stays 1e-7 from 600k on).  Step positions scale with
+the stage's length against that reference, so a shortened stage keeps the
+release's proportions.  A stage that sees fewer images while keeping the
+release's learning rate is flagged short (``schedule_shortfall``).
 """
 import math
 
-from .. import protoio
+from .. import protoio, vocab
 from ..errors import RacnnError
 from ..rundir import layout
 from ..rundir.layout import snapshot_prefix
 
 
 def scaled_solver(src, max_iter, test_iter=None, snapshots=10, tests=5, gpu=False, seed=None,
-                  stage_dir="."):
+                  stage_dir=".", reference=None):
     """The solver ``src`` for a stage folder: iteration counts for ``max_iter``
-    (steps scaled from the committed schedule), ``snapshots`` snapshots and
+    (steps scaled from the committed schedule, whose length is ``reference``
+    iterations: default its ``max_iter``), ``snapshots`` snapshots and
     ``tests`` in-solver test passes of ``test_iter`` batches (none when
     ``test_iter`` is None)."""
     from caffe.proto import caffe_pb2
     msg = protoio.read_solver(src)
-    old = msg.max_iter or max_iter
+    old = reference or msg.max_iter or max_iter
     factor = float(max_iter) / old
 
     def scale(v):
@@ -61,23 +67,35 @@ def scaled_solver(src, max_iter, test_iter=None, snapshots=10, tests=5, gpu=Fals
 
 
 
-def release_max_iter(nets, batch):
+def release_length(cfg, solver_key, nets):
+    """The release's length of a stage, in iterations of the committed batch:
+    the notebooks' 1,000,000 for stage 2 with ``stage2_length`` "notebooks",
+    else the committed solver's ``max_iter``."""
+    if solver_key == "stage2" and cfg.get("stage2_length") == "notebooks":
+        return vocab.NOTEBOOK_STAGE2_ITERS
+    return protoio.solver_max_iter(nets["solver"])
+
+
+def release_max_iter(nets, batch, length=None):
     """The release's schedule for a stage training with ``batch``: as many
-    images as the committed solver's ``max_iter`` x the committed train_val's
-    training batch (``nets``: the stage's sources, {"train_val", "solver"})."""
+    images as ``length`` (default: the committed solver's ``max_iter``) x the
+    committed train_val's training batch (``nets``: the stage's sources,
+    {"train_val", "solver"})."""
     # (read without Caffe's schema: the sweep's cost estimate runs this on a login node)
     committed_batch = protoio.train_batch_size(nets["train_val"])
-    return int(math.ceil(protoio.solver_max_iter(nets["solver"]) * float(committed_batch) / batch))
+    length = length or protoio.solver_max_iter(nets["solver"])
+    return int(math.ceil(length * float(committed_batch) / batch))
 
 
-def stage_max_iter(cfg, nets, batch, epochs, images):
+def stage_max_iter(cfg, nets, batch, epochs, images, solver_key=None):
     """A stage's iteration count: ``iters`` when set (smoke), else
-    ``epochs`` over ``images`` training images, else the release's schedule."""
+    ``epochs`` over ``images`` training images, else the release's schedule
+    (``release_length`` of the stage's ``solver_key``)."""
     if cfg["iters"]:
         return int(cfg["iters"])
     if epochs:
         return int(math.ceil(float(epochs) * images / batch))
-    return release_max_iter(nets, batch)
+    return release_max_iter(nets, batch, release_length(cfg, solver_key, nets))
 
 
 def schedule_shortfall(cfg, solver_key, nets, rec):
@@ -88,7 +106,7 @@ def schedule_shortfall(cfg, solver_key, nets, rec):
     if not rec or not rec.get("max_iter") or "base_lr" in (cfg["solver"] or {}).get(
             solver_key, {}):
         return None
-    release = release_max_iter(nets, rec["batch_size"])
+    release = release_max_iter(nets, rec["batch_size"], release_length(cfg, solver_key, nets))
     if rec["max_iter"] >= release:
         return None
     committed = protoio.read_solver(nets["solver"])

@@ -29,7 +29,7 @@ def test_defaults_follow_the_release_and_overrides_win():
 
     authors = experiment.make_config("cub", "googlenet", sr_weights="authors", mults="release")
     assert authors["dataset"] == "birds"           # alias
-    assert experiment.run_name(authors) == "birds-googlenet-r50-e2e-release-srauthors"
+    assert experiment.run_name(authors) == "birds-googlenet-r50-e2e-release-srauthors-gsr-it1m"
     assert "stage1_sr" not in experiment.stage_plan(authors)
 
     tiny = experiment.make_config("flowers", "tiny")
@@ -145,3 +145,67 @@ def test_staged_variant_plans_hr_then_lr(tmp_path):
     r = dry_run(tmp_path, "--variants", "cnn,stagd")
     assert r.returncode == 2 and "unknown variant 'stagd'; valid: cnn, staged, racnn_g, " \
         "racnn_p" in r.stderr
+
+
+# ------------------------------------- the release's g-RACNN start and length
+def test_g_racnn_starts_where_the_reading_says_and_reads_stage1_then():
+    """The release's g-RACNN notebooks copy the pre-trained SR weights in
+    after the ImageNet backbone; the paper's text starts g-RACNN from the
+    fillers.  The reading's default follows each; stage 1's place in the
+    plan, what each stage reads and restarting stage 1 follow from it."""
+    paper = experiment.make_config("birds", "alexnet")
+    assert (paper["g_sr_init"], paper["stage2_length"]) == ("gaussian", "solver")
+    assert experiment.sr_start(paper, "racnn_g") == "gaussian"
+    assert experiment.sr_start(paper, "racnn_p") == "pretrained"
+    assert experiment.sr_start(paper, "cnn") is None
+    assert experiment.stage_reads(paper, "racnn_g") == []
+    assert experiment.stage_reads(paper, "racnn_p") == ["stage1_sr"]
+    assert experiment.stage_dependents(paper, "stage1_sr") == ("racnn_p",)
+    release = experiment.make_config("birds", "alexnet", mults="release", mode="frozen")
+    assert (release["g_sr_init"], release["stage2_length"]) == ("pretrained", "notebooks")
+    assert experiment.stage_reads(release, "racnn_g") == ["stage1_sr"]
+    assert experiment.stage_dependents(release, "stage1_sr") == ("racnn_g", "racnn_p")
+    assert experiment.run_name(release) == "birds-alexnet-r50-frozen-release-gsr-it1m"
+    # g-RACNN alone needs stage 1 when it starts from it
+    g_only = dict(variants=["cnn", "racnn_g"])
+    assert experiment.stage_plan(experiment.make_config(
+        "birds", "alexnet", mults="release", **g_only)) == ["stage1_sr", "cnn", "racnn_g"]
+    assert experiment.stage_plan(experiment.make_config("birds", "alexnet", **g_only)) == [
+        "cnn", "racnn_g"]
+    assert experiment.stage_plan(experiment.make_config(
+        "birds", "alexnet", mults="release", sr_weights="authors", **g_only)) == [
+        "cnn", "racnn_g"]
+    # either start, either length, with either reading: named apart
+    assert experiment.run_name(experiment.make_config(
+        "birds", "alexnet", mults="release", g_sr_init="gaussian", stage2_length="solver")) == \
+        "birds-alexnet-r50-e2e-release"
+    assert experiment.run_name(experiment.make_config(
+        "birds", "alexnet", g_sr_init="pretrained")) == "birds-alexnet-r50-e2e-paper-gsr"
+    with pytest.raises(RacnnError, match="unknown g_sr_init 'x'; valid: gaussian, pretrained"):
+        experiment.make_config("birds", "alexnet", g_sr_init="x")
+    with pytest.raises(RacnnError, match="unknown stage2_length 'x'; valid: solver, notebooks"):
+        experiment.make_config("birds", "alexnet", stage2_length="x")
+
+
+def test_a_run_folder_of_an_older_version_ran_gaussian_g_and_the_solver_length():
+    """A config.json written before g_sr_init / stage2_length existed ran
+    g-RACNN from the fillers for the solver's max_iter: under the release
+    reading that folder is another configuration, named as such; under the
+    paper's it is the same."""
+    from racnn.rundir.verdict import config_differences
+    old = {k: v for k, v in experiment.make_config("birds", "alexnet", mults="release").items()
+           if k not in ("g_sr_init", "stage2_length")}
+    wanted = experiment.make_config("birds", "alexnet", mults="release")
+    assert config_differences(old, wanted) == ["g_sr_init: 'gaussian' -> 'pretrained'",
+                                               "stage2_length: 'solver' -> 'notebooks'"]
+    paper = experiment.make_config("birds", "alexnet")
+    assert config_differences({k: v for k, v in paper.items() if k != "g_sr_init"}, paper) == []
+
+
+def test_stage1_images_and_seeds_are_named_in_the_run_name(tmp_path):
+    det = tmp_path / "ILSVRC2015_DET test"
+    det.mkdir()
+    cfg = experiment.make_config("birds", "alexnet", sr_images=str(det), seed=3)
+    assert experiment.run_name(cfg) == "birds-alexnet-r50-e2e-paper-srILSVRC2015_DET_test-seed3"
+    assert experiment.run_name(experiment.make_config("birds", "alexnet", seed=1701)) == \
+        "birds-alexnet-r50-e2e-paper"

@@ -29,14 +29,20 @@ def test_run_folder_refuses_another_configuration_once_training_started(tmp_path
 
 # ------------------------------------------ sources, stale copies, restarts
 def test_restart_takes_the_stages_that_read_the_restarted_model():
-    plan = ["backbone_hr", "stage1_sr", "cnn", "racnn_g", "racnn_p"]
-    assert provenance.restart_set(["stage1_sr"], plan) == ["stage1_sr", "racnn_p"]
-    assert provenance.restart_set(["racnn_g", "cnn"], plan) == ["racnn_g", "cnn"]
-    assert provenance.restart_set(["backbone_hr"], plan) == [
+    cfg = experiment.make_config("cars", "tiny")
+    plan = experiment.stage_plan(cfg)
+    assert plan == ["backbone_hr", "stage1_sr", "cnn", "racnn_g", "racnn_p"]
+    assert provenance.restart_set(["stage1_sr"], plan, cfg) == ["stage1_sr", "racnn_p"]
+    assert provenance.restart_set(["racnn_g", "cnn"], plan, cfg) == ["racnn_g", "cnn"]
+    assert provenance.restart_set(["backbone_hr"], plan, cfg) == [
         "backbone_hr", "cnn", "racnn_g", "racnn_p"]
     with pytest.raises(RacnnError, match=r"--restart racnn_x: not a stage of this run "
                        r"\(its stages: backbone_hr, stage1_sr, cnn, racnn_g, racnn_p\)"):
-        provenance.restart_set(["racnn_x"], plan)
+        provenance.restart_set(["racnn_x"], plan, cfg)
+    # the release's g-RACNN starts from stage 1's model: restarting stage 1 restarts it
+    release = experiment.make_config("cars", "tiny", mults="release")
+    assert provenance.restart_set(["stage1_sr"], experiment.stage_plan(release), release) == [
+        "stage1_sr", "racnn_g", "racnn_p"]
     cfg = experiment.make_config("cars", "alexnet", restart="racnn_g, cnn")
     assert cfg["restart"] == ["racnn_g", "cnn"] and "restart" in experiment.VOLATILE
 
