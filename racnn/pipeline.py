@@ -1,15 +1,21 @@
 """One experiment from start to end: train -> evaluate -> report, in one run
 folder (tools/experiment.py, ``make <dataset>-<backbone>``).
 
-``run(cfg, run_dir)`` holds the run folder's lock for the whole pipeline (a
-second one refuses, naming the holder), has racnn.train's Trainer train
-each stage in order, evaluates every classification stage's final model
-exactly (racnn.eval, into ``<stage>/eval``) as soon as it is trained, and
-ends with racnn.report's table of the run beside the paper (``<run>/report``).
-racnn.eval and racnn.report run as modules in processes of their own (one
-Caffe net per process, as the tools): this module sits above both, so these
-are calls down the layers.
+``run(cfg, run_dir)`` holds the run folder's lock and every stage's lock for
+the whole pipeline (a second driver refuses, naming the holder), has
+racnn.train's Trainer train each stage in order, evaluates every
+classification stage's final model exactly (racnn.eval, into
+``<stage>/eval``) as soon as it is trained, and ends with racnn.report's
+table of the run beside the paper (``<run>/report``).  ``run(..., only=S)``
+is that pipeline for stage S alone (a sweep's stage job, tools/experiment.py
+--only-stage S): it holds S's lock only, so drivers of other stages of the
+same run folder work beside it (on other nodes); it trains and evaluates S
+and, when that finishes the run, writes the run's report.  racnn.eval and
+racnn.report run as modules in processes of their own (one Caffe net per
+process, as the tools): this module sits above both, so these are calls
+down the layers.
 """
+import contextlib
 import os
 import subprocess
 import sys
@@ -19,35 +25,52 @@ from .errors import RacnnError
 from .paths import REPO
 from .rundir import layout
 from .rundir.results import evaluated_final, final_results
-from .rundir.reader import read_stage
-from .rundir.settings import default_run_dir
-from .rundir.verdict import run_finished
+from .rundir.reader import load_config, read_stage
+from .rundir.settings import default_run_dir, stage_plan
+from .rundir.verdict import run_finished, stage_done
 from .train.driver import Trainer
 
 
-def run(cfg, run_dir=None, echo=False, command=None):
-    """Run (or resume) the experiment ``cfg``; return its record: config.json's
-    content plus ``results`` (each evaluated stage's metrics summary, read
-    back from ``<stage>/eval/metrics.json``) and ``finished`` / ``not_finished``
-    (racnn.rundir.verdict's rule: False, with the reasons, when a stale stage
-    was kept).  ``command``: the command line that reruns it (for the
-    stale-stage message)."""
+def run(cfg, run_dir=None, echo=False, command=None, only=None):
+    """Run (or resume) the experiment ``cfg`` (``only``: its stage of that
+    name alone); return its record: config.json's content plus ``results``
+    (each evaluated stage's metrics summary, read back from
+    ``<stage>/eval/metrics.json``) and ``finished`` / ``not_finished``
+    (racnn.rundir.verdict's rule, for the run or for stage ``only``: False,
+    with the reasons, when a stale stage was kept).  ``command``: the
+    command line that reruns it (for the stale-stage message)."""
     run_dir = os.path.abspath(run_dir or default_run_dir(cfg))
-    # the lock file sits beside the folder: a refused or failed start leaves
+    # the lock files sit beside the folder: a refused or failed start leaves
     # no run folder behind
-    with locks.hold_beside(run_dir, "run folder %s" % run_dir, wait=False):
-        trainer = Trainer(cfg, run_dir, echo=echo, command=command)
+    trainer = Trainer(cfg, run_dir, echo=echo, command=command, only=only)
+    with contextlib.ExitStack() as held:
+        for path, what in run_locks(run_dir, cfg, only):
+            held.enter_context(locks.hold(path, what, wait=False))
         for stage in trainer.prepare():
             trainer.train(stage)
             if stage in vocab.CLASSIFIER_STAGES:
                 evaluate(trainer, stage)
-        trainer.record["report"] = report(run_dir)
-        trainer.save()
         verdict = run_finished(run_dir, cfg)
-        trainer.log("experiment %s: %s" % ("finished" if verdict.ok else "NOT finished (%s)"
-                                           % "; ".join(verdict.reasons), run_dir))
+        if only is None or verdict.ok:
+            with trainer.config_lock():        # (two last stages may end at once)
+                trainer.record["report"] = report(run_dir)
+                trainer.save()
+        if only is not None:
+            verdict = stage_done(run_dir, only, load_config(run_dir))
+        trainer.log("%s %s: %s" % ("experiment" if only is None else "stage %s of" % only,
+                                   run_dir, "finished" if verdict.ok else
+                                   "NOT finished (%s)" % "; ".join(verdict.reasons)))
     return dict(trainer.record, results=final_results(run_dir), finished=verdict.ok,
                 not_finished=verdict.reasons)
+
+
+def run_locks(run_dir, cfg, only=None):
+    """[(lock file, what it protects)] a driver holds: the run's and every
+    stage's, or stage ``only``'s alone."""
+    stages = [only] if only else stage_plan(cfg)
+    out = [] if only else [(layout.lock_file(run_dir), "run folder %s" % run_dir)]
+    return out + [(layout.lock_file(run_dir, s), "stage %s of run folder %s" % (s, run_dir))
+                  for s in stages]
 
 
 def evaluate(trainer, stage):

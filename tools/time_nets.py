@@ -5,6 +5,11 @@ measured with `caffe time` on this machine, beside the paper's Table I.
   time_nets.py [--backbones alexnet vgg16 googlenet] [--mode frozen]
                [--iterations 5] [--gpu 0] [--runs runs] [--out runs/timing]
 
+Stage 1's net (SR pre-training on 51x51 patch pairs, batch 32) is timed too
+(its entry in timing.json has "stage": "stage1_sr"): the sweep's cost
+estimate (tools/sweep.py plan NAME --cost --timing OUT/timing.json) reads
+seconds per iteration of every stage from this file.
+
 Writes OUT/timing.json (raw `caffe time` averages), OUT/timing.md and
 OUT/timing.csv (seconds per epoch: ours | paper, RACNN/CNN ratios), and, with
 --runs, OUT/from_logs.csv (seconds per epoch read from the train.log of each
@@ -60,6 +65,7 @@ def main(argv=None):
     for b, r in progress(jobs, total=len(jobs), desc="caffe time", unit="net"):
         measured[(b, r)] = caffe_time.time_net(b, r, args.mode, args.mults, args.batch_size,
                                            args.iterations, args.gpu)
+    stage1 = caffe_time.time_stage1(args.mults, iterations=args.iterations, gpu=args.gpu)
     rows = table_i.table_rows(measured)
     device = next(iter(measured.values()))["device"]
     note = ("Ours: `caffe time` (%d iterations, forward + backward, %s mode, %s) on this "
@@ -68,10 +74,13 @@ def main(argv=None):
                 args.iterations, args.mode, args.mults, device,
                 ", ".join("%s %d" % (b, measured[(b, False)]["batch_size"]) for b in backbones)))
     md = table_i.markdown(rows, note)
+    md += ("\nStage 1 (SR pre-training, batch %d of %dx%d patch pairs): %.1f ms per iteration "
+           "(%s)\n" % (stage1["batch_size"], stage1["patch"], stage1["patch"],
+                        stage1["forward_backward_ms"], stage1["device"]))
     from_logs = log_rows(args.runs) if args.runs else []
     with atomic.atomic_dir(args.out, overwrite=True) as tmp:
         with open(os.path.join(tmp, "timing.json"), "w") as fh:
-            json.dump([dict(m) for m in measured.values()], fh, indent=1)
+            json.dump([dict(m) for m in measured.values()] + [stage1], fh, indent=1)
         with open(os.path.join(tmp, "timing.md"), "w") as fh:
             fh.write("# Training time per epoch (Table I)\n\n" + md)
         cols = ["dataset", "backbone", "ours_cnn", "ours_racnn", "ours_ratio", "paper_cnn",

@@ -49,9 +49,39 @@ def time_net(backbone, racnn, mode="frozen", mults="paper", batch_size=None, ite
              gpu=None, num_classes=200):
     """Run ``caffe time`` on the training net; returns a dict with the
     averages in ms, ``batch_size``, ``iterations``, ``device``."""
+    proto, batch = timing_net(backbone, racnn, mode, mults, batch_size, num_classes)
+    out = _caffe_time(proto, iterations, gpu, "%s%s" % ("RACNN-" if racnn else "", backbone))
+    out.update(backbone=vocab.backbone_spec(backbone).name, racnn=bool(racnn), mode=mode,
+               mults=mults, batch_size=batch, iterations=int(iterations),
+               device=_device(gpu))
+    return out
+
+
+def time_stage1(mults="paper", batch_size=None, patch=vocab.SR_PATCH, iterations=5, gpu=None):
+    """``caffe time`` of stage 1's net (SR pre-training on patch pairs of
+    ``patch`` x ``patch``, DummyData); the same dict as time_net's, with
+    ``stage`` ``stage1_sr`` and ``patch``."""
+    # deferred: racnn.nets / racnn.weights import pycaffe (~1 s)
+    from ..nets import build_sr_pretrain
+    from ..nets.build import SR_BATCH
+    from ..nets.dummy import with_dummy_data
+    batch = int(batch_size or SR_BATCH)
+    proto = with_dummy_data(build_sr_pretrain("dummy", batch_size=batch, mults=mults,
+                                              patch=patch))
+    out = _caffe_time(proto, iterations, gpu, "the stage-1 net")
+    out.update(stage="stage1_sr", backbone=None, racnn=None, mults=mults, batch_size=batch,
+               patch=int(patch), iterations=int(iterations), device=_device(gpu))
+    return out
+
+
+def _device(gpu):
+    return "GPU %s" % gpu if gpu not in (None, "") else "CPU"
+
+
+def _caffe_time(proto, iterations, gpu, what):
+    """The averages of ``caffe time`` on the net ``proto``."""
     # deferred: racnn.nets / racnn.weights import pycaffe (~1 s)
     from ..nets.dummy import write_temp_net
-    proto, batch = timing_net(backbone, racnn, mode, mults, batch_size, num_classes)
     path = write_temp_net(proto)
     cmd = ["caffe", "time", "-model", path, "-iterations", str(int(iterations))]
     if gpu is not None and str(gpu) != "":
@@ -62,13 +92,6 @@ def time_net(backbone, racnn, mode="frozen", mults="paper", batch_size=None, ite
     finally:
         os.unlink(path)
     if proc.returncode != 0:
-        raise RacnnError("caffe time failed for %s%s (exit %d):\n%s" % (
-            "RACNN-" if racnn else "", backbone, proc.returncode,
-            "\n".join(proc.stdout.strip().splitlines()[-10:])))
-    out = parse_caffe_time(proc.stdout)
-    out.update(backbone=vocab.backbone_spec(backbone).name, racnn=bool(racnn), mode=mode,
-               mults=mults, batch_size=batch, iterations=int(iterations),
-               device="GPU %s" % gpu if gpu not in (None, "") else "CPU")
-    return out
-
-
+        raise RacnnError("caffe time failed for %s (exit %d):\n%s" % (
+            what, proc.returncode, "\n".join(proc.stdout.strip().splitlines()[-10:])))
+    return parse_caffe_time(proc.stdout)

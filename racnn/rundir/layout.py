@@ -1,9 +1,11 @@
 """The names of a run folder's files (docs/DESIGN.md, "Run folder", draws
-the whole folder), and the one snapshot naming rule:
+the whole folder), its lock files, and the one snapshot naming rule:
 ``snapshots/<stage>_iter_<N>.caffemodel`` (and ``.solverstate``)."""
 import glob
 import os
 import re
+
+from ..locks import lock_path_beside
 
 #: the run folder's own files
 CONFIG = "config.json"              # the settings (racnn.rundir.settings) + provenance
@@ -21,6 +23,10 @@ DONE = "DONE"                       # JSON {final_model, iteration, seconds, fin
 SNAPSHOT_DIR = "snapshots"
 EVAL = "eval"                       # racnn.eval on the final model
 GENERATED = "generated"             # nets generated for this run (no committed files)
+#: the sources a stage copies (and hashes): the net it trains and the solver;
+#: its deploy net (stage 1: the SR-only net) is derived from its copied
+#: train_val, never copied (one file to edit per net)
+COPIED = ("train_val", "solver")
 
 #: the one snapshot name pattern: ``<prefix>_iter_<N>.caffemodel`` (Caffe also
 #: writes ``.caffemodel.h5`` in HDF5 mode) and ``<prefix>_iter_<N>.solverstate``
@@ -49,3 +55,15 @@ def snapshots(folder, kind="caffemodel"):
 
 def model_path(stage_dir, iteration):
     return os.path.join(stage_dir, "%s_iter_%d.caffemodel" % (snapshot_prefix(stage_dir), iteration))
+
+
+def lock_file(run_dir, part=None):
+    """A lock file of a run folder, beside it (a refused start leaves no
+    folder): ``.<name>.lock`` (``part`` None: the whole run, held by a
+    driver of every stage), ``.<name>.locks/<stage>.lock`` (one stage, held
+    by the driver training it) or ``.<name>.locks/config.lock`` (held for a
+    moment by whoever writes config.json, VERSION or the run's report)."""
+    path = lock_path_beside(run_dir)
+    return path if part is None else os.path.join(path[:-len(".lock")] + ".locks",
+                                                  "%s.lock" % part)
+

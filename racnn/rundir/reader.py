@@ -3,6 +3,7 @@ a run.  A "run" given on the command line is either an experiment folder
 (config.json + stage folders) or one stage folder (solver.prototxt +
 train_val.prototxt).  Paths in the records are absolute."""
 import collections
+import hashlib
 import json
 import os
 
@@ -23,6 +24,15 @@ def load_config(run_dir):
         return None
     with open(path) as fh:
         return json.load(fh)
+
+
+def sha256(path):
+    """The sha256 of a file's content (hex)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def save_config(run_dir, config):

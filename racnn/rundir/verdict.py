@@ -23,11 +23,10 @@ import hashlib
 import os
 
 from .. import vocab
-from ..db.classification import UPSCALE_FACTOR
-from ..db.manifest import existing_manifest
+from ..db.manifest import UPSCALE_FACTOR, existing_manifest
 from ..paths import REPO
-from . import keying, layout
-from .reader import load_config, read_run
+from . import keying, layout, sr_model
+from .reader import load_config, read_run, sha256
 from .results import evaluated_final
 from .settings import DEFAULTS, VOLATILE, as_written, stage_plan, stage_reads
 
@@ -63,14 +62,6 @@ def trained_anything(run_dir):
     return any(os.path.isfile(os.path.join(run_dir, n, layout.LOG)) or
                os.path.isdir(os.path.join(run_dir, n, layout.SNAPSHOT_DIR))
                for n in os.listdir(run_dir) if n in vocab.STAGES)
-
-
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _source_path(rel):
@@ -116,6 +107,9 @@ def stage_finished(run_dir, name, config=None, _seen=None):
         return _verdict(["%s has not finished (no %s/DONE with its final model)" % (name, name)])
     reasons = ["%s is stale: %s" % (name, c)
                for c in changed_sources((config.get("stages") or {}).get(name))]
+    reasons += shared_model_reasons(name, st.done["final_model"],
+                                    ((config.get("stages") or {}).get(name) or {}).get(
+                                        "shared_model"))
     if not reasons and name in (config.get("stale") or {}):   # what the driver saw
         reasons.append((config.get("stale") or {})[name])
     for read in _reads(config, name):
@@ -128,9 +122,38 @@ def stage_finished(run_dir, name, config=None, _seen=None):
     return _verdict(reasons)
 
 
+def shared_model_reasons(name, final, used):
+    """Why a stage that uses the shared stage-1 model ``used`` (its
+    config.json entry ``shared_model``) cannot count: the model is not usable
+    now, or it is not the one the run used (trained again since)."""
+    if not used:
+        return []
+    why = sr_model.problems(used.get("folder") or os.path.dirname(final))
+    if why:
+        return ["%s: the shared stage-1 model is not usable: %s" % (name, "; ".join(why))]
+    if sha256(final) != used.get("sha256"):
+        return ["%s is stale: the shared stage-1 model %s was trained again since this run "
+                "used it (sha256 %s.. then)" % (name, used.get("folder"),
+                                                 str(used.get("sha256"))[:12])]
+    return []
+
+
 def _finished_at(run_dir, name):
     done = read_run(os.path.join(run_dir, name)).stages[0].done
     return (done or {}).get("finished") or ""
+
+
+def stage_done(run_dir, name, config=None):
+    """Verdict of what training stage ``name`` alone does (a sweep's stage
+    job): the stage finished and not stale (``stage_finished``), and, for a
+    classification stage, its final model evaluated."""
+    config = config if config is not None else (load_config(run_dir) or {})
+    v = stage_finished(run_dir, name, config)
+    if v.ok and name in vocab.CLASSIFIER_STAGES and \
+            evaluated_final(read_run(os.path.join(run_dir, name)).stages[0]) is None:
+        return _verdict(["%s: its final model is not evaluated (no %s/eval/metrics.json of it)"
+                         % (name, name)])
+    return v
 
 
 def run_finished(run_dir, wanted=None, variants=None):
@@ -252,7 +275,7 @@ def folder_reasons(run_dir, name):
     images."""
     config = load_config(run_dir) or {}
     reasons = list(stage_finished(run_dir, name, config).reasons)
-    for stage in [name] + _upstream(config, name):
+    for stage in [name] + upstream(config, name):
         if stage == "backbone_hr":
             continue            # no ImageNet weights: keying says so already
         reasons += edited_nets(config, stage)
@@ -274,8 +297,20 @@ def comparable(run_dir, name, record, reading=None):
         run_dir, name)), reading))
 
 
-def _upstream(config, name):
+def upstream(config, name):
+    """Every stage of the run ``config`` that stage ``name`` starts from,
+    directly or through another stage."""
     out = []
     for read in _reads(config, name):
-        out += [read] + [s for s in _upstream(config, read) if s not in out]
+        out += [s for s in [read] + upstream(config, read) if s not in out]
     return out
+
+
+def short_stages(config, name):
+    """The stages ``name`` depends on (itself and its ``upstream``) that the
+    driver flagged short (``stages.<stage>.short_schedule``: fewer iterations
+    than the release's with the release's learning rate): a result is of the
+    full schedule only when every stage it depends on is."""
+    recs = config.get("stages") or {}
+    return [s for s in [name] + upstream(config, name)
+            if (recs.get(s) or {}).get("short_schedule")]

@@ -12,14 +12,19 @@ its lock (racnn.locks), and, for a Slurm sweep, the scheduler's queue: what
   incomplete      the folder exists, nothing works on it (failed, cancelled,
                   interrupted, or stale: running it again resumes it)
   not started     no run folder yet
+
+A sweep's job (racnn.sweep.jobs: one stage of a run, a shared stage-1
+model, the report) has the same states, from its stage folder and the stage's
+lock (a stage-1 model: its folder and its lock); ``job_state``.
 """
 import os
 
 from ..errors import RacnnError
 from ..locks import describe, holder, is_held, lock_path_beside
-from ..rundir import settings
+from ..rundir import layout, settings, sr_model
 from ..rundir.reader import last_log_line, load_config
-from ..rundir.verdict import config_differences, run_finished, trained_anything
+from ..rundir.verdict import config_differences, run_finished, stage_done, trained_anything
+from . import jobs as jobs_mod
 
 FINISHED, OTHER, RUNNING, QUEUED, INCOMPLETE, NOT_STARTED = (
     "finished", "other settings", "running", "queued", "incomplete", "not started")
@@ -60,13 +65,58 @@ def state(run, queued=()):
         return OTHER, "; ".join(diff)
     if finished(run):
         return FINISHED, ""
-    lock = lock_path_beside(run["run_dir"])
-    if is_held(lock):
-        return RUNNING, describe(holder(lock))
+    held = held_locks(run["run_dir"], run.get("stages") or ())
+    if held:
+        return RUNNING, held[0]
     if run["index"] in queued:
         return QUEUED, ""
     if os.path.isdir(run["run_dir"]):
         return INCOMPLETE, last_log_line(run["run_dir"])
+    return NOT_STARTED, ""
+
+
+def held_locks(run_dir, stages):
+    """Who holds the run folder's lock or its stages' locks (descriptions)."""
+    out = []
+    for part in [None] + list(stages):
+        lock = layout.lock_file(run_dir, part)
+        if is_held(lock):
+            out.append("%s%s" % ("" if part is None else "%s: " % part, describe(holder(lock))))
+    return out
+
+
+def job_state(job, runs, report_done=None):
+    """(state, detail) of one job of the sweep's graph; ``runs``: the plan's
+    runs by name."""
+    if job["stage"] == jobs_mod.REPORT:
+        return (FINISHED, "") if report_done else (NOT_STARTED, "")
+    if job["stage"] == jobs_mod.STAGE1:
+        model = job["model"]
+        why = sr_model.problems(model)
+        if not why:
+            return FINISHED, ""
+        lock = lock_path_beside(model)
+        if is_held(lock):
+            return RUNNING, describe(holder(lock))
+        return (INCOMPLETE, why[0]) if os.path.isdir(model) else (NOT_STARTED, "")
+    run = runs[job["run"]]
+    diff = other_settings(run)
+    if diff:
+        return OTHER, "; ".join(diff)
+    run_dir, stage = run["run_dir"], job["stage"]
+    try:
+        config = load_config(run_dir)
+        done = config is not None and not config_differences(config, wanted(run)) and \
+            stage_done(run_dir, stage, config).ok
+    except (OSError, ValueError, RacnnError):
+        done = False
+    if done:
+        return FINISHED, ""
+    held = held_locks(run_dir, [stage])
+    if held:
+        return RUNNING, held[0]
+    if os.path.isdir(os.path.join(run_dir, stage)):
+        return INCOMPLETE, last_log_line(run_dir)
     return NOT_STARTED, ""
 
 
@@ -83,7 +133,15 @@ def refuse_other_settings(rows):
 
 
 def table(rows):
-    """Aligned text: one line per (index, name, state, detail, log)."""
+    """Aligned text: one line per run (index, name, state, detail, log) or
+    per job (name, state, detail, log)."""
+    if rows and len(rows[0]) == 4:
+        out = ["%-58s %-12s %s" % ("job", "state", "log / detail")]
+        for name, st, detail, log in rows:
+            out.append("%-58s %-12s %s" % (name, st, log or detail))
+            if log and detail:
+                out.append("%-58s %-12s %s" % ("", "", detail[:200]))
+        return out
     out = ["%-4s %-48s %-12s %s" % ("#", "run", "state", "log / detail")]
     for index, name, st, detail, log in rows:
         out.append("%-4s %-48s %-12s %s" % (index, name, st, log or detail))

@@ -6,6 +6,13 @@ stage folder (nets and solver copied from prototxt/ and solvers/, or
 generated for a backbone/dataset without committed files), initialises its
 weights with an audit and runs ``caffe train`` for it, resumably.
 
+Stage 1 is the shared stage-1 model of the run's settings
+(racnn.rundir.sr_model, racnn.train.shared_stage1): trained once for every
+run that needs it, reused by the others.  Several drivers may train
+different stages of one run folder at once (a sweep's stage jobs, each
+``Trainer(..., only=stage)``): each writes config.json under the run's
+config lock, with only the entries of the stages it trains.
+
 Nothing here evaluates or reports: racnn.pipeline runs train -> evaluate ->
 report for one run; the sweep's jobs and tools call the same pieces.
 """
@@ -13,16 +20,17 @@ import json
 import os
 import sys
 
-from .. import vocab
+from .. import locks, vocab
 from ..errors import RacnnError
 from ..paths import REPO
-from ..rundir import layout
+from ..rundir import layout, sr_model
+from ..rundir.reader import load_config
 from ..rundir.settings import DEFAULTS, dumps, gpu_env, sr_start, stage_plan
 from ..rundir.stage import final_model, log_line, read_done
 from ..inputs.checks import check_inputs
 from ..inputs.databases import databases
 from ..inputs.gpu import usable_gpu
-from . import caffe_train, provenance, schedule, stage_copies
+from . import caffe_train, provenance, schedule, shared_stage1, stage_copies
 from .net_sources import classifier_sources, expected_new, generated_classifier, sr_sources
 
 
@@ -31,9 +39,11 @@ class Trainer(object):
     what config.json holds: the settings, and as provenance the inputs'
     ``paths``, each stage's ``stages`` entry (sources and their sha256,
     iterations, batch, epochs, final model) and ``stale`` stages.
-    ``command``: the command line that reruns it (for the stale-stage message)."""
+    ``command``: the command line that reruns it (for the stale-stage message);
+    ``only``: the one stage this driver trains (the others are another
+    driver's; default: every stage of the plan)."""
 
-    def __init__(self, cfg, run_dir, echo=False, command=None):
+    def __init__(self, cfg, run_dir, echo=False, command=None, only=None):
         self.cfg = cfg
         self.run_dir = os.path.abspath(run_dir)
         self.echo = echo
@@ -41,7 +51,14 @@ class Trainer(object):
             cfg["dataset"], cfg["backbone"], self.run_dir)
         self.record = dict(cfg, run_dir=self.run_dir, paths={}, stages={})
         self.plan = stage_plan(cfg)
-        self.restart = provenance.restart_set(cfg.get("restart"), self.plan, cfg)
+        if only is not None and only not in self.plan:
+            raise RacnnError("--only-stage %s: not a stage of this run (its stages: %s)"
+                             % (only, ", ".join(self.plan)))
+        self.only = only
+        #: the stages whose entries of config.json this driver writes
+        self.owned = set(self.plan if only is None else [only])
+        self.restart = [s for s in provenance.restart_set(cfg.get("restart"), self.plan, cfg)
+                        if s in self.owned]
         self.found = self.data = self.gpu = None
         self.caffe_env = {}
         self.models = {}            # stage -> final model, handed to the stages that read it
@@ -51,8 +68,20 @@ class Trainer(object):
     def log(self, text, echo=True):
         log_line(os.path.join(self.run_dir, layout.EXPERIMENT_LOG), text, echo=echo)
 
+    def config_lock(self):
+        """The run's config lock, held while config.json (or VERSION, or the
+        run's report) is written: other drivers of the same folder may be
+        writing theirs."""
+        return locks.hold(layout.lock_file(self.run_dir, "config"),
+                          "config.json of %s" % self.run_dir)
+
     def save(self):
-        provenance.save_config(self.run_dir, self.record)
+        """config.json: this driver's stages merged into what is there."""
+        with self.config_lock():
+            disk = load_config(self.run_dir)
+            if disk is not None:
+                self.record = provenance.merged(disk, self.record, self.owned)
+            provenance.save_config(self.run_dir, self.record)
 
     def stage_dir(self, name):
         return os.path.join(self.run_dir, name)
@@ -68,7 +97,7 @@ class Trainer(object):
         """Check the inputs (before any work), make the run folder, build and
         check the databases; returns the stages to train, in order."""
         cfg = self.cfg
-        self.found = check_inputs(cfg, self.plan)
+        self.found = check_inputs(cfg, self.plan if self.only is None else [self.only])
         self.gpu = usable_gpu(cfg["gpu"])
         #: the GPU speed options for Caffe (racnn.rundir.settings.gpu_env)
         self.caffe_env = gpu_env(cfg)
@@ -77,11 +106,15 @@ class Trainer(object):
                   "effect there" % ", ".join(k for k in ("tf32", "cudnn") if cfg[k]),
                   file=sys.stderr, flush=True)
         # the databases before the run folder: a run whose data check fails
-        # leaves no folder (and no configuration) behind
-        self.data = databases(cfg, self.found, self.plan)
-        version = provenance.prepare(self.run_dir, self.record, keep=("paths", "stages"))
-        self.log("experiment %s: stages %s; code %s" % (
-            os.path.basename(self.run_dir), ", ".join(self.plan), version))
+        # leaves no folder (and no configuration) behind; a driver of one
+        # stage builds what that stage reads
+        self.data = databases(cfg, self.found, self.plan if self.only is None else [self.only])
+        with self.config_lock():
+            version = provenance.prepare(self.run_dir, self.record, keep=("paths", "stages"),
+                                         owned=self.owned)
+        self.log("experiment %s: %s; code %s" % (
+            os.path.basename(self.run_dir), "stages %s" % ", ".join(self.plan) if self.only is None
+            else "stage %s (of %s)" % (self.only, ", ".join(self.plan)), version))
         with open(os.path.join(self.run_dir, layout.EXPERIMENT_LOG), "a") as fh:
             fh.write("configuration (config.json):\n%s\n" % dumps({k: cfg[k] for k in DEFAULTS}))
         self.record["paths"].update(self.data["paths"])
@@ -90,16 +123,23 @@ class Trainer(object):
         self.record["paths"].update(backbone_weights=self.found.get("backbone_weights"),
                                     sr_weights=self.found.get("authors_sr_weights"))
         self.save()
-        return list(self.plan)
+        return list(self.plan) if self.only is None else [self.only]
 
-    def model_of(self, stage):
-        """The final model of an earlier stage of this run; a RacnnError
-        when it has not finished (a stage never starts from fillers in its
-        place)."""
-        final = self.models.get(stage) or final_model(self.stage_dir(stage))
+    def model_of(self, stage, reader=None):
+        """The final model of an earlier stage of this run (stage 1: the
+        shared model of its settings, linked when another run trained it); a
+        RacnnError when it has not finished (a stage never starts from
+        fillers in its place)."""
+        final = self.models.get(stage)
+        d = self.stage_dir(stage)
+        if not final and stage == "stage1_sr" and not (os.path.isdir(d) and
+                                                      not shared_stage1.is_shared(d)):
+            final = self.shared_stage1(train=False)
+        final = final or final_model(d)
         if not final:
             raise RacnnError("stage %s starts from the final model of stage %s, which has not "
-                             "finished (%s)" % (stage, stage, self.stage_dir(stage)))
+                             "finished (%s)" % (reader or self.only or stage, stage,
+                                                self.stage_dir(stage)))
         return final
 
     def start_weights(self, name):
@@ -108,7 +148,7 @@ class Trainer(object):
         else the fetched or given backbone weights (None: fillers)."""
         for read in vocab.STAGES[name].reads:
             if read in self.plan and read != "stage1_sr":
-                return self.model_of(read)
+                return self.model_of(read, name)
         return self.found.get("backbone_weights")
 
     def sr_weights(self):
@@ -224,12 +264,79 @@ class Trainer(object):
         return self._caffe_train(name)
 
     def train_stage1(self):
+        """Stage 1: the shared model of the run's stage-1 settings, reused
+        when finished, else trained (a run folder of an earlier version that
+        trained its own stage1_sr keeps it)."""
+        name = "stage1_sr"
+        d = self.stage_dir(name)
+        if read_done(d) and not shared_stage1.is_shared(d) and name not in self.restart:
+            return self._train_stage1_in_place()          # finished before: skipped
+        linked, shared = shared_stage1.linked_to(d), sr_model.folder(self.run_dir, self.cfg)
+        if linked and linked != os.path.realpath(shared) and read_done(d) and \
+                name not in self.restart:
+            msg = provenance.stale_message(name, [
+                "its settings or sources: it used the shared model %s, they now make %s"
+                % (linked, shared)], self.command)
+            self.record.setdefault("stale", {})[name] = msg
+            self.log("warning: " + msg)
+            self.save()
+            return final_model(d)
+        return self.shared_stage1(train=True)
+
+    def shared_stage1(self, train=True):
+        """The shared stage-1 model of this run's settings, under its lock (a
+        second driver waits, then finds it finished): reused when finished
+        and usable (linked as ``<run>/stage1_sr``, recorded in config.json,
+        said in experiment.log), else trained there (``train``) or None.  A
+        finished model that is not usable is never used: its files move
+        aside and it is trained again."""
+        name, cfg = "stage1_sr", self.cfg
+        d, shared = self.stage_dir(name), sr_model.folder(self.run_dir, cfg)
+        with locks.hold_beside(shared, sr_model.lock_what(shared)):
+            if read_done(shared) and name not in self.restart:
+                why = shared_stage1.problems(shared, cfg)
+                if not why:
+                    shared_stage1.link(d, shared)
+                    self.owned.add(name)
+                    rec = sr_model.read_record(shared)
+                    final = final_model(d)
+                    self.record["stages"][name] = dict(
+                        rec.get("stage") or {}, final_model=final,
+                        shared_model=sr_model.used_entry(shared, cfg))
+                    self.log("%s: reusing the shared stage-1 model %s (the same stage-1 "
+                             "settings; trained by %s, finished %s)" % (
+                                 name, shared, rec.get("trained_by"), rec.get("finished")))
+                    self.save()
+                    return final
+                old = shared_stage1.set_aside(shared)
+                self.log("warning: the shared stage-1 model %s is not used: %s; its files are "
+                         "in %s; it is trained again" % (shared, "; ".join(why), old))
+            if not train:
+                return None
+            shared_stage1.link(d, shared)
+            self.owned.add(name)
+            known = sr_model.read_setup(shared)          # another run set it up, then stopped
+            if known and name not in self.record["stages"]:
+                self.record["stages"][name] = known
+            final = self._train_stage1_in_place(shared)
+            sr_model.write_record(shared, cfg, self.record["stages"][name], self.run_dir)
+            self.record["stages"][name]["shared_model"] = sr_model.used_entry(shared, cfg)
+            self.log("%s: the shared stage-1 model %s is final; runs with the same stage-1 "
+                     "settings reuse it" % (name, shared))
+            self.save()
+            return final
+
+    def _train_stage1_in_place(self, shared=None):
+        """Stage 1 in ``<run>/stage1_sr`` (a link to ``shared``, whose setup
+        record is kept there for the runs that resume it)."""
         name, cfg, data = "stage1_sr", self.cfg, self.data
         nets = sr_sources(cfg, data, self.stage_dir(name))
         rec = self._setup(name, nets, {"train": data["sr_db"]}, {"train": cfg["stage1_batch"]},
                           cfg["stage1_epochs"], data["sr_count"], "stage1", None,
                           [layout.SR_DEPLOY])
         self.check_schedule(name, "stage1", nets, rec)
+        if shared:
+            sr_model.write_setup(shared, self.record["stages"][name])
         return self._caffe_train(name)
 
     # ------------------------------------------------ honest schedules

@@ -32,10 +32,8 @@ def code_version():
 
 
 # ------------------------------------------- sources, stale copies, restarts
-#: the sources a stage copies (and hashes): the net it trains and the solver;
-#: its deploy net (stage 1: the SR-only net) is derived from its copied
-#: train_val, never copied (one file to edit per net)
-COPIED = ("train_val", "solver")
+#: the sources a stage copies (and hashes): racnn.rundir.layout.COPIED
+COPIED = layout.COPIED
 
 
 def source_hashes(src):
@@ -66,7 +64,8 @@ def supersede(stage_dir):
     """Move a stage folder's files (all but ``generated/``, where the sources
     of a generated net are) to ``<run>/superseded/<stage>-<time>/``, so the
     stage starts afresh and nothing is deleted; returns that folder."""
-    run_dir, name = os.path.split(os.path.abspath(stage_dir))
+    # (a shared stage-1 model's link: its files move aside beside the shared folder)
+    run_dir, name = os.path.split(os.path.realpath(stage_dir))
     dst = os.path.join(run_dir, layout.SUPERSEDED, "%s-%s" % (name, time.strftime("%Y%m%dT%H%M%S")))
     while os.path.exists(dst):
         dst += "_"
@@ -110,14 +109,39 @@ def source_note(train_val, stage_dir):
     return _short(os.path.abspath(train_val))
 
 
-def prepare(run_dir, config, keep=()):
+#: top-level entries of config.json that one attempt writes and the next keeps
+KEPT = ("report", "schedule_note")
+
+
+def merged(disk, record, owned):
+    """config.json's content when a driver of the stages ``owned`` saves
+    ``record`` while drivers of other stages of the same run folder may have
+    saved theirs (``disk``, read under the config lock): each stage's entries
+    (``stages``, ``stale``) from the driver that owns it, ``paths`` from both,
+    the settings from ``record``."""
+    out = dict(record)
+    for key in ("stages", "stale"):
+        theirs = {k: v for k, v in (disk.get(key) or {}).items() if k not in owned}
+        out[key] = dict(theirs, **{k: v for k, v in (record.get(key) or {}).items()
+                                   if k in owned})
+    out["paths"] = dict(disk.get("paths") or {}, **(record.get("paths") or {}))
+    for key in KEPT:
+        if key in disk and key not in out:
+            out[key] = disk[key]
+    return out
+
+
+def prepare(run_dir, config, keep=(), owned=None):
     """Create ``run_dir`` (or reuse it): write VERSION and config.json.  A
     folder made with another configuration (racnn.rundir.verdict's compared
     keys) is an error naming the differences, never silently mixed, once
     any of its stages has started training; before that it holds nothing
     and takes the new configuration.  The dict entries ``keep`` of an
     earlier config.json (what earlier attempts recorded) are merged into
-    ``config`` first.  Returns the code version."""
+    ``config`` first, and so are the stale stages and ``KEPT`` entries of
+    the stages a driver does not train (``owned``: the stages this driver
+    trains; None: all).  The caller holds the config lock.  Returns the
+    code version."""
     os.makedirs(run_dir, exist_ok=True)
     old = load_config(run_dir)
     if old is not None:
@@ -127,6 +151,8 @@ def prepare(run_dir, config, keep=()):
                              "--run-dir or delete that folder" % (run_dir, "; ".join(diff)))
         for key in keep if not diff else ():
             config[key].update(old.get(key) or {})
+        if not diff and owned is not None:
+            config.update(merged(old, config, owned))
     version = code_version()
     lines = [version]
     vpath = os.path.join(run_dir, layout.VERSION)

@@ -39,8 +39,12 @@ def test_time_nets_tool_and_logs(tmp_path):
                         "--batch-size", "4", "--runs", str(tmp_path / "runs")],
                        capture_output=True, text=True, cwd=kit.REPO)
     assert r.returncode == 0, r.stderr
-    raw = {t["racnn"]: t for t in json.load(open(os.path.join(out, "timing.json")))}
+    timed = json.load(open(os.path.join(out, "timing.json")))
+    raw = {t["racnn"]: t for t in timed if not t.get("stage")}
     assert set(raw) == {False, True} and all(t["batch_size"] == 4 for t in raw.values())
+    # stage 1's net too (the sweep's cost estimate reads it)
+    stage1 = [t for t in timed if t.get("stage") == "stage1_sr"]
+    assert len(stage1) == 1 and stage1[0]["forward_backward_ms"] > 0
     md = open(os.path.join(out, "timing.md")).read()
     assert "ours ratio" in md and "paper ratio" in md
     # the table's numbers are the measured ones: s/epoch = ms/iteration x ceil(images / 4)

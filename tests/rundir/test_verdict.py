@@ -13,7 +13,8 @@ import sys
 import pytest
 
 from tests.support import evalkit as kit
-from racnn.rundir import verdict
+from racnn.rundir import sr_model, verdict
+from racnn.rundir.settings import make_config
 
 NETS = {v: ("alexnet", "birds", v, "frozen", "paper") for v in ("cnn", "racnn_p")}
 BIRDS = dict(dataset="birds", backbone="alexnet", res=50, mode="frozen", mults="paper",
@@ -115,6 +116,39 @@ def test_a_stale_stage_makes_the_run_not_finished(full_run, tmp_path):
     run = _copy(full_run, tmp_path, "stale", _retrained_stage1)
     v = verdict.run_finished(run)
     assert not v.ok and v.reasons == ["racnn_p is stale: stage1_sr was trained again after it"]
+
+
+def test_a_run_whose_shared_stage1_model_changed_is_not_finished(full_run, tmp_path):
+    """Stage 1 as a shared model (<runs>/sr/..., linked as stage1_sr): the
+    run is finished while the model is the one it recorded; a model trained
+    again (another sha256, its record rewritten) makes it stale; a model cut
+    short (its record not matching) is not usable."""
+    run = str(tmp_path / "runs" / "birds-alexnet-r50-frozen-paper")
+    shutil.copytree(full_run, run)
+    cfg = make_config("birds", "alexnet", mode="frozen")
+    shared = sr_model.folder(run, cfg)
+    os.makedirs(os.path.dirname(shared))
+    shutil.move(os.path.join(run, "stage1_sr"), shared)
+    os.symlink(os.path.relpath(shared, run), os.path.join(run, "stage1_sr"))
+    sr_model.write_record(shared, cfg, {}, run)
+    with open(os.path.join(run, "config.json")) as fh:
+        config = json.load(fh)
+    config["stages"].setdefault("stage1_sr", {})["shared_model"] = sr_model.used_entry(shared, cfg)
+    with open(os.path.join(run, "config.json"), "w") as fh:
+        json.dump(config, fh)
+    assert verdict.run_finished(run).ok
+    model = sr_model.used_entry(shared, cfg)["path"]
+    with open(model, "ab") as fh:
+        fh.write(b"\0")                             # trained again: other bytes ...
+    sr_model.write_record(shared, cfg, {}, "another run")      # ... recorded as final
+    v = verdict.run_finished(run)
+    assert not v.ok and "stage1_sr is stale: the shared stage-1 model %s was trained again " \
+        "since this run used it" % shared in v.reasons[0], v.reasons
+    with open(model, "r+b") as fh:
+        fh.truncate(100)                            # cut short: not what its record says
+    v = verdict.run_finished(run)
+    assert not v.ok and v.reasons[0].startswith(
+        "stage1_sr: the shared stage-1 model is not usable: %s: sha256" % model), v.reasons
 
 
 def test_another_configuration_is_not_finished_for_the_one_asked(full_run):

@@ -3,7 +3,7 @@ folder; a dry run writes nothing, another plan under one name is refused."""
 import json
 import os
 
-from tests.support.commands import data_env, sweep
+from tests.support.commands import data_env, python, sweep
 
 
 def test_table2_plan_dry_run_writes_nothing(tmp_path):
@@ -41,3 +41,18 @@ def test_a_different_plan_under_one_name_is_refused(tmp_path):
         "--name or remove %s" % (folder, os.path.join(folder, "plan.json")))
     r = sweep(env, "plan", "nothing", "--dataset", "cars", "--backbone", "resnet")
     assert r.returncode == 2 and "unknown backbone" in r.stderr.lower(), r.stderr
+
+
+def test_the_sweep_tool_runs_without_the_environments_modules(tmp_path):
+    """tools/sweep.py runs on a cluster's login node beside sbatch, with a
+    python3 that has none of numpy, pycaffe, LMDB, OpenCV or tqdm: planning
+    table2 (its stage-1 models' settings hashes, their committed nets' sha256)
+    imports none of them (it did: the report's rule reached tqdm through the
+    databases' progress bars)."""
+    code = ("import runpy, sys; [sys.modules.__setitem__(m, None) for m in "
+            "('numpy', 'caffe', 'lmdb', 'cv2', 'tqdm', 'google.protobuf')]; "
+            "sys.path.insert(0, 'tools'); sys.argv = ['tools/sweep.py', 'plan', 'table2', '--dry-run']; "
+            "runpy.run_path('tools/sweep.py', run_name='__main__')")
+    r = python("-c", code, env=data_env(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert "sweep table2: 9 run(s)" in r.stdout

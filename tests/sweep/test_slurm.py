@@ -24,7 +24,8 @@ def test_sbatch_script_and_entries(tmp_path):
                  "#SBATCH --output=%s" % os.path.join(str(tmp_path), "slurm", "%A_%a.out")):
         assert want in lines
     assert lines[-1] == ("exec env RACNN_BACKEND=rootfs %s/docker/run python3 tools/sweep.py "
-                         "task %s \"$SLURM_ARRAY_TASK_ID\" --gpu 0" % (REPO, tmp_path))
+                         "task %s \"$SLURM_ARRAY_TASK_ID\" --slurm-job \"$SLURM_ARRAY_JOB_ID\" "
+                         "--gpu 0" % (REPO, tmp_path))
     r = subprocess.run(["bash", "-n"], input=text, universal_newlines=True)
     assert r.returncode == 0
     sif = tmp_path / "racnn.sif"
