@@ -19,7 +19,7 @@ from ..resize.degrade import channel_order_free, check_kernel, degrade, prepare
 from ..errors import RacnnError
 from .datum import datum_bytes
 from .lmdbio import write_datums
-from .manifest import existing_manifest, matches
+from .manifest import UPSCALE_FACTOR, existing_manifest, matches
 from .pool import ordered_map
 
 # ----------------------------------------------------- classification items --
@@ -102,9 +102,6 @@ class Tally(object):
 #: shorter sides whose counts the manifest records (``source_smaller``): the
 #: nets' input sizes and the stored size of the release
 SIDE_MARKS = (64, 224, 227)
-#: ``source_upscaled`` counts the sources whose shorter side is under the
-#: stored size / this factor (racnn.rundir.verdict's tolerance is on it)
-UPSCALE_FACTOR = 2.0
 
 
 def small_source_warning(manifest, side, what):

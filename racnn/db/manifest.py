@@ -9,6 +9,9 @@ from .. import __version__ as RACNN_VERSION
 from ..errors import RacnnError
 
 MANIFEST = "manifest.json"
+#: ``source_upscaled`` counts the sources whose shorter side is under the
+#: stored size / this factor (racnn.rundir.verdict's tolerance is on it)
+UPSCALE_FACTOR = 2.0
 
 
 #: keys every manifest has (DESIGN.md); kind-specific ones come on top

@@ -39,7 +39,9 @@ def databases(cfg, inputs, plan):
     out = {"paths": {}}
 
     def classification(split, res):
-        jpeg = cfg.get("jpeg_quality") if res != size else None    # degraded images only
+        # the release's script writes every image it makes as a .jpg: the degraded
+        # ones and the HR ones (here: the HR stages' databases) alike
+        jpeg = cfg.get("jpeg_quality")
         path = vocab.db_path("", split, res, size, kernel, root=root) + (
             "_jpeg%d" % jpeg if jpeg else "")
         limit = cfg["%s_limit" % split]

@@ -6,10 +6,22 @@ reading, SR weights, kernel, ImageNet backbone weights, stored size, the
 release's schedule, not smoke), and its folder shows it finished, not stale,
 trained from the committed unedited nets on the full official split of
 photos that were not upscaled; the others are "other runs", each with
-every reason that kept it out.  When several matching runs fill one cell, all are shown,
-newest first."""
+every reason that kept it out.
+
+Seeds: matching runs of one cell with different seeds are replicates; the
+cell's number is their mean, with the sample standard deviation and the
+number of seeds (``seeds``, ``std``; the newest run of each seed counts).
+Other matching runs (a second run of a seed already counted, records without
+a seed) are shown beside it, newest first."""
+import math
+
 from .. import paper
 from ..rundir.verdict import placement_reasons
+
+#: what a cell keeps of its run's settings (results.csv's columns)
+SETTING_FIELDS = ("mults", "sr_weights", "kernel", "backbone_weights", "db_size",
+                  "jpeg_quality", "schedule", "g_sr_init", "stage2_length", "sr_start",
+                  "sr_images", "sr_max_images", "seed")
 
 
 def _pick(results, **want):
@@ -20,18 +32,43 @@ def _pick(results, **want):
     return (hits[0] if hits else None), len(hits), hits
 
 
-def _cell(table, row, r, n, paper_value, **setting):
+def replicates(hits):
+    """(replicates, others) of a cell's matching results (newest first): the
+    newest of each seed, and the rest."""
+    seen, reps, rest = set(), [], []
+    for h in hits:
+        (rest if h.get("seed") in seen else reps).append(h)
+        seen.add(h.get("seed"))
+    return reps, rest
+
+
+def mean_std(values):
+    """(mean, sample standard deviation or None for one value)."""
+    n = len(values)
+    mean = sum(values) / float(n)
+    std = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1)) if n > 1 else None
+    return mean, std
+
+
+def _cell(table, row, r, n, paper_value, reps=(), **setting):
     d = dict(table=table, row=row, paper=paper_value, ours=None, diff=None, runs=n,
-             run=None, log=None, config=None, model=None, eval=None)
+             run=None, log=None, config=None, model=None, eval=None, seeds=None, std=None,
+             per_seed=None)
     d.update(setting)
     if r is not None:
         d.update(ours=r["ours"], run=r["run"], log=r["log"], config=r["config"],
                  model=r["model"], eval=r["eval"], smoke=r["smoke"],
-                 short_schedule=r.get("short_schedule"))
-        d.update({k: r.get(k) for k in ("mults", "sr_weights", "kernel", "backbone_weights",
-                                        "db_size", "jpeg_quality", "schedule")})
+                 short_schedule=r.get("short_schedule"), sr_label=r.get("sr_label"),
+                 sr_gain=r.get("sr_gain"))
+        d.update({k: r.get(k) for k in SETTING_FIELDS})
+        reps = list(reps)
+        if len(reps) > 1:               # seeds: the mean, its spread, each seed's run
+            d["ours"], d["std"] = mean_std([x["ours"] for x in reps])
+            d.update(seeds=len(reps), replicates=reps,
+                     short_schedule=any(x.get("short_schedule") for x in reps),
+                     per_seed=";".join("%s:%.4f" % (x.get("seed"), x["ours"]) for x in reps))
         if paper_value is not None:
-            d["diff"] = r["ours"] - paper_value
+            d["diff"] = d["ours"] - paper_value
     return d
 
 
@@ -55,8 +92,9 @@ def paper_rows(results, reading=None):
                 break
         else:
             want = candidates[0]
-        cells.append(_cell(table, row, r, n, paper_value, **want))
-        cells[-1]["also"] = [_cell(table, row, h, n, paper_value, **want) for h in hits[1:]]
+        reps, rest = replicates(hits)
+        cells.append(_cell(table, row, r, n, paper_value, reps, **want))
+        cells[-1]["also"] = [_cell(table, row, h, n, paper_value, **want) for h in rest]
         return cells[-1]
 
     for (bb, var), per_ds in paper.TABLE_II.items():

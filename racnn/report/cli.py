@@ -7,9 +7,10 @@ log, configuration, model and evaluation.
 
 Arguments are run folders or folders holding run folders.  A run fills a
 paper cell only when every setting matches the table's definition (the
-reading --mults/--sr-weights/--kernel, ImageNet backbone weights, the
-release's schedule, not smoke); the others are listed with what kept them
-out.  Runs are read, never changed: evaluate them first (tools/eval_per_class.py RUN; the
+reading --mults/--sr-weights/--kernel/--g-sr-init/--stage2-length, ImageNet
+backbone weights, the release's schedule, not smoke); the others are listed
+with what kept them out.  Runs of several seeds fill a cell with their mean
+and standard deviation; the paper's claims are checked on those.  Runs are read, never changed: evaluate them first (tools/eval_per_class.py RUN; the
 experiment tool does this after training).
 """
 import os
@@ -40,6 +41,15 @@ def parse_args(argv, prog=None):
     p.add_argument("--kernel", choices=vocab.KERNELS,
                    help="degradation kernel of the runs placed in the tables (default: %s)"
                    % keying.DEFAULT_READING["kernel"])
+    p.add_argument("--g-sr-init", choices=vocab.G_SR_INITS,
+                   help="where g-RACNN's SR layers start in the runs placed in the tables "
+                   "(default: the multiplier reading's: %s)" % ", ".join(
+                       "%s %s" % (k, v["g_sr_init"]) for k, v in vocab.READING_DEFAULTS.items()))
+    p.add_argument("--stage2-length", choices=vocab.STAGE2_LENGTHS,
+                   help="stage 2's release schedule of the runs placed in the tables (default: "
+                   "the multiplier reading's: %s)" % ", ".join(
+                       "%s %s" % (k, v["stage2_length"])
+                       for k, v in vocab.READING_DEFAULTS.items()))
     return p.parse_args(argv)
 
 
@@ -55,7 +65,7 @@ def main(argv=None, prog=None):
             continue
         run_dirs += [r for r in find_runs(root)
                      if not os.path.abspath(r).startswith(out + os.sep)]
-    reading = keying.reading(mults=args.mults, sr_weights=args.sr_weights, kernel=args.kernel)
+    reading = keying.reading(**{k: getattr(args, k) for k in keying.READING_KEYS})
     paths, results = write_report(sorted(set(run_dirs)), out, reading)
     print("%d run folder(s), %d evaluated network(s)" % (len(set(run_dirs)), len(results)))
     if not results:

@@ -1,8 +1,8 @@
 """Result records from run folders: one per evaluated network (the
 classification stages of racnn.vocab.VARIANTS: cnn, staged, racnn_g,
 racnn_p), with every setting that decides where it may be placed
-(racnn.rundir.keying.fields) and its schedule (short or the release's,
-best in-solver test pass).  Each record's number is its stage's
+(racnn.rundir.keying.fields) and its schedule (short -- itself or a stage
+it starts from -- or the release's, best in-solver test pass).  Each record's number is its stage's
 ``eval/metrics.json`` (racnn.rundir.results), read, never recomputed."""
 import os
 
@@ -10,7 +10,7 @@ from .. import vocab
 from ..rundir import layout, reader
 from ..rundir.results import stage_metrics
 from ..rundir import keying
-from ..rundir.verdict import folder_reasons
+from ..rundir.verdict import folder_reasons, short_stages
 from . import fig5
 
 
@@ -38,18 +38,21 @@ def collect(run_dirs):
                 "model": m.get("snapshot"), "eval": os.path.dirname(mpath),
                 "evaluated": os.path.getmtime(mpath)})
             out[-1].update(schedule_fields(cfg, st.name, log))
-            out[-1].update(keying.fields(cfg))
+            out[-1].update(keying.fields(cfg, st.name))
+            out[-1]["sr_label"] = keying.sr_label(out[-1])
             out[-1]["folder_reasons"] = folder_reasons(run.dir, st.name)
     return out
 
 
 def schedule_fields(cfg, stage, log):
     """``short_schedule`` (the driver's flag in config.json: fewer iterations
-    than the release with the release's learning rate) and ``best_test``
-    ((accuracy %, iteration) of the best in-solver test pass, or None)."""
-    rec = (cfg.get("stages") or {}).get(stage) or {}
+    than the release with the release's learning rate, on the stage or on a
+    stage it starts from: ``short_stages`` names them, racnn.rundir.verdict)
+    and ``best_test`` ((accuracy %, iteration) of the best in-solver test
+    pass, or None)."""
+    short = short_stages(cfg, stage)
     best = fig5.best_in_solver(log) if log else None
-    return {"short_schedule": bool(rec.get("short_schedule")),
+    return {"short_schedule": bool(short), "short_stages": short,
             "best_test": (100.0 * best[0], best[1]) if best else None}
 
 

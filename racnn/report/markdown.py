@@ -60,8 +60,9 @@ def paper_tables(cells, others, base, timing_rows=(), reading=None):
                 vals += [_pct(c and c["paper"]), " / ".join(_ours(x) for x in each),
                          " / ".join(_pct(x and x["diff"], True) for x in each)]
                 if c and c["ours"] is not None:
-                    for x in each:
-                        more = " (run %s)" % os.path.basename(x["run"]) if len(each) > 1 else ""
+                    runs = [y for x in each for y in (x.get("replicates") or [x])]
+                    for x in runs:
+                        more = " (run %s)" % os.path.basename(x["run"]) if len(runs) > 1 else ""
                         links.append("%s: %s%s" % (k, _links(x, base), more))
             out.append("| %s | %s | %s |" % (row, " | ".join(vals), "<br>".join(links) or "-"))
         out.append("")
@@ -102,9 +103,19 @@ SHORT_MARK = " (short)"
 
 
 def _ours(c):
-    """Our number of a cell, marked when its run's schedule was short."""
-    text = _pct(c and c["ours"])
-    return text + SHORT_MARK if c and c.get("short_schedule") else text
+    """Our number of a cell: the mean ± standard deviation over its seeds
+    when it has several; marked when a stage it depends on had a short
+    schedule; with the images its pre-trained SR layers come from."""
+    if not c or c.get("ours") is None:
+        return _pct(None)
+    text = _pct(c["ours"])
+    if c.get("seeds"):
+        text += " ± %.2f (%d seeds)" % (c["std"], c["seeds"])
+    if c.get("short_schedule"):
+        text += SHORT_MARK
+    if c.get("sr_label"):
+        text += " (%s)" % c["sr_label"]
+    return text
 
 
 def schedule_section(results, base):
@@ -121,19 +132,36 @@ def schedule_section(results, base):
            "it reports.  *short*: fewer iterations than the release's schedule with the "
            "release's learning rate (tuned for 700k iterations): the new layers are "
            "under-trained and the number is not comparable with the paper's; rows marked "
-           "%r in the tables above.  *smoke*, *iters=N*, *subset*: smoke runs, fixed "
-           "iteration counts, cut-down databases; *release*: the release's schedule."
-           % SHORT_MARK.strip(), "",
+           "%r in the tables above, also when the short stage is one the network starts from "
+           "(stage 1 for p-RACNN, the HR stage for Staged-Training: named in brackets).  "
+           "*smoke*, *iters=N*, *subset*: smoke runs, fixed iteration counts, cut-down "
+           "databases; *release*: the release's schedule (stage 2: the solver's max_iter or "
+           "the notebooks' 1M iterations, `stage2_length`).  *SR front*: the PSNR of the "
+           "network's SR layers (after stage 2) over bicubic, on a few of the dataset's test "
+           "images (racnn.report.srview)." % SHORT_MARK.strip(), "",
            "| run | network | final model (iteration) | best in-solver test (iteration) "
-           "| schedule | links |", "|---" * 6 + "|"]
+           "| schedule | SR front over bicubic | links |", "|---" * 7 + "|"]
     for r in sorted(results, key=lambda r: (r["run"], vocab.stage_key(r["variant"]))):
         best = r.get("best_test")
-        out.append("| %s%s | %s | %.2f (%s) | %s | %s | %s |" % (
+        label = keying.schedule_label(r)
+        upstream = [s for s in r.get("short_stages") or () if s != r["variant"]]
+        if upstream:
+            label += " (%s)" % ", ".join(upstream)
+        out.append("| %s%s | %s | %.2f (%s) | %s | %s | %s | %s |" % (
             os.path.basename(r["run"]), " (smoke)" if r["smoke"] else "",
             _network(r), r["ours"],
             r["iteration"], "%.2f (%d)" % best if best else "-",
-            keying.schedule_label(r), _links(r, base)))
+            label, sr_text(r), _links(r, base)))
     return "\n".join(out) + "\n"
+
+
+def sr_text(r):
+    """A record's SR-front PSNR gain over bicubic, or why there is none."""
+    if r.get("variant") not in vocab.SR_STAGES:
+        return "-"
+    if r.get("sr_gain") is None:
+        return "not measured: %s" % (r.get("sr_note") or "?")
+    return "%+.2f dB (%d images)" % (r["sr_gain"], r["sr_images_measured"])
 
 
 def _network(r):

@@ -1,19 +1,21 @@
 """Writing a report of run folders (tools/report.py, ``make report``):
 ``write_report(run_dirs, out_dir)`` writes ``report.md``, ``results.csv``
 (one line per cell and run, with every setting), ``timing_from_logs.csv``,
-``paper_vs_ours.png`` and Fig. 5 (racnn.report.fig5)."""
+``paper_vs_ours.png`` and Fig. 5 (racnn.report.fig5), with the paper's
+claims checked (racnn.report.claims) and each RACNN's SR front measured
+(racnn.report.srview; kept in ``sr_psnr.json``)."""
 import os
 
 from .. import atomic, plots
 from ..eval.outputs import csv_field
-from . import fig5, markdown, table_i
-from .cells import not_placed, other_rows, paper_rows
+from ..rundir.reader import load_config
+from . import claims, fig5, markdown, srview, table_i
+from .cells import SETTING_FIELDS, not_placed, other_rows, paper_rows
 from .collect import collect
 
 CSV_COLUMNS = ("table", "row", "dataset", "backbone", "variant", "res", "mode", "paper",
-               "ours", "diff", "runs", "run", "log", "config", "model", "eval", "mults",
-               "sr_weights", "kernel", "backbone_weights", "db_size", "jpeg_quality", "schedule",
-               "not_placed")
+               "ours", "diff", "std", "seeds", "per_seed", "runs", "run", "log", "config",
+               "model", "eval") + SETTING_FIELDS + ("short_schedule", "sr_gain", "not_placed")
 
 
 def write_csv(cells, others, path, reading=None):
@@ -39,12 +41,14 @@ def write_report(run_dirs, out_dir, reading=None):
     """Write the report of ``run_dirs`` into ``out_dir``; returns its paths.
     ``reading``: the settings the paper leaves open (racnn.rundir.keying)."""
     results = collect(run_dirs)
+    os.makedirs(out_dir, exist_ok=True)
+    srview.add_gains(results, {r["run"]: load_config(r["run"]) or {} for r in results},
+                     os.path.join(out_dir, "sr_psnr.json"))
     cells, used = paper_rows(results, reading)
     others = other_rows(results, used)
     trows = []
     for rd in run_dirs:
         trows += table_i.from_run(rd)
-    os.makedirs(out_dir, exist_ok=True)
     md_path = os.path.join(out_dir, "report.md")
     png = plots.paper_vs_ours([x for c in cells for x in [c] + c.get("also", [])
                                if x["ours"] is not None],
@@ -52,6 +56,7 @@ def write_report(run_dirs, out_dir, reading=None):
     text = markdown.paper_tables(cells, others, out_dir, trows, reading)
     if png:
         text += "\n![paper vs ours](paper_vs_ours.png)\n"
+    text += claims.section(cells, results, used)
     text += markdown.schedule_section(results, out_dir)
     figures = fig5.write_fig5(run_dirs, out_dir)
     text += markdown.fig5_section(figures, out_dir) + markdown.table_i_section(out_dir)

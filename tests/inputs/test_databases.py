@@ -105,3 +105,43 @@ def test_cut_down_dataset_with_committed_nets_fails_before_training(shared, tmp_
     runs = [n for n in os.listdir(str(tmp_path / "runs")) if not n.startswith(".")] \
         if os.path.isdir(str(tmp_path / "runs")) else []
     assert runs == []
+
+
+HR_SCRIPT = """
+import json, sys
+from racnn.rundir import settings as config
+from racnn.inputs import databases as inputs
+cfg = config.make_config("syn", "tiny", data_format="folder", data_root=sys.argv[1], res=8,
+                         db_size=24, jpeg_quality=int(sys.argv[2]) or None)
+out = inputs.databases(cfg, {"data_root": sys.argv[1]}, ["backbone_hr", "staged_hr", "cnn"])
+print(json.dumps({k: out[k] for k in ("train_db", "hr_train_db", "hr_test_db")}))
+"""
+
+
+def test_jpeg_round_trip_reaches_the_hr_databases_as_the_release_wrote_them(tmp_path):
+    """The release's script writes the HR images through JPEG too (its .jpg
+    files): with jpeg_quality the databases of the HR stages (backbone_hr,
+    staged_hr) hold JPEG-decoded pixels as the LR ones do, named apart from
+    the raw ones (they were raw before)."""
+    from racnn.datasets import synthetic
+    from racnn.db import lmdbio
+    import numpy as np
+    root = str(tmp_path / "syn")
+    synthetic.generate(root, num_classes=2, train_per_class=3, test_per_class=2)
+    env = dict(os.environ, RACNN_DATA=str(tmp_path / "data"))
+
+    def build(q):
+        r = subprocess.run([sys.executable, "-c", HR_SCRIPT, root, str(q)], cwd=REPO, env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           universal_newlines=True)
+        assert r.returncode == 0, r.stderr
+        return json.loads(r.stdout.strip().splitlines()[-1])
+    jpeg, raw = build(75), build(0)
+    for key in ("train_db", "hr_train_db", "hr_test_db"):
+        assert jpeg[key].endswith("_jpeg75") and not raw[key].endswith("_jpeg75"), key
+        with open(os.path.join(jpeg[key], "manifest.json")) as fh:
+            assert json.load(fh)["jpeg_quality"] == 75
+    a = [d for _, _, d in lmdbio.iter_datums(jpeg["hr_train_db"])]
+    b = [d for _, _, d in lmdbio.iter_datums(raw["hr_train_db"])]
+    assert len(a) == len(b) == 6
+    assert any(not np.array_equal(x, y) for x, y in zip(a, b))     # JPEG-decoded pixels

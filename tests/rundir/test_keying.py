@@ -43,7 +43,7 @@ def test_only_runs_of_the_tables_settings_fill_cells():
                    "/r/iters": "schedule iters=4 (tables: the release's)",
                    "/r/size": "db_size 256 (tables: 227)",
                    "/r/auth": "sr_weights authors (tables: pretrain)",
-                   "/r/jpeg": "LR images through JPEG q75 (tables: raw pixels)"}
+                   "/r/jpeg": "images through JPEG q75 (tables: raw pixels)"}
     # a CNN's cell does not depend on p-RACNN's SR weights
     cnn = _record("/r/auth", variant="cnn", sr_weights="authors", ours=40.0)
     cells, used = report_cells.paper_rows([cnn])
@@ -55,7 +55,9 @@ def test_only_runs_of_the_tables_settings_fill_cells():
     text = markdown.paper_tables(cells, report_cells.other_rows([good] + bad, used), "/r",
                            reading=keying.reading(mults="release"))
     assert "Filled only by runs with multipliers `release`, p-RACNN SR weights `pretrain`, " \
+        "g-RACNN's SR layers from the pre-trained SR weights (the release's notebooks), " \
         "kernel `matlab`, ImageNet backbone weights" in text
+    assert "stage 2 of the released notebooks' 1,000,000 iterations" in text
     assert text.count("Filled only by runs with") == 3               # each table says it
 
 
@@ -79,3 +81,58 @@ def test_two_matching_runs_of_one_cell_are_both_shown(tmp_path):
     assert [(x["ours"], x["run"], x["runs"]) for x in rows] == [
         ("53.0000", "/r/b", "2"), ("50.0000", "/r/a", "2")]
     assert rows[0]["backbone_weights"] == "imagenet" and rows[0]["schedule"] == "full"
+
+
+# ------------------------------------------ stage 1's images, said in every cell
+def test_stage1_images_are_keyed_and_said_in_every_pretrained_cell():
+    """A p-RACNN cell filled from SR pre-training on the target dataset's own
+    training images said nothing of it; the paper's point is SR knowledge
+    from other images (ILSVRC DET).  Each record now carries stage 1's
+    images (the shared stage-1 model's record when there is one, else the
+    configuration's sr_images / sr_max_images) and every cell with
+    pre-trained SR layers shows them."""
+    from racnn.rundir import settings
+    own = settings.make_config("birds", "alexnet", mode="frozen")
+    f = keying.fields(own, "racnn_p")
+    assert (f["sr_start"], f["sr_images"], f["sr_max_images"]) == ("pretrained", None, 500)
+    assert keying.sr_label(dict(f, variant="racnn_p")) == "SR: own training images x500"
+    det = settings.make_config("birds", "alexnet", mode="frozen", sr_images="/data/DET",
+                               sr_max_images="all")
+    assert keying.sr_label(dict(keying.fields(det, "racnn_p"))) == "SR: DET xall"
+    shared = dict(own, stages={"stage1_sr": {"shared_model": {"sr_images": "/x/ILSVRC_DET"}}})
+    assert keying.fields(shared, "racnn_p")["sr_images"] == "ILSVRC_DET"
+    assert keying.sr_label(keying.fields(own, "racnn_g")) is None      # fillers (paper reading)
+    assert keying.sr_label(keying.fields(dict(own, sr_weights="authors"), "racnn_p")) == \
+        "SR: the authors' weights"
+    cells, _ = report_cells.paper_rows([_record("/r/own", **keying.fields(own, "racnn_p")),
+                                        _record("/r/det", variant="racnn_p", ours=53.0,
+                                                evaluated=2, **keying.fields(det, "racnn_p"))])
+    for c in cells:
+        c.update(sr_label=keying.sr_label(c))
+        for a in c.get("also") or ():
+            a.update(sr_label=keying.sr_label(a))
+    text = markdown.paper_tables(cells, [], "/r")
+    row = [l for l in text.splitlines() if l.startswith("| p-RACNN AlexNet | 47.90")][0]
+    assert "53.00 (SR: DET xall) / 50.00 (SR: own training images x500)" in row
+
+
+def test_the_release_reading_keys_g_racnn_start_and_stage_2_length():
+    """Table II under the release reading takes g-RACNN started from the SR
+    weights and stage 2 of the notebooks' 1M iterations; a run of the other
+    start or length is listed apart, saying which."""
+    from racnn.rundir import settings
+    release = keying.reading(mults="release")
+    assert (release["g_sr_init"], release["stage2_length"]) == ("pretrained", "notebooks")
+    assert keying.reading(mults="release", g_sr_init="gaussian")["g_sr_init"] == "gaussian"
+    cfg = settings.make_config("birds", "alexnet", mode="frozen", mults="release")
+    good = _record("/r/g", variant="racnn_g", mults="release", **keying.fields(cfg, "racnn_g"))
+    gauss = _record("/r/gg", variant="racnn_g", mults="release", evaluated=2, **keying.fields(
+        dict(cfg, g_sr_init="gaussian"), "racnn_g"))
+    short = _record("/r/s", variant="racnn_g", mults="release", evaluated=3, **keying.fields(
+        dict(cfg, stage2_length="solver"), "racnn_g"))
+    cells, used = report_cells.paper_rows([good, gauss, short], release)
+    assert [c["run"] for c in cells if c["ours"] is not None] == ["/r/g", "/r/g"]
+    assert {r["run"]: report_cells.not_placed(r, release)
+            for r in report_cells.other_rows([good, gauss, short], used)} == {
+        "/r/gg": "g_sr_init gaussian (tables: pretrained)",
+        "/r/s": "stage2_length solver (tables: notebooks)"}

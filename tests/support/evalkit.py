@@ -4,6 +4,7 @@ has the per-class second top, and its deploy twin), snapshots, and a real
 `caffe train` run folder."""
 import json
 import os
+import shutil
 import subprocess
 
 import numpy as np
@@ -186,12 +187,8 @@ def claim_full_run(run, variant_nets):
     numbers only: the tiny test database beside them is what the stage is
     evaluated on).  What this claims is provenance; the report checks it, the
     fixture states it."""
-    from racnn import vocab
-    from racnn.nets import layout
-    from racnn.rundir.verdict import sha256
     with open(os.path.join(run, "config.json")) as fh:
         config = json.load(fh)
-    spec = vocab.dataset_spec(config["dataset"])
     if "racnn_p" in variant_nets:       # p-RACNN starts from stage 1's model
         d = os.path.join(run, "stage1_sr")
         os.makedirs(d)
@@ -199,6 +196,16 @@ def claim_full_run(run, variant_nets):
             with open(os.path.join(d, name), "w") as fh:
                 fh.write("# fixture\n")
         variant_nets = dict(variant_nets, stage1_sr=None)
+    _claim_databases(run, config)
+    _claim_sources(run, config, variant_nets)
+    return run
+
+
+def _claim_databases(run, config):
+    """Train/test databases whose manifests stand for the official split of
+    photos, recorded in ``config`` (claim_full_run)."""
+    from racnn import vocab
+    spec = vocab.dataset_spec(config["dataset"])
     for split in ("train", "test"):
         folder = os.path.join(run, "claimed_%s_db" % split)
         os.makedirs(folder)
@@ -207,6 +214,14 @@ def claim_full_run(run, variant_nets):
                        "size": 227, "source_sides": [250, 500], "source_upscaled": 0}, fh)
         open(os.path.join(folder, "data.mdb"), "w").close()     # (the manifest's LMDB)
         config.setdefault("paths", {})["%s_db" % split] = folder
+
+
+def _claim_sources(run, config, variant_nets):
+    """Each stage's DONE (its last snapshot) and its committed sources with
+    their sha256, recorded in ``config``, written to config.json
+    (claim_full_run)."""
+    from racnn.nets import layout
+    from racnn.rundir.verdict import sha256
     for stage, args in variant_nets.items():
         d = os.path.join(run, stage)
         final = sorted((f for f in os.listdir(d) if f.endswith(".caffemodel")),
@@ -222,4 +237,45 @@ def claim_full_run(run, variant_nets):
             source=src, source_sha256={k: sha256(os.path.join(REPO, v)) for k, v in src.items()})
     with open(os.path.join(run, "config.json"), "w") as fh:
         json.dump(config, fh)
+
+
+def finished_run(root, accuracy, model=None, **settings):
+    """A run folder as a finished, evaluated run of the paper's setting
+    leaves it, without training (for the report): the configuration of
+    ``settings`` (dataset, backbone and any key of racnn.rundir.settings;
+    its variants: those of ``accuracy``), named by its run_name; every stage
+    of its plan finished (DONE and a final model: ``model`` copied there for
+    the stages with SR layers, else a placeholder), trained from the
+    committed nets (their sha256), on official-split databases
+    (claim_full_run's); each network of ``accuracy`` ({stage: mean class
+    accuracy %}) evaluated with that number.  Returns the run folder."""
+    from racnn import vocab
+    from racnn.rundir import settings as rs
+    cfg = rs.make_config(settings.pop("dataset"), settings.pop("backbone"),
+                         variants=list(accuracy), **settings)
+    run = os.path.join(str(root), rs.run_name(cfg))
+    nets = {}
+    for stage in rs.stage_plan(cfg):
+        d = os.path.join(run, stage)
+        os.makedirs(d)
+        final = os.path.join(d, "%s_iter_30.caffemodel" % stage)
+        if model and vocab.STAGES[stage].sr_init:
+            shutil.copy(model, final)
+        else:
+            with open(final, "w") as fh:
+                fh.write("# fixture\n")
+        with open(os.path.join(d, "solver.prototxt"), "w") as fh:
+            fh.write("# fixture\n")
+        net = vocab.VARIANTS[stage].net if stage in vocab.VARIANTS else "cnn"   # staged_hr
+        nets[stage] = None if stage in vocab.SR_SOURCE_STAGES else (
+            cfg["backbone"], cfg["dataset"], net, cfg["mode"], cfg["mults"])
+        if stage in accuracy:
+            os.makedirs(os.path.join(d, "eval"))
+            with open(os.path.join(d, "eval", "metrics.json"), "w") as fh:
+                json.dump({"mean_class_accuracy": accuracy[stage] / 100.0,
+                           "overall_accuracy": accuracy[stage] / 100.0, "num_images": 5794,
+                           "iteration": 30, "snapshot": final}, fh)
+    config = dict(cfg, stages={})
+    _claim_databases(run, config)
+    _claim_sources(run, config, nets)
     return run
