@@ -10,13 +10,16 @@ PY     := $(ENTER) python3
 # Each is a configuration key of racnn/rundir/settings.py: KNOB=key pairs,
 # handed on as --set key=VALUE (VALUE read as JSON, else as text) to
 # tools/experiment.py and to every run of a sweep; SET= takes raw KEY=VALUE
-# pairs for any other key.
+# pairs for any other key. SEEDS=1,2,3: the experiment (every run of the
+# sweep) once per seed, one run folder each.
 SETTINGS := RES=res MODE=mode MULTS=mults SR_WEIGHTS=sr_weights SR_IMAGES=sr_images \
+            G_SR_INIT=g_sr_init STAGE2_LENGTH=stage2_length \
             SR_MAX_IMAGES=sr_max_images VARIANTS=variants JPEG=jpeg_quality \
             BACKBONE_WEIGHTS=backbone_weights NETS=nets DATA_ROOT=data_root FORMAT=data_format \
             KERNEL=kernel SEED=seed SPLIT_FROM=split_from TEST_FRACTION=test_fraction \
             TF32=tf32 CUDNN=cudnn
 SET        ?=
+SEEDS      ?=
 GPU        ?=
 SMOKE      ?=
 RESTART    ?=
@@ -25,13 +28,14 @@ KEEP_STALE ?=
 _knob  = $(firstword $(subst =, ,$(1)))
 _key   = $(lastword $(subst =, ,$(1)))
 SET_ARGS = $(foreach k,$(SETTINGS),$(if $($(call _knob,$(k))),--set $(call _key,$(k))=$($(call _knob,$(k))))) \
-           $(foreach kv,$(SET),--set $(kv))
+           $(foreach kv,$(SET),--set $(kv)) $(if $(SEEDS),--seeds $(SEEDS))
 EXP_ARGS = $(SET_ARGS) $(if $(RESTART),--restart $(RESTART)) $(if $(RUN_DIR),--run-dir $(RUN_DIR)) \
            $(if $(filter 1 yes true,$(KEEP_STALE)),--keep-stale) \
            $(if $(GPU),--gpu $(GPU)) $(if $(filter 1 yes true,$(SMOKE)),--smoke)
 # the report's reading of the settings the paper leaves open (tools/report.py)
 REPORT_ARGS = $(if $(MULTS),--mults $(MULTS)) $(if $(SR_WEIGHTS),--sr-weights $(SR_WEIGHTS)) \
-              $(if $(KERNEL),--kernel $(KERNEL))
+              $(if $(KERNEL),--kernel $(KERNEL)) $(if $(G_SR_INIT),--g-sr-init $(G_SR_INIT)) \
+              $(if $(STAGE2_LENGTH),--stage2-length $(STAGE2_LENGTH))
 
 # The names come from racnn/vocab.py, the one place they are defined: make asks
 # the package (pure Python: the host's python3 does, no Caffe needed).
@@ -42,7 +46,8 @@ EXPERIMENTS := $(foreach d,$(DATASETS),$(foreach b,$(BACKBONES),$(d)-$(b)))
 
 .PHONY: help test check-generated shell env image image-gpu gpu-env check-gpu-build gpu-check \
         gpu-bundle gpu-bundle-test gpu-bundle-verify prototxts draw demo report bench \
-        bench-env bench-data bench-eval fig5 timing sweep sweep-status sweep-report $(EXPERIMENTS)
+        bench-env bench-data bench-eval fig5 timing sweep sweep-status sweep-report sweep-cost \
+        slurm-local slurm-local-stop $(EXPERIMENTS)
 
 help:
 	@echo "make test          run the test suite inside the Caffe environment"
@@ -51,13 +56,17 @@ help:
 	@echo "                   BACKBONE_WEIGHTS=none: no ImageNet weights; NETS=mynets/: your edited nets)"
 	@echo "                   VARIANTS=cnn,staged,racnn_g,racnn_p: with Staged-Training (Fig. 4);"
 	@echo "                   SR_IMAGES=DIR SR_MAX_IMAGES=all: stage 1's images (the paper: ILSVRC DET test);"
-	@echo "                   JPEG=75: LR images through a JPEG round trip, as the release's .jpg files"
+	@echo "                   JPEG=75: images through a JPEG round trip, as the release's .jpg files;"
+	@echo "                   SEEDS=1,2,3: once per seed; G_SR_INIT=gaussian|pretrained STAGE2_LENGTH=solver|notebooks"
 	@echo "                   datasets: $(DATASETS); backbones: $(BACKBONES)"
 	@echo "make report        every run beside the paper (Tables I-III, Fig. 4, Fig. 5) in runs/report"
 	@echo "make sweep SWEEP=table2|table3|fig4|all|demo   the grid's runs, one after another here, or"
 	@echo "                   SCHEDULER=slurm PARTITION= GRES=gpu:1 TIME= CPUS= MEM= ACCOUNT= SBATCH_ARGS="
 	@echo "                   BACKEND=auto|docker|rootfs|apptainer|none SIF=racnn.sif DRY_RUN=1; runs/sweeps/<name>"
-	@echo "make sweep-status SWEEP=...   each run's state;  make sweep-report SWEEP=...   its tables"
+	@echo "                   JOBS=stage|run: one Slurm job per stage (default) or one array task per run"
+	@echo "make sweep-cost SWEEP=...   jobs, GPU-hours, critical path, --time (TIMING=runs/timing/timing.json)"
+	@echo "make sweep-status SWEEP=...   each job's state;  make sweep-report SWEEP=...   its tables"
+	@echo "make slurm-local   a Slurm cluster on this machine to try sweeps on (NODES=2: two nodes; slurm-local-stop)"
 	@echo "make fig5 RUN=runs/...   Fig. 5 (test accuracy against iteration) of runs, in runs/fig5"
 	@echo "make timing        Table I: caffe time per backbone with/without SR on this machine, runs/timing"
 	@echo "make prototxts     regenerate prototxt/ and solvers/"
@@ -163,13 +172,18 @@ SIF         ?=
 DRY_RUN     ?=
 RUNS_DIR    ?=
 SWEEP_PY    ?= python3
+JOBS        ?=
+TIMING      ?=
+SPEEDUP     ?=
+COST_ARGS   = $(if $(TIMING),--timing $(TIMING)) $(if $(SPEEDUP),--speedup $(SPEEDUP))
 SWEEP_ARGS = --scheduler $(SCHEDULER) $(if $(PARTITION),--partition $(PARTITION)) \
              $(if $(GRES),--gres $(GRES)) $(if $(TIME),--time $(TIME)) \
              $(if $(CPUS),--cpus-per-task $(CPUS)) $(if $(MEM),--mem $(MEM)) \
              $(if $(ACCOUNT),--account $(ACCOUNT)) $(foreach a,$(SBATCH_ARGS),--sbatch-arg=$(a)) \
              $(if $(BACKEND),--backend $(BACKEND)) $(if $(SIF),--sif $(SIF)) $(if $(GPU),--gpu $(GPU)) \
              $(if $(filter 1 yes true,$(SMOKE)),--smoke) $(if $(filter 1 yes true,$(DRY_RUN)),--dry-run) \
-             $(if $(RUNS_DIR),--runs-dir $(RUNS_DIR)) $(SET_ARGS)
+             $(if $(RUNS_DIR),--runs-dir $(RUNS_DIR)) $(if $(JOBS),--jobs $(JOBS)) $(COST_ARGS) \
+             $(SET_ARGS)
 
 sweep:
 	$(SWEEP_PY) tools/sweep.py run $(SWEEP) $(SWEEP_ARGS)
@@ -177,8 +191,21 @@ sweep:
 sweep-status:
 	$(SWEEP_PY) tools/sweep.py status $(SWEEP)
 
+# the cost before submission: every job's iterations, GPU-hours and --time, the critical path
+sweep-cost:
+	$(SWEEP_PY) tools/sweep.py plan $(SWEEP) --cost $(COST_ARGS) $(if $(RUNS_DIR),--runs-dir $(RUNS_DIR)) $(SET_ARGS)
+
 sweep-report:
 	$(SWEEP_PY) tools/sweep.py report $(SWEEP) $(if $(BACKEND),--backend $(BACKEND)) $(if $(SIF),--sif $(SIF))
+
+# A Slurm cluster on this machine to try sweeps on (tools/slurm_local.py, the tests'
+# code): one node, or NODES=2 nodes in network namespaces of their own; runs/slurm-local
+NODES ?=
+slurm-local:
+	$(RUN) python3 tools/slurm_local.py start $(if $(NODES),--nodes $(NODES))
+
+slurm-local-stop:
+	$(RUN) python3 tools/slurm_local.py stop
 
 # Fig. 5 of one run folder or of every run under a folder: make fig5 RUN=runs/...
 # (default: runs; RUN from the command line, as docker/run is $(ENTER) here)

@@ -9,13 +9,17 @@ evaluation and the results table.
                 --backbone-weights tiny_imagenet_standin.caffemodel
 
 Re-running the same command skips finished stages and resumes an interrupted
-one from its newest snapshot.  A net or solver edited since a stage copied it
+one from its newest snapshot (--only-stage STAGE: that stage alone, as a
+sweep's stage job does).  Stage 1 is shared: a finished stage-1 model of the
+same stage-1 settings (runs/sr/<images>-<hash>/, trained by another run) is
+reused, not trained again.  A net or solver edited since a stage copied it
 is taken by an unfinished stage (saying so); a finished one is reported as
 stale, with the command that retrains it (--restart STAGE), and the run exits
 with status 3 (not finished; --keep-stale accepts it; errors exit 2).  To train edited
 nets of a custom dataset: tools/make_nets.py ... --out mynets/, edit them, then
 --nets mynets/.  Everything goes into one run folder,
-runs/<dataset>-<backbone>-r<res>-<mode>-<mults>[-srauthors][-jpeg<q>][-cudnn][-tf32]
+runs/<dataset>-<backbone>-r<res>-<mode>-<mults>[-srauthors|-sr<images>][-gsr][-it1m]
+[-seed<N>][-jpeg<q>][-cudnn][-tf32]
 [-bw<weights>][-s<db_size>][-from<split><pct>][-smoke]/
 (racnn.rundir.settings.run_name; docs/DESIGN.md, "Run folder", draws its
 layout).  Any configuration key of
@@ -75,6 +79,10 @@ def parse_args(argv):
                    help="with --split-from: each class's fraction for test (default 0.3)")
     p.add_argument("--seed", type=int, help="every random choice of the run (default 1701): "
                    "solver, data order, subsets, split drawing, fillers")
+    p.add_argument("--seeds", metavar="N[,N...]",
+                   help="the experiment once per seed, one after another, each in a run folder "
+                   "of its own (-seed<N> in its name unless N is the default); the report "
+                   "gives each cell the seeds' mean and standard deviation (make ... SEEDS=1,2,3)")
     p.add_argument("--run-dir", help="run folder (default: runs/<name>)")
     p.add_argument("--nets", help="folder of the nets and solvers to train, as written by "
                    "tools/make_nets.py --out (default: prototxt/ and solvers/, or generated)")
@@ -83,6 +91,11 @@ def parse_args(argv):
                    "their earlier files go to <run>/superseded/")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="any configuration key (racnn/rundir/settings.py DEFAULTS); repeatable")
+    p.add_argument("--only-stage", metavar="STAGE",
+                   help="train (and evaluate) this stage of the run alone, from the final "
+                   "models of the stages it reads (a sweep's stage job; drivers of other "
+                   "stages may work on the same run folder at once); one of %s"
+                   % ", ".join(vocab.STAGES))
     p.add_argument("--dry-run", action="store_true",
                    help="print the resolved configuration and the stages, do nothing")
     p.add_argument("--verbose", action="store_true", help="echo Caffe's output")
@@ -117,20 +130,45 @@ def main(argv=None):
             overrides[key] = getattr(args, key)
     if args.variants:
         overrides["variants"] = [v.strip() for v in args.variants.split(",") if v.strip()]
-    cfg = settings.make_config(args.dataset, args.backbone, smoke=args.smoke, **overrides)
-    run_dir = args.run_dir or settings.default_run_dir(cfg)
-    if args.dry_run:
-        print(settings.dumps(cfg))
-        print("stages: %s" % ", ".join(settings.stage_plan(cfg)))
-        print("run folder: %s" % run_dir)
-        return cfg
-    record = pipeline.run(cfg, run_dir, echo=args.verbose, command=rerun_command(argv))
-    print("\n".join(pipeline.summary_lines(record)))
-    if not record["finished"] and not args.keep_stale:
-        raise NotFinished("%s is not finished: %s (its results are of older models; rerun with "
+    seeds = parse_seeds(args.seeds) if args.seeds else [overrides.get("seed")]
+    if len(seeds) > 1 and args.run_dir:
+        raise RacnnError("--seeds %s: each seed trains a run folder of its own, named after it; "
+                         "--run-dir names one folder (leave it out)" % args.seeds)
+    records = []
+    for seed in seeds:
+        cfg = settings.make_config(args.dataset, args.backbone, smoke=args.smoke,
+                                   **dict(overrides, seed=seed))
+        run_dir = args.run_dir or settings.default_run_dir(cfg)
+        if args.dry_run:
+            print(settings.dumps(cfg))
+            print("stages: %s" % ", ".join(settings.stage_plan(cfg)))
+            print("run folder: %s" % run_dir)
+            records.append(cfg)
+            continue
+        record = pipeline.run(cfg, run_dir, echo=args.verbose, command=rerun_command(argv),
+                              only=args.only_stage)
+        print("\n".join(pipeline.summary_lines(record)))
+        records.append(record)
+    stale = [r for r in records if not args.dry_run and not r["finished"]]
+    if stale and not args.keep_stale:
+        raise NotFinished("%s not finished: %s (its results are of older models; rerun with "
                           "the --restart the warnings above name, or --keep-stale to accept "
-                          "them)" % (run_dir, "; ".join(record["not_finished"])))
-    return record
+                          "them)" % (" and ".join(r["run_dir"] for r in stale) + (
+                              " is" if len(stale) == 1 else " are"),
+                              "; ".join(x for r in stale for x in r["not_finished"])))
+    return records[0] if len(records) == 1 else records
+
+
+def parse_seeds(text):
+    """``--seeds 1,2,3``: distinct whole numbers, in order."""
+    try:
+        seeds = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        seeds = None
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise RacnnError("--seeds %r: expected distinct whole numbers separated by commas, "
+                         "e.g. 1,2,3" % text)
+    return seeds
 
 
 if __name__ == "__main__":
