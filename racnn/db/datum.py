@@ -52,7 +52,7 @@ def datum_bytes_chw(chw, label):
 
     The protobuf wire format is written directly (fields 1 channels,
     2 height, 3 width, 4 data, 5 label, in the order and form of
-    ``caffe_pb2.Datum.SerializeToString``; tests/test_db.py checks the bytes
+    ``caffe_pb2.Datum.SerializeToString``; tests/db/test_datum.py checks the bytes
     are identical): the writer then needs neither pycaffe (1 s to import,
     100 MB per worker) nor two extra copies of every image.  Encoded Datums
     (``datum_bytes``) are written the same way."""

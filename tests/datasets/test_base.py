@@ -73,7 +73,8 @@ def test_an_experiment_on_a_plain_tree(tree, tmp_path):
                        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        universal_newlines=True)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-    run = tmp_path / "runs" / "mine-tiny-r12-e2e-paper-bwnone-fromall30-smoke"
+    # (a seed other than the default is part of the run's name)
+    run = tmp_path / "runs" / "mine-tiny-r12-e2e-paper-seed5-bwnone-fromall30-smoke"
     cfg = json.loads((run / "config.json").read_text())
     test_db = cfg["paths"]["test_db"]
     assert "mine-sub48x24-fromall30" in test_db
