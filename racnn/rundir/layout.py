@@ -59,11 +59,11 @@ def model_path(stage_dir, iteration):
 
 def lock_file(run_dir, part=None):
     """A lock file of a run folder, beside it (a refused start leaves no
-    folder): ``.<name>.lock`` (``part`` None: the whole run, held by a
-    driver of every stage), ``.<name>.locks/<stage>.lock`` (one stage, held
-    by the driver training it) or ``.<name>.locks/config.lock`` (held for a
-    moment by whoever writes config.json, VERSION or the run's report)."""
+    folder, nor a folder of locks: a failed data check leaves runs/ as it
+    was): ``.<name>.lock`` (``part`` None: the whole run, held by a driver of
+    every stage), ``.<name>.<stage>.lock`` (one stage, held by the driver
+    training it) or ``.<name>.config.lock`` (held for a moment by whoever
+    writes config.json, VERSION or the run's report)."""
     path = lock_path_beside(run_dir)
-    return path if part is None else os.path.join(path[:-len(".lock")] + ".locks",
-                                                  "%s.lock" % part)
+    return path if part is None else "%s.%s.lock" % (path[:-len(".lock")], part)
 
