@@ -296,16 +296,25 @@ class Trainer(object):
             if read_done(shared) and name not in self.restart:
                 why = shared_stage1.problems(shared, cfg)
                 if not why:
+                    rec = sr_model.read_record(shared)
+                    # this run used this very model before (a rerun): skipped like any
+                    # finished stage, in the same words, naming the shared model
+                    before = shared_stage1.linked_to(d) == os.path.realpath(shared) and (
+                        self.record["stages"].get(name) or {}).get("shared_model", {}).get(
+                        "sha256") == rec.get("model_sha256")
                     shared_stage1.link(d, shared)
                     self.owned.add(name)
-                    rec = sr_model.read_record(shared)
                     final = final_model(d)
                     self.record["stages"][name] = dict(
                         rec.get("stage") or {}, final_model=final,
                         shared_model=sr_model.used_entry(shared, cfg))
-                    self.log("%s: reusing the shared stage-1 model %s (the same stage-1 "
-                             "settings; trained by %s, finished %s)" % (
-                                 name, shared, rec.get("trained_by"), rec.get("finished")))
+                    if before:
+                        self.log("%s: finished before (%s), skipped: the shared stage-1 model "
+                                 "%s, reused" % (name, rec.get("finished"), shared))
+                    else:
+                        self.log("%s: reusing the shared stage-1 model %s (the same stage-1 "
+                                 "settings; trained by %s, finished %s)" % (
+                                     name, shared, rec.get("trained_by"), rec.get("finished")))
                     self.save()
                     return final
                 old = shared_stage1.set_aside(shared)

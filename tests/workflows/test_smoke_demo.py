@@ -4,6 +4,8 @@ LR), g-RACNN, p-RACNN, evaluation, tables, Fig. 5), then a re-run that skips
 every finished stage.  (The run: the session's ``smoke`` fixture,
 tests/workflows/conftest.py; a second run elsewhere that must agree exactly:
 tests/workflows/test_seeded_reruns.py.)"""
+import os
+
 import numpy as np
 
 from racnn.eval.metrics import metrics_from_scores
@@ -91,3 +93,8 @@ def test_demo_rerun_skips_finished_stages(smoke):
         assert (run / name / "train.log").read_text() == logs[name]
     assert "Per-class accuracy" in out
     assert seconds < first_seconds
+    # stage 1 is the shared model of its settings: the rerun names it
+    log = (run / "experiment.log").read_text()
+    assert "stage1_sr: finished before (" in log and \
+        "skipped: the shared stage-1 model %s, reused" % os.path.normpath(
+            os.path.join(str(run), os.readlink(str(run / "stage1_sr")))) in log
