@@ -36,3 +36,32 @@ def test_a_sweep_and_the_report_carry_the_settings():
     assert "--mults release" in _make_n("report", "MULTS=release")
     assert "--backend apptainer" in _make_n("sweep", "ENTRY=apptainer")      # the old name
     assert "--backend rootfs" in _make_n("sweep", "BACKEND=rootfs")
+
+
+def _knobs():
+    """The Makefile's SETTINGS list: [(KNOB, key)]."""
+    import re
+    with open(REPO + "/Makefile") as fh:
+        text = fh.read()
+    block = re.search(r"^SETTINGS := (.*?)\n(?!\s)", text, re.S | re.M).group(1)
+    return [tuple(kv.split("=")) for kv in block.replace("\\", " ").split()]
+
+
+def test_every_experiment_knob_reaches_a_named_sweep_and_every_reading_the_report():
+    """`make -n sweep SWEEP=table2 MULTS=release` and `make -n report
+    MULTS=release` printed commands without the setting (issue 21, item 2):
+    every knob of SETTINGS reaches each run of a named sweep and its cost
+    estimate, and each setting the paper leaves open reaches the report."""
+    from racnn.rundir import keying
+    knobs = _knobs()
+    assert ("MULTS", "mults") in knobs and len(knobs) >= 20
+    args = ["%s=v%d" % (knob, i) for i, (knob, _) in enumerate(knobs)]
+    for target in ("sweep", "sweep-cost"):
+        out = _make_n(target, "SWEEP=table2-release", *args)
+        missing = [a for i, (_, key) in enumerate(knobs) for a in ["--set %s=v%d" % (key, i)]
+                   if a not in out]
+        assert not missing, (target, missing)
+    by_key = dict((key, knob) for knob, key in knobs)
+    out = _make_n("report", *["%s=x" % by_key[k] for k in keying.READING_KEYS])
+    for key in keying.READING_KEYS:
+        assert "--%s x" % key.replace("_", "-") in out, (key, out)

@@ -1,6 +1,9 @@
 """racnn.sweep.grids: the paper's grids hold each run once; the demo grid
-plans the demo's own settings without numpy or the driver."""
+plans the demo's own settings without numpy or the driver; table2 and
+table2-release run the two readings prototxt/README.md lists."""
 import json
+import os
+import re
 import subprocess
 import sys
 
@@ -36,3 +39,47 @@ def test_demo_grid_plans_the_demo_settings_without_numpy_or_the_driver():
     for p in planned:
         for key in ("db_size", "sr_size", "mode", "mults"):
             assert p[key] == demo.CONFIG[key]
+
+
+def _readme_table2():
+    """prototxt/README.md's "Which file is which row of Table II": {row title:
+    (paper cell, release cell)}."""
+    with open(os.path.join(REPO, "prototxt", "README.md")) as fh:
+        text = fh.read().split("## Which file is which row of Table II", 1)[1].split("\n## ")[0]
+    rows = [[c.strip() for c in line.strip().strip("|").split("|")]
+            for line in text.splitlines() if line.startswith("|") and "---" not in line]
+    assert rows[0][1:] == ["`paper` reading (the default)", "`release` reading"]
+    return {r[0]: tuple(r[1:]) for r in rows[1:]}
+
+
+def test_table2_and_table2_release_run_the_files_prototxt_readme_names():
+    """grids.table2() planned the paper's reading while prototxt/README.md
+    named the `*_frozen_release_*` files as Table II's (issue 21, item 2):
+    each named grid says which reading it runs, and each of the README's two
+    columns -- the files, g-RACNN's start, stage 2's length, the sweep and
+    report commands -- is what that grid's runs train and the report reads."""
+    from racnn.rundir import keying, settings
+    from racnn.train.net_sources import classifier_sources
+    table = _readme_table2()
+    rows = {"cnn": "AlexNet / VGG-16 / GoogLeNet", "racnn_g": "g-RACNN AlexNet / VGG-16 / "
+            "GoogLeNet", "racnn_p": "p-RACNN AlexNet / VGG-16 / GoogLeNet"}
+    for column, mults in enumerate(("paper", "release")):
+        sweep = re.search(r"make sweep SWEEP=([\w-]+)", table["sweep / report"][column]).group(1)
+        report = re.search(r"make report((?: [A-Z_0-9]+=\w+)*)`",
+                           table["sweep / report"][column]).group(1).split()
+        reading = keying.reading(**{k.lower(): v for k, v in (kv.split("=") for kv in report)})
+        runs = plan_mod.expand(grids.grid(sweep))
+        assert len(runs) == 9 and reading["mults"] == mults, sweep
+        for run in runs:
+            cfg = settings.make_config(run["dataset"], run["backbone"], **run["settings"])
+            assert (cfg["res"], cfg["mode"], cfg["mults"]) == (50, "frozen", mults)
+            # the report of that reading places the grid's runs: the same open settings
+            assert {k: cfg[k] for k in keying.READING_KEYS} == reading, run["name"]
+            assert ("Gaussian" in table["g-RACNN's SR layers start from"][column]) == (
+                cfg["g_sr_init"] == "gaussian")
+            assert ("1,000,000" in table["stage 2 trains"][column]) == (
+                cfg["stage2_length"] == "notebooks")
+            for variant in run["variants"]:
+                src = classifier_sources(cfg, variant, None, None)
+                assert "`%s`" % os.path.basename(src["train_val"]) == \
+                    table[rows[variant]][column], (run["name"], variant)
