@@ -77,6 +77,10 @@ def parse_args(argv, prog=None):
                        help="variants: '+'-separated sets, e.g. cnn+racnn_p,racnn_g"
                        if key == "variants" else None)
     g.add_argument("--smoke", action="store_true", help="every run with --smoke")
+    g.add_argument("--seeds", metavar="N[,N...]",
+                   help="every run once per seed, a run folder each (-seed<N>): the report "
+                   "gives each cell the seeds' mean and standard deviation (make ... "
+                   "SEEDS=1,2,3)")
     g.add_argument("--set", action="append", metavar="KEY=VALUE", default=[],
                    help="a configuration key for every run (VALUE as JSON); repeatable")
     p.add_argument("--sweeps-dir", default=os.path.join(RUNS_DIR, "sweeps"),
@@ -148,6 +152,13 @@ def points(args):
         p["smoke"] = p["smoke"] or args.smoke
     if sets:
         source += " " + " ".join("--set %s" % s for s in args.set)
+    if args.seeds:          # replicates of every point (after --set: a seed there is replaced)
+        seeds = _list(args.seeds, int)
+        if not seeds or len(set(seeds)) != len(seeds):
+            raise RacnnError("--seeds %r: expected distinct whole numbers, e.g. 1,2,3"
+                             % args.seeds)
+        pts = grids.with_seeds(pts, seeds)
+        source += " --seeds %s" % ",".join(str(x) for x in seeds)
     return pts, source
 
 
@@ -165,7 +176,7 @@ def load(args, write=True):
         folder = plan_mod.sweep_dir(args.sweep, args.sweeps_dir)
         if os.path.isfile(os.path.join(folder, plan_mod.PLAN)) and not any(
                 getattr(args, k) for k, _ in PRODUCT) and not args.set and \
-                args.sweep not in grids.GRIDS:
+                not args.seeds and args.sweep not in grids.GRIDS:
             plan = plan_mod.read(folder)
         else:
             pts, source = points(args)
@@ -359,7 +370,9 @@ def _submit_graph(args, plan, folder, job_list):
     job_list = [j for j in job_list if j["index"] is None or j["index"] in ready or
                 j["stage"] == jobs_mod.STAGE1 and any(
                     runs[n]["index"] in ready for n in j["runs"])]
-    cost = _cost(args, plan, job_list)
+    # the cost of what is sent: neither finished, nor running, nor queued
+    cost = _cost(args, plan, [j for j in job_list if j["stage"] == jobs_mod.REPORT or rows[
+        j["name"]][1] not in (st.FINISHED, st.RUNNING, st.QUEUED)])
     print("\n".join(cost_mod.table(cost)))
     times = {row["name"]: row["time"] for row in cost["jobs"]}
     new = slurm.submit_graph(plan, folder, job_list, _knobs(args), args.sbatch_arg,

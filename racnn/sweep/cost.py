@@ -231,13 +231,19 @@ def estimate(plan, job_list, timing, gpus=1):
         else:
             row.update(stage_cost(cfgs[j["run"]], j["stage"], timing, gpus))
         row["time"] = slurm_time(row["hours"]) if row["hours"] is not None else None
-        before = max(j["depends_on"], key=lambda d: finish[d], default=None)
+        # a dependency outside the list (a job that has finished, not submitted
+        # again) ends before anything of the list starts
+        before = max((d for d in j["depends_on"] if d in finish), key=lambda d: finish[d],
+                     default=None)
         finish[j["name"]] = (finish[before] if before else 0.0) + (row["hours"] or 0.0)
         chain[j["name"]] = (chain[before] if before else []) + [j["name"]]
         rows.append(row)
     end = max(finish, key=lambda n: (finish[n], n == jobs_mod.REPORT))
     per_run = {}
+    listed = {j["run"] for j in job_list}
     for r in plan["runs"]:       # one task per run: its stages in sequence, its own stage 1
+        if r["name"] not in listed:
+            continue
         per_run[r["name"]] = sum(stage_cost(cfgs[r["name"]], s, timing, gpus)["hours"] or 0.0
                                  for s in r["stages"])
     unknown = [row["name"] for row in rows if row["hours"] is None]
