@@ -7,6 +7,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from racnn.paths import REPO
 from racnn.sweep import grids, plan as plan_mod
 
@@ -83,3 +85,21 @@ def test_table2_and_table2_release_run_the_files_prototxt_readme_names():
                 src = classifier_sources(cfg, variant, None, None)
                 assert "`%s`" % os.path.basename(src["train_val"]) == \
                     table[rows[variant]][column], (run["name"], variant)
+
+
+def test_a_named_sweep_with_seeds_plans_one_run_folder_per_seed():
+    """`make sweep SWEEP=table3 SEEDS=1,2,3` handed tools/sweep.py a --seeds
+    it did not take (issue 21, claims): each point of the grid becomes one
+    run per seed, each in a folder of its own named after the seed, so the
+    report can give each cell the seeds' mean and spread."""
+    from racnn.errors import RacnnError
+    from racnn.sweep import cli
+    pts, source = cli.points(cli.parse_args(["plan", "table3-release", "--seeds", "1,2,3"]))
+    runs = plan_mod.expand(pts)
+    assert len(runs) == 3 * 3 and source == "grid table3-release --seeds 1,2,3"
+    assert sorted(r["name"] for r in runs if "-r25-" in r["name"]) == [
+        "birds-alexnet-r25-frozen-release-gsr-it1m-seed%d" % s for s in (1, 2, 3)]
+    assert all(r["settings"]["mults"] == "release" for r in runs)
+    for bad in ("1,1", "x"):
+        with pytest.raises(RacnnError, match="--seeds|comma-separated"):
+            cli.points(cli.parse_args(["plan", "table3", "--seeds", bad]))
