@@ -209,3 +209,21 @@ def test_stage1_images_and_seeds_are_named_in_the_run_name(tmp_path):
     assert experiment.run_name(cfg) == "birds-alexnet-r50-e2e-paper-srILSVRC2015_DET_test-seed3"
     assert experiment.run_name(experiment.make_config("birds", "alexnet", seed=1701)) == \
         "birds-alexnet-r50-e2e-paper"
+
+
+def test_seeds_make_one_run_folder_per_seed(tmp_path):
+    """`make birds-alexnet SEEDS=1,2,3` (tools/experiment.py --seeds): one
+    configuration and run folder per seed, named after it (the default seed
+    keeps the plain name), so that the report's cells get the seeds' mean and
+    spread; --run-dir would put them in one folder and is refused."""
+    r = dry_run(tmp_path, "--mode", "frozen", "--seeds", "1701,2,3")
+    assert r.returncode == 0, r.stderr
+    folders = [line.split("run folder: ")[1].rsplit("/", 1)[1]
+               for line in r.stdout.splitlines() if line.startswith("run folder: ")]
+    assert folders == ["birds-alexnet-r50-frozen-paper", "birds-alexnet-r50-frozen-paper-seed2",
+                       "birds-alexnet-r50-frozen-paper-seed3"]
+    assert r.stdout.count('"seed": ') == 3 and '"seed": 3' in r.stdout
+    for args, why in ((("--seeds", "1,1"), "distinct whole numbers"),
+                      (("--seeds", "1,2", "--run-dir", str(tmp_path / "x")), "--run-dir names")):
+        r = dry_run(tmp_path, *args)
+        assert r.returncode != 0 and why in r.stderr, r.stderr
