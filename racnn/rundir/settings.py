@@ -247,10 +247,13 @@ def as_written(config):
 
 
 def run_name(cfg):
-    """``<dataset>-<backbone>-r<res>-<mode>-<mults>[-srauthors][-sr<images>][-gsr][-it1m]
-    [-seed<N>][-jpeg<q>][-cudnn][-tf32][-bw<weights>][-s<db_size>][-from<split><percent>]
-    [-smoke]``: ``-gsr``, ``-it1m`` say that g-RACNN started from pre-trained SR
-    weights and that stage 2 trains the notebooks' 1M iterations (the release
+    """``<dataset>-<backbone>-r<res>-<mode>-<mults>[-srauthors][-sr<images>[_n<count>]]
+    [-gsr][-it1m][-seed<N>][-jpeg<q>][-cudnn][-tf32][-bw<weights>][-s<db_size>]
+    [-from<split><percent>][-smoke]``: ``-sr<images>`` the folder stage 1 trains
+    on, ``_n<count>`` how many of its images when not the default sample (stage
+    1 on the training images: not named; the report's cells say it);
+    ``-gsr``, ``-it1m`` say that g-RACNN started from pre-trained SR weights
+    and that stage 2 trains the notebooks' 1M iterations (the release
     reading's defaults), whichever the reading."""
     name = "%s-%s-r%d-%s-%s" % (cfg["dataset"], cfg["backbone"], cfg["res"], cfg["mode"],
                                  cfg["mults"])
@@ -259,6 +262,11 @@ def run_name(cfg):
     elif cfg.get("sr_images"):          # stage 1 on other images than the training images
         name += "-sr" + "".join(c if c.isalnum() or c in "._" else "_" for c in
                                 os.path.basename(os.path.normpath(cfg["sr_images"])))[:40]
+        # how many of them, when not the default sample (the release's script: 500 of the
+        # 11,142 DET test images, the paper all of them): as the patch database says it
+        count = cfg.get("sr_max_images", DEFAULTS["sr_max_images"])
+        if count != (SMOKE if cfg.get("smoke") else DEFAULTS)["sr_max_images"]:
+            name += "_n%s" % ("all" if count is None else count)
     if cfg.get("g_sr_init", ABSENT["g_sr_init"]) == "pretrained":
         name += "-gsr"
     if cfg.get("stage2_length", ABSENT["stage2_length"]) == "notebooks":

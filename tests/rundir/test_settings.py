@@ -207,6 +207,13 @@ def test_stage1_images_and_seeds_are_named_in_the_run_name(tmp_path):
     det.mkdir()
     cfg = experiment.make_config("birds", "alexnet", sr_images=str(det), seed=3)
     assert experiment.run_name(cfg) == "birds-alexnet-r50-e2e-paper-srILSVRC2015_DET_test-seed3"
+    # how many of them, when not the default 500 (the paper's: all 11,142)
+    for count, suffix in (("all", "_nall"), (2000, "_n2000"), (500, "")):
+        assert experiment.run_name(experiment.make_config(
+            "birds", "alexnet", sr_images=str(det), sr_max_images=count)) == \
+            "birds-alexnet-r50-e2e-paper-srILSVRC2015_DET_test%s" % suffix
+    assert experiment.run_name(experiment.make_config(      # smoke's own default sample
+        "birds", "alexnet", sr_images=str(det), smoke=True)).endswith("_DET_test-smoke")
     assert experiment.run_name(experiment.make_config("birds", "alexnet", seed=1701)) == \
         "birds-alexnet-r50-e2e-paper"
 
