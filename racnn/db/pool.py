@@ -154,19 +154,32 @@ def _get(future, procs):
     try:
         return future.result()
     except BrokenProcessPool:
-        # The pool's thread reaps the workers as we read their exit codes: a
-        # read between its waitpid and its storing the status gives None (seen
-        # under load: the killed worker unnamed), so wait until every one has
-        # its code. The pool SIGTERMs the others once one died: name one that
-        # did not.
-        deadline = time.monotonic() + 3
-        while any(p.exitcode is None for p in procs) and time.monotonic() < deadline:
-            time.sleep(0.02)
-        dead = [p for p in procs if p.exitcode not in (None, -signal.SIGTERM)] or \
-            [p for p in procs if p.exitcode is not None]
-        what = "worker process %d died (%s)" % (dead[0].pid, _exit_text(dead[0].exitcode)) \
-            if dead else "a worker process died"
-        raise RacnnError("%s; the build is stopped (out of memory? see dmesg)" % what)
+        raise _died(procs)
+
+
+def _submit(pool, procs, *args):
+    # A worker that dies between two submissions breaks the pool before the
+    # next result is read: submit raises then, and must say the same.
+    try:
+        return pool.submit(*args)
+    except BrokenProcessPool:
+        raise _died(procs)
+
+
+def _died(procs):
+    """The error naming the worker that died.  The pool's thread reaps the
+    workers as we read their exit codes: a read between its waitpid and its
+    storing the status gives None (seen under load: the killed worker
+    unnamed), so wait until every one has its code.  The pool SIGTERMs the
+    others once one died: name one that did not."""
+    deadline = time.monotonic() + 3
+    while any(p.exitcode is None for p in procs) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    dead = [p for p in procs if p.exitcode not in (None, -signal.SIGTERM)] or \
+        [p for p in procs if p.exitcode is not None]
+    what = "worker process %d died (%s)" % (dead[0].pid, _exit_text(dead[0].exitcode)) \
+        if dead else "a worker process died"
+    return RacnnError("%s; the build is stopped (out of memory? see dmesg)" % what)
 
 
 def _exit_text(code):
@@ -191,8 +204,8 @@ def _pool_map(pool, procs, func, items, slots, chunk, token, slot_bytes):
                     done = True
                     break
                 slot = free.pop()
-                pending.append((slot, pool.submit(
-                    _run_chunk, func, batch, token, slot * slot_bytes, slot_bytes)))
+                pending.append((slot, _submit(
+                    pool, procs, _run_chunk, func, batch, token, slot * slot_bytes, slot_bytes)))
             if not pending:
                 break
             slot, future = pending.popleft()

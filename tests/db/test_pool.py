@@ -88,3 +88,26 @@ def test_build_stops_when_a_worker_is_killed(tmp_path):
     assert "worker process %d died (killed by SIGKILL)" % workers[0] in err
     assert "Traceback" not in err and took < 15
     assert not out.exists() and builds.leftovers(tmp_path, "db") == []
+
+
+def _die_on_zero(i):
+    if i == 0:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return i
+
+
+def _slow_items():
+    yield 0
+    time.sleep(1.5)             # the worker given item 0 dies meanwhile
+    yield from range(1, 10)
+
+
+def test_a_worker_dead_before_the_next_submission_is_named():
+    """A worker that dies while the items are still being handed out breaks
+    the pool before any result is read: the next submission, not a result,
+    notices (seen under load in test_build_stops_when_a_worker_is_killed:
+    a BrokenProcessPool traceback instead of the message)."""
+    from racnn.db.pool import ordered_map
+    from racnn.errors import RacnnError
+    with pytest.raises(RacnnError, match=r"worker process \d+ died \(killed by SIGKILL\)"):
+        list(ordered_map(_die_on_zero, _slow_items(), 2, chunk=1, inflight=2))
