@@ -47,7 +47,7 @@ EXPERIMENTS := $(foreach d,$(DATASETS),$(foreach b,$(BACKBONES),$(d)-$(b)))
 .PHONY: help test check-generated shell env image image-gpu gpu-env check-gpu-build gpu-check \
         gpu-bundle gpu-bundle-test gpu-bundle-verify prototxts draw demo report bench \
         bench-env bench-data bench-eval fig5 timing sweep sweep-status sweep-report sweep-cost \
-        slurm-local slurm-local-stop $(EXPERIMENTS)
+        slurm-local slurm-local-stop slurm-timing $(EXPERIMENTS)
 
 help:
 	@echo "make test          run the test suite inside the Caffe environment"
@@ -67,6 +67,7 @@ help:
 	@echo "make sweep-cost SWEEP=...   jobs, GPU-hours, critical path, --time (TIMING=runs/timing/timing.json)"
 	@echo "make sweep-status SWEEP=...   each job's state;  make sweep-report SWEEP=...   its tables"
 	@echo "make slurm-local   a Slurm cluster on this machine to try sweeps on (NODES=2: two nodes; slurm-local-stop)"
+	@echo "make slurm-timing  the demo grid on two Slurm nodes, one task per run against one job per stage"
 	@echo "make fig5 RUN=runs/...   Fig. 5 (test accuracy against iteration) of runs, in runs/fig5"
 	@echo "make timing        Table I: caffe time per backbone with/without SR on this machine, runs/timing"
 	@echo "make prototxts     regenerate prototxt/ and solvers/"
@@ -206,6 +207,11 @@ slurm-local:
 
 slurm-local-stop:
 	$(RUN) python3 tools/slurm_local.py stop
+
+# The demo grid on a two-node Slurm cluster here, one array task per run against one job
+# per stage, each from scratch: the wall times printed (not asserted; minutes on 2 cores)
+slurm-timing:
+	$(if $(TEST_BACKEND),RACNN_BACKEND=$(TEST_BACKEND) )RACNN_SLURM_TIMING=1 $(PY) -m pytest tests/workflows/test_sweep_on_two_node_slurm.py -s -k wall_time $(PYTEST_ARGS)
 
 # Fig. 5 of one run folder or of every run under a folder: make fig5 RUN=runs/...
 # (default: runs; RUN from the command line, as docker/run is $(ENTER) here)
