@@ -1,17 +1,13 @@
 """racnn.datasets.base: ``load(format, root, split)`` and its errors, and train
 and test drawn from one split (``derive_split``, --split-from)."""
 import collections
-import json
 import os
-import subprocess
-import sys
 
 import pytest
 
 from racnn import datasets
 from racnn.datasets import synthetic
 from racnn.errors import RacnnError
-from racnn.paths import REPO
 
 
 def test_unknown_format_and_missing_root(tmp_path):
@@ -64,22 +60,4 @@ def test_train_and_test_are_stratified_disjoint_and_seeded(tree):
         datasets.load("folder", tree, "test", split_from="all", test_fraction=1.5)
 
 
-def test_an_experiment_on_a_plain_tree(tree, tmp_path):
-    env = dict(os.environ, RACNN_DATA=str(tmp_path / "data"), RACNN_RUNS=str(tmp_path / "runs"))
-    r = subprocess.run([sys.executable, "tools/experiment.py", "mine", "tiny", "--format",
-                        "folder", "--data-root", tree, "--split-from", "all", "--test-fraction",
-                        "0.3", "--seed", "5", "--smoke", "--variants", "cnn",
-                        "--backbone-weights", "none", "--res", "12"],
-                       cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       universal_newlines=True)
-    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-    # (a seed other than the default is part of the run's name)
-    run = tmp_path / "runs" / "mine-tiny-r12-e2e-paper-seed5-bwnone-fromall30-smoke"
-    cfg = json.loads((run / "config.json").read_text())
-    test_db = cfg["paths"]["test_db"]
-    assert "mine-sub48x24-fromall30" in test_db
-    manifest = json.loads(open(os.path.join(test_db, "manifest.json")).read())
-    assert manifest["derived_from"] == {"split_from": "all", "test_fraction": 0.3, "seed": 5}
-    assert manifest["count"] == 6 and manifest["num_classes"] == 3
-    metrics = json.loads((run / "cnn" / "eval" / "metrics.json").read_text())
-    assert metrics["num_classes_present"] == 3
+# the experiment on such a tree: tests/workflows/test_a_folder_of_photos.py
