@@ -123,13 +123,30 @@ def small_source_warning(manifest, side, what):
                manifest.get("size"), manifest.get("size"), what))
 
 
-def subset_classes(num_classes, count, seed):
+def subset_classes(num_classes, count, seed, present=None):
     """The classes a cut-down build keeps: ``count`` of ``num_classes``,
     seeded, sorted.  The train and test subsets of one run draw the same
-    ones, so every class a smoke run trains on has test images."""
-    if count is None or count >= num_classes:
-        return None
-    return sorted(int(c) for c in np.random.RandomState(seed).permutation(num_classes)[:count])
+    ones, so every class a smoke run trains on has test images.  ``present``:
+    the labels that have images in both splits (a dataset whose metadata
+    names more classes than its folder holds, e.g. the official lists with
+    the images of a few classes): only those are drawn, else a subset of
+    absent classes builds an empty database.  With every class present the
+    draw is the same as without ``present``."""
+    labels = np.arange(num_classes) if present is None else np.array(sorted(present))
+    if count is None or count >= len(labels):
+        return None if present is None or len(labels) == num_classes else \
+            [int(c) for c in labels]
+    return sorted(int(c) for c in np.random.RandomState(seed).permutation(labels)[:count])
+
+
+def present_labels(fmt, root, **split_options):
+    """The labels with images in both the train and the test split (the
+    classes a cut-down build can draw: ``subset_classes``)."""
+    both = None
+    for split in ("train", "test"):
+        labels = {s.label for s in datasets_mod.load(fmt, root, split, **split_options).samples}
+        both = labels if both is None else both & labels
+    return both
 
 
 def shuffled(samples, seed, limit=None, classes=None):
@@ -225,7 +242,9 @@ def ensure_classification_db(fmt, root, split, path=None, res=vocab.DEFAULT_RES,
     keeps that many classes (``subset_classes``, seeded like the subset)."""
     ds = datasets_mod.load(fmt, root, split, split_from=split_from,
                            test_fraction=test_fraction, seed=split_seed)
-    classes = subset_classes(ds.num_classes, class_count, seed)
+    present = None if class_count is None else present_labels(
+        fmt, root, split_from=split_from, test_fraction=test_fraction, seed=split_seed)
+    classes = subset_classes(ds.num_classes, class_count, seed, present)
     path = path or vocab.db_path(ds.name, split, res, size, kernel)
     # runs that share the database: one builds it, the others wait and reuse it
     with locks.hold_beside(path, "database %s" % path):

@@ -17,7 +17,7 @@ from racnn import datasets
 from racnn.db import lmdbio as db
 from racnn.db import lmdbio, manifest
 from racnn.db.classification import (build_classification_db, ensure_classification_db,
-                                     subset_classes)
+                                     present_labels, subset_classes)
 from racnn.db.lmdbio import read_datums
 from racnn.db.manifest import check_manifest
 from racnn.errors import RacnnError
@@ -255,3 +255,30 @@ def test_train_and_test_subsets_cover_the_same_classes(tmp_path):
     assert set(labels["train"]) == set(labels["test"]) == set(subset_classes(30, 24, 3))
     assert set(labels["test"].values()) == {1} and set(labels["train"].values()) == {2}
     assert os.path.isfile(os.path.join(str(tmp_path / "test"), "manifest.json"))
+
+
+def test_a_subset_draws_only_classes_that_have_images(tmp_path):
+    """Metadata naming more classes than the folder holds images of (the
+    official lists with a few classes' images, like the Flowers fixture:
+    102 classes named, 5 present): the subset drew 24 of the 30 named
+    classes, mostly absent ones, and built an empty database ("nothing to
+    write")."""
+    root = tmp_path / "few"
+    rng = np.random.RandomState(0)
+    names = ["class%02d" % c for c in range(30)]
+    (root).mkdir()
+    (root / "classes.txt").write_text("\n".join(names) + "\n")
+    for split, n in (("train", 3), ("test", 2)):
+        for c in (2, 11, 17, 25, 29):
+            folder = root / split / names[c]
+            folder.mkdir(parents=True)
+            for i in range(n):
+                Image.fromarray(rng.randint(0, 255, (24, 24, 3), np.uint8)).save(
+                    str(folder / ("%d.png" % i)))
+    m = ensure_classification_db("folder", str(root), "test", str(tmp_path / "test"), res=8,
+                                 size=24, limit=24, seed=3, class_count=24)
+    assert m["count"] == 10 and m["subset_classes"] == [2, 11, 17, 25, 29]
+    assert present_labels("folder", str(root)) == {2, 11, 17, 25, 29}
+    assert subset_classes(30, 3, 3, {2, 11, 17, 25, 29}) == \
+        sorted(int(c) for c in np.random.RandomState(3).permutation([2, 11, 17, 25, 29])[:3])
+    assert subset_classes(30, 24, 3, set(range(30))) == subset_classes(30, 24, 3)
