@@ -61,9 +61,10 @@ def main(argv=None):
     c.start()
     print("a Slurm cluster of %d node(s) (%s) runs; its files: %s" % (
         args.nodes, ", ".join(c.names), c.top))
-    prefix = " ".join(c.command([]))
-    print("use: %senv SLURM_CONF=%s make sweep SWEEP=demo SCHEDULER=slurm" % (
-        prefix + " " if prefix else "", c.conf))
+    # Slurm's client commands are inside the environment (docker/run), and with
+    # several nodes the controller is reachable from its namespace only
+    prefix = " ".join(["docker/run"] + c.command([]))
+    print("use: %s env SLURM_CONF=%s make sweep SWEEP=demo SCHEDULER=slurm" % (prefix, c.conf))
     print("stop: python3 tools/slurm_local.py stop --dir %s" % c.top)
     return 0
 

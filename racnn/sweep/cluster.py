@@ -152,9 +152,29 @@ class Cluster(object):
         return r
 
     # ---------------------------------------------------------- start
+    def running(self):
+        """The pid files of this folder whose process still runs."""
+        files = [self.top / "slurmctld.pid", self.top / "munge" / "munged.pid"] + \
+            sorted(self.top.glob("slurmd.*.pid")) + sorted(self.top.glob("ns-*.pid"))
+        out = []
+        for f in files:
+            pid = self._pid(f)
+            if pid is not None and os.path.exists("/proc/%d" % pid):
+                out.append(f)
+        return out
+
     def start(self, timeout=60):
         self.top.mkdir(parents=True, exist_ok=True)
         os.chmod(str(self.top), 0o755)         # munged (the munge user) reaches its files
+        live = self.running()
+        if live:
+            raise RacnnError("a Slurm cluster already runs in %s (%s); stop it first "
+                             "(tools/slurm_local.py stop --dir %s)"
+                             % (self.top, ", ".join(p.name for p in live), self.top))
+        # a fresh cluster each time: the state of an earlier one (another node
+        # count, another ClusterName) makes slurmctld refuse to start
+        for d in ("state", "spool"):
+            shutil.rmtree(str(self.top / d), ignore_errors=True)
         try:
             self._munge()
             if self.nodes > 1:
@@ -265,8 +285,16 @@ class Cluster(object):
             (self.top / "spool" / where).mkdir(parents=True, exist_ok=True)
         r = _sh(argv, env=self.env)
         if r.returncode != 0:
-            raise RacnnError("%s did not start: %s (logs: %s)" % (" ".join(argv), r.stdout.strip(),
-                                                                  self.top / "log"))
+            # the daemons say why in their log, not on stdout
+            log = self.top / "log" / ("slurmctld.log" if where == "ctl" else
+                                      "slurmd.%s.log" % where)
+            try:
+                why = [l for l in log.read_text(errors="replace").splitlines() if l.strip()][-3:]
+            except OSError:
+                why = []
+            raise RacnnError("%s did not start: %s (log: %s)" % (
+                " ".join(argv), " ".join([r.stdout.strip()] + why).strip() or "no message",
+                log))
 
     # ----------------------------------------------------------- stop
     def stop(self):
