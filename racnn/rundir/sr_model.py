@@ -73,9 +73,7 @@ ELSEWHERE = {
     "stage2_epochs": "stage 2", "stage2_batch": "stage 2", "test_batch": "stage 2",
     "backbone_hr_epochs": "backbone_hr", "tests": "in-solver tests (stage 1 has none)",
     "test_iter_max": "in-solver tests (stage 1 has none)",
-    "jpeg_quality": "the classification databases only (stage-1 patches are raw pixels)",
-    "g_sr_init": "whether stage 1 runs (g-RACNN from the SR weights)",
-    "stage2_length": "stage 2"}
+    "jpeg_quality": "the classification databases only (stage-1 patches are raw pixels)"}
 
 
 def source_files(cfg):

@@ -4,8 +4,9 @@ locks, so a run that starts meanwhile waits instead of building them
 twice), the demo's synthetic dataset written.  Runs inside the Caffe
 environment (tools/sweep.py prepare, through the sweep's backend).
 
-The stage-1 SR model is trained inside each p-RACNN run folder (its solver
-follows the run's settings), so it is not a shared input here.
+The stage-1 SR models are not built here: each is a job of the sweep's
+graph (racnn.sweep.jobs), one per distinct stage-1 setting, shared by every
+run that needs it (racnn.rundir.sr_model).  Only their patch databases are.
 """
 import json
 import os
