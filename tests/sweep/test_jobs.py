@@ -43,3 +43,19 @@ def test_table2_trains_three_stage1_models_one_with_sr_images(tmp_path):
     # make's SR_IMAGES= reaches every run of the sweep
     assert "--set sr_images=%s" % det in " ".join(make_n("sweep", "SWEEP=table2",
                                                          "SR_IMAGES=%s" % det).split())
+
+
+def test_two_sweeps_that_need_one_stage1_model_name_the_same_folder(tmp_path):
+    """fig4 (end to end) needs the stage-1 models of table2 (frozen) for Cars
+    and Birds: the mode is not a stage-1 setting, so both sweeps name the
+    same folders, and the second finds the model the first trained
+    (racnn.train.shared_stage1: trained once, under its lock;
+    tests/train/test_shared_stage1.py trains one for two drivers)."""
+    env = data_env(tmp_path)
+    models = {}
+    for grid in ("table2", "fig4"):
+        r = sweep(env, "plan", grid, "--dry-run")
+        assert r.returncode == 0, r.stderr
+        plan = json.loads(r.stdout[:r.stdout.index("\nsweep %s:" % grid)])
+        models[grid] = {j["model"] for j in plan["jobs"] if j["stage"] == "stage1_sr"}
+    assert len(models["fig4"]) == 2 and models["fig4"] < models["table2"]
