@@ -24,6 +24,7 @@ import collections
 import math
 
 from .. import paper, vocab
+from .cells import mean_std
 
 HOLDS, FAILS, TOO_FEW = "holds", "does not hold", "not enough runs"
 #: standard errors a difference must exceed
@@ -164,10 +165,9 @@ def sr_claims(results, used):
                     sorted({r["sr_note"] for r in placed if r.get("sr_note")}))
                 if any(r.get("sr_note") for r in placed) else ""), []))
             continue
-        mean = sum(gains) / len(gains)
-        sd = math.sqrt(sum((g - mean) ** 2 for g in gains) / (len(gains) - 1))
+        mean, sd = mean_std(gains)
         e = Estimate(mean, sd / math.sqrt(len(gains)), len(gains))
-        out.append(Claim(title, HOLDS if e.mean > MARGIN * e.se else FAILS,
+        out.append(Claim(title, greater(e),
                          "%+.2f dB ± %.2f (SE) over %d images of %d run(s)"
                          % (e.mean, e.se, len(gains), len(runs)), []))
     return out
