@@ -130,12 +130,12 @@ def dataset_test_images(config, limit=REPORT_IMAGES):
     return [(os.path.basename(s.path), read_sample(s)[0]) for s in samples[::step][:limit]]
 
 
-def record_gain(r, config, limit=REPORT_IMAGES):
+def record_gain(r, config, images):
     """{"sr_gain", "sr_gains", "sr_images_measured"} of a result record's
-    SR front (its final model ``r["model"]``), or {"sr_note": why not}."""
+    SR front (its final model ``r["model"]``), or {"sr_note": why not};
+    ``images()``: its run's test images (dataset_test_images)."""
     try:
-        images = dataset_test_images(config, limit)
-        views = sr_views(r["model"], images, config.get("res") or vocab.DEFAULT_RES,
+        views = sr_views(r["model"], images(), config.get("res") or vocab.DEFAULT_RES,
                          config.get("db_size") or vocab.DEFAULT_DB_SIZE,
                          config.get("kernel") or vocab.DEFAULT_KERNEL)
     except (RacnnError, OSError, ValueError, KeyError) as exc:
@@ -161,6 +161,14 @@ def add_gains(records, configs, cache_path=None, limit=REPORT_IMAGES):
                 cache = json.load(fh)
         except ValueError:
             cache = {}
+    read = {}
+
+    def run_images(run, config):
+        # a run's g- and p-RACNN are measured on the same images: read them once
+        if run not in read:
+            read[run] = dataset_test_images(config, limit)
+        return read[run]
+
     for r in records:
         if r.get("variant") not in vocab.SR_STAGES:
             continue
@@ -170,7 +178,7 @@ def add_gains(records, configs, cache_path=None, limit=REPORT_IMAGES):
         key = "|".join(str(x) for x in (model, stat and stat.st_size, stat and stat.st_mtime,
                                         config.get("res"), config.get("db_size"),
                                         config.get("kernel"), limit))
-        found = cache.get(key) or record_gain(r, config, limit)
+        found = cache.get(key) or record_gain(r, config, lambda: run_images(r["run"], config))
         if "sr_gain" in found:          # (a failure is tried again next time)
             cache[key] = found
         r.update(found)

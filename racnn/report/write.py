@@ -42,8 +42,8 @@ def write_report(run_dirs, out_dir, reading=None):
     ``reading``: the settings the paper leaves open (racnn.rundir.keying)."""
     results = collect(run_dirs)
     os.makedirs(out_dir, exist_ok=True)
-    srview.add_gains(results, {r["run"]: load_config(r["run"]) or {} for r in results},
-                     os.path.join(out_dir, "sr_psnr.json"))
+    configs = {run: load_config(run) or {} for run in {r["run"] for r in results}}
+    srview.add_gains(results, configs, os.path.join(out_dir, "sr_psnr.json"))
     cells, used = paper_rows(results, reading)
     others = other_rows(results, used)
     trows = []
