@@ -139,12 +139,15 @@ def subset_classes(num_classes, count, seed, present=None):
     return sorted(int(c) for c in np.random.RandomState(seed).permutation(labels)[:count])
 
 
-def present_labels(fmt, root, **split_options):
+def present_labels(fmt, root, loaded=None, **split_options):
     """The labels with images in both the train and the test split (the
-    classes a cut-down build can draw: ``subset_classes``)."""
+    classes a cut-down build can draw: ``subset_classes``); ``loaded``: one
+    of the two splits when already read (not read again)."""
     both = None
     for split in ("train", "test"):
-        labels = {s.label for s in datasets_mod.load(fmt, root, split, **split_options).samples}
+        ds = loaded if loaded is not None and loaded.split == split else \
+            datasets_mod.load(fmt, root, split, **split_options)
+        labels = {s.label for s in ds.samples}
         both = labels if both is None else both & labels
     return both
 
@@ -243,7 +246,7 @@ def ensure_classification_db(fmt, root, split, path=None, res=vocab.DEFAULT_RES,
     ds = datasets_mod.load(fmt, root, split, split_from=split_from,
                            test_fraction=test_fraction, seed=split_seed)
     present = None if class_count is None else present_labels(
-        fmt, root, split_from=split_from, test_fraction=test_fraction, seed=split_seed)
+        fmt, root, ds, split_from=split_from, test_fraction=test_fraction, seed=split_seed)
     classes = subset_classes(ds.num_classes, class_count, seed, present)
     path = path or vocab.db_path(ds.name, split, res, size, kernel)
     # runs that share the database: one builds it, the others wait and reuse it
