@@ -76,14 +76,13 @@ def release_length(cfg, solver_key, nets):
     return protoio.solver_max_iter(nets["solver"])
 
 
-def release_max_iter(nets, batch, length=None):
+def release_max_iter(cfg, solver_key, nets, batch):
     """The release's schedule for a stage training with ``batch``: as many
-    images as ``length`` (default: the committed solver's ``max_iter``) x the
-    committed train_val's training batch (``nets``: the stage's sources,
-    {"train_val", "solver"})."""
+    images as its ``release_length`` x the committed train_val's training
+    batch (``nets``: the stage's sources, {"train_val", "solver"})."""
     # (read without Caffe's schema: the sweep's cost estimate runs this on a login node)
     committed_batch = protoio.train_batch_size(nets["train_val"])
-    length = length or protoio.solver_max_iter(nets["solver"])
+    length = release_length(cfg, solver_key, nets)
     return int(math.ceil(length * float(committed_batch) / batch))
 
 
@@ -95,7 +94,7 @@ def stage_max_iter(cfg, nets, batch, epochs, images, solver_key=None):
         return int(cfg["iters"])
     if epochs:
         return int(math.ceil(float(epochs) * images / batch))
-    return release_max_iter(nets, batch, release_length(cfg, solver_key, nets))
+    return release_max_iter(cfg, solver_key, nets, batch)
 
 
 def schedule_shortfall(cfg, solver_key, nets, rec):
@@ -106,7 +105,7 @@ def schedule_shortfall(cfg, solver_key, nets, rec):
     if not rec or not rec.get("max_iter") or "base_lr" in (cfg["solver"] or {}).get(
             solver_key, {}):
         return None
-    release = release_max_iter(nets, rec["batch_size"], release_length(cfg, solver_key, nets))
+    release = release_max_iter(cfg, solver_key, nets, rec["batch_size"])
     if rec["max_iter"] >= release:
         return None
     committed = protoio.read_solver(nets["solver"])
