@@ -25,7 +25,7 @@ from .errors import RacnnError
 from .paths import REPO
 from .rundir import layout
 from .rundir.results import evaluated_final, final_results
-from .rundir.reader import load_config, read_stage
+from .rundir.reader import read_stage
 from .rundir.settings import default_run_dir, stage_plan
 from .rundir.verdict import run_finished, stage_done
 from .train.driver import Trainer
@@ -56,7 +56,7 @@ def run(cfg, run_dir=None, echo=False, command=None, only=None):
                 trainer.record["report"] = report(run_dir)
                 trainer.save()
         if only is not None:
-            verdict = stage_done(run_dir, only, load_config(run_dir))
+            verdict = stage_done(run_dir, only)
         trainer.log("%s %s: %s" % ("experiment" if only is None else "stage %s of" % only,
                                    run_dir, "finished" if verdict.ok else
                                    "NOT finished (%s)" % "; ".join(verdict.reasons)))

@@ -147,7 +147,6 @@ def stage_done(run_dir, name, config=None):
     """Verdict of what training stage ``name`` alone does (a sweep's stage
     job): the stage finished and not stale (``stage_finished``), and, for a
     classification stage, its final model evaluated."""
-    config = config if config is not None else (load_config(run_dir) or {})
     v = stage_finished(run_dir, name, config)
     if v.ok and name in vocab.CLASSIFIER_STAGES and \
             evaluated_final(read_run(os.path.join(run_dir, name)).stages[0]) is None:
