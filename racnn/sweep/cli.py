@@ -393,7 +393,7 @@ def _reading(plan):
     """The report's reading of the settings the paper leaves open
     (racnn.rundir.keying): the one the sweep's runs share, e.g. the release's
     multipliers for a sweep planned with mults=release."""
-    configs = [st.wanted(r) for r in plan["runs"]]
+    configs = [plan_mod.config(r) for r in plan["runs"]]
     out = []
     for key in READING_KEYS:
         values = {c[key] for c in configs}

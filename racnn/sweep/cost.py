@@ -28,7 +28,7 @@ from ..errors import RacnnError
 from ..nets import layout as net_layout
 from ..paths import RUNS_DIR
 from ..train import schedule
-from . import jobs as jobs_mod
+from . import jobs as jobs_mod, plan as plan_mod
 
 #: the default timing file (make timing)
 DEFAULT_TIMING = os.path.join(RUNS_DIR, "timing", "timing.json")
@@ -220,7 +220,7 @@ def slurm_time(hours):
 def estimate(plan, job_list, timing, gpus=1):
     """The cost of ``job_list`` (racnn.sweep.jobs.build): the per-job rows
     and the totals, as the JSON ``--cost --json`` prints."""
-    cfgs = {r["name"]: jobs_mod.config(r) for r in plan["runs"]}
+    cfgs = {r["name"]: plan_mod.config(r) for r in plan["runs"]}
     rows, finish, chain = [], {}, {}
     for j in job_list:
         row = {"name": j["name"], "stage": j["stage"], "run": j["run"],

@@ -18,15 +18,10 @@ import os
 
 from .. import vocab
 from ..rundir import settings, sr_model
+from . import plan as plan_mod
 
 REPORT = "report"
 STAGE1 = "stage1_sr"
-
-
-def config(run):
-    """The configuration a planned run trains with."""
-    return settings.make_config(run["dataset"], run["backbone"], smoke=run["smoke"],
-                                **run["settings"])
 
 
 def job_name(run, stage):
@@ -38,7 +33,7 @@ def build(plan, folder):
     comes after the jobs it depends on."""
     shared, jobs, names = {}, [], {}
     for run in plan["runs"]:
-        cfg = config(run)
+        cfg = plan_mod.config(run)
         for stage in run["stages"]:
             if stage == STAGE1:
                 model = sr_model.folder(run["run_dir"], cfg)

@@ -25,6 +25,11 @@ def sweep_dir(name, root=None):
 
 
 
+def config(p):
+    """The configuration a point (or a planned run: the same keys) trains with."""
+    return settings.make_config(p["dataset"], p["backbone"], smoke=p["smoke"], **p["settings"])
+
+
 def command(p, run_dir):
     """The tools/experiment.py argument list of point ``p`` (from the
     repository root)."""
@@ -43,8 +48,7 @@ def expand(points, runs_dir=None):
     III's r = 50 run once)."""
     runs, seen = [], set()
     for p in points:
-        cfg = settings.make_config(p["dataset"], p["backbone"], smoke=p["smoke"],
-                                     **p["settings"])
+        cfg = config(p)
         run_dir = settings.default_run_dir(cfg, runs_dir)
         if run_dir in seen:
             continue

@@ -21,19 +21,13 @@ import os
 
 from ..errors import RacnnError
 from ..locks import describe, holder, is_held, lock_path_beside
-from ..rundir import layout, settings, sr_model
+from ..rundir import layout, sr_model
 from ..rundir.reader import last_log_line, load_config
 from ..rundir.verdict import config_differences, run_finished, stage_done, trained_anything
-from . import jobs as jobs_mod
+from . import jobs as jobs_mod, plan as plan_mod
 
 FINISHED, OTHER, RUNNING, QUEUED, INCOMPLETE, NOT_STARTED = (
     "finished", "other settings", "running", "queued", "incomplete", "not started")
-
-
-def wanted(run):
-    """The configuration the plan asks of ``run``."""
-    return settings.make_config(run["dataset"], run["backbone"], smoke=run["smoke"],
-                                **run["settings"])
 
 
 def other_settings(run):
@@ -46,13 +40,13 @@ def other_settings(run):
         return ["config.json is unreadable"]
     if config is None or not trained_anything(run["run_dir"]):
         return []
-    return config_differences(config, wanted(run))
+    return config_differences(config, plan_mod.config(run))
 
 
 def finished(run):
     """Whether the run folder is finished with the planned configuration."""
     try:
-        return run_finished(run["run_dir"], wanted(run), run["variants"]).ok
+        return run_finished(run["run_dir"], plan_mod.config(run), run["variants"]).ok
     except (OSError, ValueError, RacnnError):      # no folder, no or unreadable config.json
         return False
 
@@ -106,7 +100,7 @@ def job_state(job, runs, report_done=None):
     run_dir, stage = run["run_dir"], job["stage"]
     try:
         config = load_config(run_dir)
-        done = config is not None and not config_differences(config, wanted(run)) and \
+        done = config is not None and not config_differences(config, plan_mod.config(run)) and \
             stage_done(run_dir, stage, config).ok
     except (OSError, ValueError, RacnnError):
         done = False

@@ -87,9 +87,9 @@ def _demo_data(env):
 
 def _hr_train_db(env, folder):
     """The HR training database every run's backbone_hr reads."""
-    return _python(env, "import sys; from racnn import vocab; from racnn.sweep import jobs, "
+    return _python(env, "import sys; from racnn import vocab; from racnn.sweep import "
                    "plan; from racnn.inputs.databases import db_root; "
-                   "c = jobs.config(plan.read(sys.argv[1])['runs'][0]); "
+                   "c = plan.config(plan.read(sys.argv[1])['runs'][0]); "
                    "print(vocab.db_path('', 'train', c['db_size'], c['db_size'], c['kernel'], "
                    "root=db_root(c)))", folder)
 
