@@ -232,15 +232,20 @@ class Trainer(object):
         if not changed:
             return False
         if read_done(d):
-            msg = provenance.stale_message(name, changed, self.command)
-            self.record.setdefault("stale", {})[name] = msg
-            self.log("warning: " + msg)
+            self._stale(name, changed)
             return False
         old = provenance.supersede(d)
         self.log("%s: %s changed since this stage was set up; the stage starts afresh with "
                  "the current file (its earlier copies and snapshots are in %s)"
                  % (name, "; ".join(changed), rel(old, self.run_dir)))
         return True
+
+    def _stale(self, name, changed):
+        """Record and say that the finished stage ``name``, kept, is stale
+        (``changed``: what changed since it was trained)."""
+        msg = provenance.stale_message(name, changed, self.command)
+        self.record.setdefault("stale", {})[name] = msg
+        self.log("warning: " + msg)
 
     def _caffe_train(self, name, weights=None):
         self.log("%s: training (log: %s)" % (name, os.path.join(name, layout.LOG)), echo=False)
@@ -274,11 +279,8 @@ class Trainer(object):
         linked, shared = shared_stage1.linked_to(d), sr_model.folder(self.run_dir, self.cfg)
         if linked and linked != os.path.realpath(shared) and read_done(d) and \
                 name not in self.restart:
-            msg = provenance.stale_message(name, [
-                "its settings or sources: it used the shared model %s, they now make %s"
-                % (linked, shared)], self.command)
-            self.record.setdefault("stale", {})[name] = msg
-            self.log("warning: " + msg)
+            self._stale(name, ["its settings or sources: it used the shared model %s, they "
+                               "now make %s" % (linked, shared)])
             self.save()
             return final_model(d)
         return self.shared_stage1(train=True)
