@@ -9,6 +9,7 @@ import os
 import shutil
 
 from ..rundir import sr_model
+from ..rundir.stage import read_done
 from . import provenance
 
 
@@ -33,7 +34,6 @@ def problems(shared, cfg):
     checked like a snapshot (racnn.rundir.sr_model.problems, and the final
     model parsed).  A final model whose record was never written (a driver
     killed right after DONE) gets its record now when it parses."""
-    from ..rundir.stage import read_done
     done = read_done(shared)
     if done and sr_model.read_record(shared) is None and readable(done["final_model"]):
         sr_model.write_record(shared, cfg, {}, "recovered: DONE without %s" % sr_model.RECORD)
