@@ -65,16 +65,6 @@ def by_name(jobs):
     return {j["name"]: j for j in jobs}
 
 
-def dependents(jobs, names):
-    """The names of the jobs that depend on any of ``names``, directly or
-    through another job (the report job too)."""
-    out = set()
-    for j in jobs:                  # (dependencies come first)
-        if set(j["depends_on"]) & (set(names) | out):
-            out.add(j["name"])
-    return out
-
-
 def describe(jobs):
     """A few lines: how many jobs of each stage, the shared stage-1 models."""
     models = [j for j in jobs if j["stage"] == STAGE1]
