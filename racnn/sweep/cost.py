@@ -27,6 +27,7 @@ from .. import paper, protoio, vocab
 from ..errors import RacnnError
 from ..nets import layout as net_layout
 from ..paths import RUNS_DIR
+from ..rundir import sr_model
 from ..train import schedule
 from . import jobs as jobs_mod, plan as plan_mod
 
@@ -157,7 +158,6 @@ def _sources(cfg, stage):
     """The committed train_val and solver a stage copies (None where the
     driver generates them: the tiny backbone, custom datasets, backbone_hr,
     other stage-1 patch sizes)."""
-    from ..rundir import sr_model
     if stage == jobs_mod.STAGE1:
         return sr_model.source_files(cfg)
     if stage == "backbone_hr" or not vocab.committed_nets(cfg["backbone"], cfg["dataset"]) \
