@@ -132,8 +132,10 @@ class Trainer(object):
         fillers in its place)."""
         final = self.models.get(stage)
         d = self.stage_dir(stage)
-        if not final and stage == "stage1_sr" and not (os.path.isdir(d) and
-                                                      not shared_stage1.is_shared(d)):
+        # a stage1_sr folder of the run's own (an earlier version trained it there) is read
+        # like any stage's; else the shared model of the run's stage-1 settings
+        own = os.path.isdir(d) and not shared_stage1.is_shared(d)
+        if not final and stage == "stage1_sr" and not own:
             final = self.shared_stage1(train=False)
         final = final or final_model(d)
         if not final:
