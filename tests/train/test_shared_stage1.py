@@ -16,15 +16,20 @@ from racnn.paths import REPO
 from racnn.rundir import sr_model
 from racnn.rundir.reader import load_config
 from racnn.rundir.verdict import stage_finished
-from tests.support.commands import data_env
+from tests.support.commands import data_env, python
+
+
+def _args(data, res):
+    """tools/experiment.py and its arguments for the run at ``res``."""
+    return ["tools/experiment.py", "synthetic", "tiny", "--smoke", "--res", str(res),
+            "--variants", "racnn_p", "--set", "data_format=folder", "--set",
+            "data_root=%s" % data]
 
 
 def _start(env, data, res, out):
     """tools/experiment.py --only-stage stage1_sr of the run at ``res``, its
     output into the file ``out``."""
-    argv = [sys.executable, "tools/experiment.py", "synthetic", "tiny", "--smoke", "--res",
-            str(res), "--variants", "racnn_p", "--set", "data_format=folder", "--set",
-            "data_root=%s" % data, "--only-stage", "stage1_sr"]
+    argv = [sys.executable] + _args(data, res) + ["--only-stage", "stage1_sr"]
     with open(out, "w") as fh:
         return subprocess.Popen(argv, cwd=REPO, env=env, stdout=fh, stderr=subprocess.STDOUT)
 
@@ -51,11 +56,8 @@ def test_one_stage1_model_for_two_runs_and_a_corrupt_one_is_never_used(tmp_path)
     # both drivers start while the test holds the (one) model's lock: both
     # wait, then one trains it and the other reuses it
     os.makedirs(sr_root)
-    cfg = json.loads(subprocess.run(
-        [sys.executable, "tools/experiment.py", "synthetic", "tiny", "--smoke", "--res", "12",
-         "--variants", "racnn_p", "--set", "data_format=folder", "--set", "data_root=%s" % data,
-         "--dry-run"], cwd=REPO, env=env, stdout=subprocess.PIPE, universal_newlines=True,
-        check=True).stdout.split("\nstages:")[0])
+    cfg = json.loads(python(*_args(data, 12) + ["--dry-run"], env=env,
+                            check=True).stdout.split("\nstages:")[0])
     folder = sr_model.folder(runs[12], cfg)
     lock = locks.lock_path_beside(folder)
     logs = {res: str(tmp_path / ("r%d.out" % res)) for res in runs}
