@@ -74,17 +74,6 @@ def _run(job, backend_prefix, gpu, state, tag, echo):
     if rc == 0:
         echo("%s: finished in %.0f s" % (tag, took))
         return True, took, "", log
-    why = _error_line(log) or "exit status %d" % rc
+    why = st.error_line(log) or "exit status %d" % rc
     echo("%s: FAILED after %.0f s: %s" % (tag, took, why))
     return False, took, why, log
-
-
-def _error_line(log):
-    """The last ``error:`` line of the job's output (the tool's one-line
-    message), if any."""
-    try:
-        with open(log, errors="replace") as fh:
-            hits = [l.strip() for l in fh if "error:" in l]
-        return hits[-1] if hits else None
-    except OSError:
-        return None

@@ -258,7 +258,7 @@ def graph_states(plan, job_list, queued=None):
                     state, detail = st.RUNNING, "Slurm %s %s" % (sid, sstate.lower())
             elif state != st.RUNNING:
                 ended = ended_state(sid) or "left the queue (Slurm no longer knows how)"
-                why = _error_line(log)
+                why = st.error_line(log)
                 state = FAILED
                 detail = "Slurm %s: %s%s" % (sid, ended, "; " + why if why else
                                              "; " + detail if detail else "")
@@ -267,15 +267,6 @@ def graph_states(plan, job_list, queued=None):
                                 "never runs: %s" % detail)
         rows.append((job["name"], state, detail, log if log and os.path.isfile(log) else None))
     return rows
-
-
-def _error_line(log):
-    try:
-        with open(log, errors="replace") as fh:
-            hits = [l.strip() for l in fh if "error:" in l]
-        return hits[-1] if hits else None
-    except (OSError, TypeError):
-        return None
 
 
 def submit_graph(plan, folder, job_list, knobs, extra, backend_prefix, gpu, times=None):

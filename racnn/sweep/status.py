@@ -114,6 +114,17 @@ def job_state(job, runs, report_done=None):
     return NOT_STARTED, ""
 
 
+def error_line(log):
+    """The last ``error:`` line of a job's output (the tool's one-line
+    message, racnn.errors.cli_main's), if any."""
+    try:
+        with open(log, errors="replace") as fh:
+            hits = [l.strip() for l in fh if "error:" in l]
+        return hits[-1] if hits else None
+    except OSError:
+        return None
+
+
 def refuse_other_settings(rows):
     """A RacnnError naming every run whose folder holds another configuration
     (rows as ``table``'s), before anything runs or is submitted."""
