@@ -26,7 +26,7 @@ from .paths import REPO
 from .rundir import layout
 from .rundir.results import evaluated_final, final_results
 from .rundir.reader import read_stage
-from .rundir.settings import default_run_dir, stage_plan
+from .rundir.settings import default_run_dir
 from .rundir.verdict import run_finished, stage_done
 from .train.driver import Trainer
 
@@ -44,7 +44,7 @@ def run(cfg, run_dir=None, echo=False, command=None, only=None):
     # no run folder behind
     trainer = Trainer(cfg, run_dir, echo=echo, command=command, only=only)
     with contextlib.ExitStack() as held:
-        for path, what in run_locks(run_dir, cfg, only):
+        for path, what in run_locks(run_dir, trainer.stages, only):
             held.enter_context(locks.hold(path, what, wait=False))
         for stage in trainer.prepare():
             trainer.train(stage)
@@ -64,10 +64,9 @@ def run(cfg, run_dir=None, echo=False, command=None, only=None):
                 not_finished=verdict.reasons)
 
 
-def run_locks(run_dir, cfg, only=None):
-    """[(lock file, what it protects)] a driver holds: the run's and every
-    stage's, or stage ``only``'s alone."""
-    stages = [only] if only else stage_plan(cfg)
+def run_locks(run_dir, stages, only=None):
+    """[(lock file, what it protects)] a driver of ``stages`` holds: the
+    run's and every stage's, or stage ``only``'s alone."""
     out = [] if only else [(layout.lock_file(run_dir), "run folder %s" % run_dir)]
     return out + [(layout.lock_file(run_dir, s), "stage %s of run folder %s" % (s, run_dir))
                   for s in stages]

@@ -55,8 +55,10 @@ class Trainer(object):
             raise RacnnError("--only-stage %s: not a stage of this run (its stages: %s)"
                              % (only, ", ".join(self.plan)))
         self.only = only
+        #: the stages this driver trains, in order: the plan, or stage ``only``
+        self.stages = list(self.plan) if only is None else [only]
         #: the stages whose entries of config.json this driver writes
-        self.owned = set(self.plan if only is None else [only])
+        self.owned = set(self.stages)
         self.restart = [s for s in provenance.restart_set(cfg.get("restart"), self.plan, cfg)
                         if s in self.owned]
         self.found = self.data = self.gpu = None
@@ -97,7 +99,7 @@ class Trainer(object):
         """Check the inputs (before any work), make the run folder, build and
         check the databases; returns the stages to train, in order."""
         cfg = self.cfg
-        self.found = check_inputs(cfg, self.plan if self.only is None else [self.only])
+        self.found = check_inputs(cfg, self.stages)
         self.gpu = usable_gpu(cfg["gpu"])
         #: the GPU speed options for Caffe (racnn.rundir.settings.gpu_env)
         self.caffe_env = gpu_env(cfg)
@@ -108,7 +110,7 @@ class Trainer(object):
         # the databases before the run folder: a run whose data check fails
         # leaves no folder (and no configuration) behind; a driver of one
         # stage builds what that stage reads
-        self.data = databases(cfg, self.found, self.plan if self.only is None else [self.only])
+        self.data = databases(cfg, self.found, self.stages)
         with self.config_lock():
             version = provenance.prepare(self.run_dir, self.record, keep=("paths", "stages"),
                                          owned=self.owned)
@@ -123,7 +125,7 @@ class Trainer(object):
         self.record["paths"].update(backbone_weights=self.found.get("backbone_weights"),
                                     sr_weights=self.found.get("authors_sr_weights"))
         self.save()
-        return list(self.plan) if self.only is None else [self.only]
+        return list(self.stages)
 
     def model_of(self, stage, reader=None):
         """The final model of an earlier stage of this run (stage 1: the
