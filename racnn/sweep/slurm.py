@@ -220,12 +220,19 @@ def _sbatch(argv):
     return r.stdout.strip().split(";")[0]
 
 
+def _write_script(folder, text):
+    """The sbatch script of the next submission, ``<sweep>/slurm/submit-<n>.sbatch``
+    (n: the submissions jobs.json records, plus one); returns its path."""
+    os.makedirs(os.path.join(folder, "slurm"), exist_ok=True)
+    path = os.path.join(folder, "slurm", "submit-%d.sbatch" % (len(read_jobs(folder)) + 1))
+    atomic.write_text(path, text)
+    return path
+
+
 def submit(plan, folder, todo, knobs, extra, backend_prefix, gpu):
     """Submit the runs ``todo`` as one array job; returns the job id."""
     _need("sbatch")
-    os.makedirs(os.path.join(folder, "slurm"), exist_ok=True)
-    path = os.path.join(folder, "slurm", "submit-%d.sbatch" % (len(read_jobs(folder)) + 1))
-    atomic.write_text(path, script(plan, folder, knobs, extra, backend_prefix, gpu))
+    path = _write_script(folder, script(plan, folder, knobs, extra, backend_prefix, gpu))
     job = _sbatch(["sbatch", "--parsable",
                    "--array=%s" % ",".join(str(r["index"]) for r in todo), path])
     _record(folder, {"job": job, "tasks": [r["index"] for r in todo], "script": path})
@@ -290,9 +297,7 @@ def submit_graph(plan, folder, job_list, knobs, extra, backend_prefix, gpu, time
             raise RacnnError("scancel %s failed: %s" % (" ".join(cancel), r.stderr.strip()))
     live = {n: ids[n] for n, r in rows.items()
             if r[1] in (st.QUEUED, st.RUNNING) and n != jobs_mod.REPORT and n in ids}
-    os.makedirs(os.path.join(folder, "slurm"), exist_ok=True)
-    path = os.path.join(folder, "slurm", "submit-%d.sbatch" % (len(read_jobs(folder)) + 1))
-    atomic.write_text(path, graph_script(plan, folder, knobs, extra, backend_prefix, gpu))
+    path = _write_script(folder, graph_script(plan, folder, knobs, extra, backend_prefix, gpu))
     new = {}
     for job in todo + [job_list[-1]]:
         report = job["stage"] == jobs_mod.REPORT
