@@ -205,7 +205,7 @@ class Trainer(object):
         for key, value in (cfg["solver"] or {}).get(solver_key, {}).items():
             schedule.set_solver_field(msg, key, value, nets["solver"])
         rec = {"source": {k: os.path.relpath(v, REPO) if v.startswith(REPO) else v
-                          for k, v in nets.items() if k in provenance.COPIED},
+                          for k, v in nets.items() if k in layout.COPIED},
                "source_sha256": provenance.source_hashes(nets),
                "max_iter": max_iter, "batch_size": batch, "images": images,
                "epochs": round(max_iter * batch / float(images), 3) if images else None,

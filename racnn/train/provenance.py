@@ -32,13 +32,10 @@ def code_version():
 
 
 # ------------------------------------------- sources, stale copies, restarts
-#: the sources a stage copies (and hashes): racnn.rundir.layout.COPIED
-COPIED = layout.COPIED
-
-
 def source_hashes(src):
-    """{key: sha256} of the sources a stage copies (``COPIED`` keys of ``src``)."""
-    return {k: sha256(v) for k, v in sorted(src.items()) if k in COPIED and v}
+    """{key: sha256} of the sources a stage copies (racnn.rundir.layout.COPIED
+    keys of ``src``)."""
+    return {k: sha256(v) for k, v in sorted(src.items()) if k in layout.COPIED and v}
 
 
 def changed_sources(record, src):
