@@ -13,9 +13,9 @@ from .. import __version__, atomic
 from ..errors import RacnnError
 from ..paths import REPO
 from ..rundir import layout
-from ..rundir.reader import load_config, save_config
+from ..rundir.reader import load_config, save_config, sha256
 from ..rundir.settings import stage_dependents
-from ..rundir.verdict import config_differences, sha256, trained_anything
+from ..rundir.verdict import config_differences, trained_anything
 
 
 def code_version():
