@@ -258,8 +258,7 @@ def main(argv=None, prog=None):
         return _report(args, plan, folder)
     runs = {r["name"]: r for r in plan["runs"]}
     if args.scheduler == "local":
-        st.refuse_other_settings([(r["index"], r["name"]) + st.state(r) + (None,)
-                                  for r in plan["runs"]])
+        st.refuse_other_settings(plan["runs"])
         todo = _todo_runs(plan, job_list, lambda j: st.job_state(j, runs)[0] not in (
             st.FINISHED, st.RUNNING))
         ready = set(_prepare(args, plan, folder, todo)) if todo else set()
@@ -332,8 +331,7 @@ def _knobs(args):
 
 def _submit_array(args, plan, folder):
     queued = slurm.queue(plan)
-    st.refuse_other_settings([(r["index"], r["name"]) + st.state(r, queued=set(queued)) +
-                              (None,) for r in plan["runs"]])
+    st.refuse_other_settings(plan["runs"])
     todo = [r for r in plan["runs"]
             if st.state(r, queued=set(queued))[0] in (st.INCOMPLETE, st.NOT_STARTED)]
     if not todo:
@@ -357,8 +355,7 @@ def _submit_array(args, plan, folder):
 
 def _submit_graph(args, plan, folder, job_list):
     runs = {r["name"]: r for r in plan["runs"]}
-    st.refuse_other_settings([(r["index"], r["name"]) + st.state(r) + (None,)
-                              for r in plan["runs"]])
+    st.refuse_other_settings(plan["runs"])
     rows = {r[0]: r for r in slurm.graph_states(plan, job_list)}
     todo = _todo_runs(plan, job_list, lambda j: rows[j["name"]][1] not in (
         st.FINISHED, st.RUNNING, st.QUEUED))

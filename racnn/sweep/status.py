@@ -125,10 +125,11 @@ def error_line(log):
         return None
 
 
-def refuse_other_settings(rows):
-    """A RacnnError naming every run whose folder holds another configuration
-    (rows as ``table``'s), before anything runs or is submitted."""
-    bad = [(name, detail) for _, name, st, detail, _ in rows if st == OTHER]
+def refuse_other_settings(runs):
+    """A RacnnError naming every planned run whose folder holds another
+    configuration (``state``'s OTHER), before anything runs or is submitted."""
+    diffs = [(r["name"], other_settings(r)) for r in runs]
+    bad = [(name, "; ".join(diff)) for name, diff in diffs if diff]
     if bad:
         raise RacnnError(
             "%d run folder(s) of this sweep were made with other settings; the sweep neither "
