@@ -3,7 +3,6 @@ changes: the code version (VERSION), the configuration a folder was made
 with (a folder made with another is refused), each stage's sources and their
 sha256, stale stages, and restarts that move a stage's earlier files to
 ``superseded/`` instead of deleting them."""
-import hashlib
 import os
 import shutil
 import subprocess
