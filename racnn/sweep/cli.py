@@ -193,11 +193,18 @@ def _prefix(args):
     return backend_mod.prefix(args.backend, args.sif, args.env)
 
 
+def _gpus(args):
+    """GPUs per job (--gres gpu:N under Slurm; else 1)."""
+    count = (args.gres or "").rsplit(":", 1)[-1]     # gpu:2, gpu:a100:2 -> 2
+    return int(count) if args.scheduler == "slurm" and count.isdigit() else 1
+
+
 def _gpu(args):
+    """Caffe's --gpu: the one asked for, else under Slurm with --gres the
+    job's GPUs 0..N-1."""
     if args.gpu or args.scheduler != "slurm" or not args.gres:
         return args.gpu
-    count = args.gres.rsplit(":", 1)[-1]     # gpu:2, gpu:a100:2 -> the task's GPUs 0..N-1
-    return ",".join(str(i) for i in range(int(count))) if count.isdigit() else "0"
+    return ",".join(str(i) for i in range(_gpus(args)))
 
 
 def _prepare(args, plan, folder, runs):
@@ -214,12 +221,6 @@ def _prepare(args, plan, folder, runs):
                          % (rc, " ".join(argv)))
     done = plan_mod.read_prepared(folder)
     return [i for i, err in done.items() if err is None]
-
-
-def _gpus(args):
-    """GPUs per job (--gres gpu:N under Slurm; else 1)."""
-    count = (args.gres or "").rsplit(":", 1)[-1]
-    return int(count) if args.scheduler == "slurm" and count.isdigit() else 1
 
 
 def _cost(args, plan, job_list):
