@@ -272,7 +272,7 @@ def main(argv=None, prog=None):
         print("\n".join(st.table(rows)))
         return 1 if any(r[1] in (local.FAILED, local.SKIPPED) for r in rows) else 0
     if args.jobs == "run":
-        return _submit_array(args, plan, folder)
+        return _submit_array(args, plan, folder, job_list)
     return _submit_graph(args, plan, folder, job_list)
 
 
@@ -330,7 +330,7 @@ def _knobs(args):
     return {k: getattr(args, k) for k, _ in slurm.KNOBS}
 
 
-def _submit_array(args, plan, folder):
+def _submit_array(args, plan, folder, job_list):
     queued = slurm.queue(plan)
     st.refuse_other_settings(plan["runs"])
     todo = [r for r in plan["runs"]
@@ -343,7 +343,7 @@ def _submit_array(args, plan, folder):
     todo = [r for r in todo if r["index"] in ready]
     knobs = _knobs(args)
     if not knobs["time"]:                     # the longest run's stages in sequence
-        cost = _cost(args, plan, jobs_mod.build(plan, folder))
+        cost = _cost(args, plan, job_list)
         hours = [sum(row["hours"] or 0 for row in cost["jobs"] if row["run"] == r["name"])
                  for r in todo]
         knobs["time"] = cost_mod.slurm_time(max(hours)) if any(hours) else None
