@@ -43,24 +43,26 @@ def run_all(plan, job_list, backend_prefix, gpu=None, echo=print):
             rows.append((job["name"], SKIPPED, why, None))
             bad[job["name"]] = "was skipped"
             continue
-        ok, _, why, log = _run(job, backend_prefix, gpu, state, tag, echo)
-        if ok and st.job_state(job, runs)[0] != st.FINISHED:
-            ok, why = False, "exit status 0, but its stage is not finished: %s" % (
-                st.job_state(job, runs)[1] or "see the log")
+        ok, why, log = _run(job, backend_prefix, gpu, state, tag, echo)
+        if ok:
+            after, after_detail = st.job_state(job, runs)
+            if after != st.FINISHED:
+                ok, why = False, "exit status 0, but its stage is not finished: %s" % (
+                    after_detail or "see the log")
         rows.append((job["name"], st.FINISHED if ok else FAILED, why, log))
         if not ok:
             bad[job["name"]] = "failed"
     report = job_list[-1]
     if any(os.path.isdir(r["run_dir"]) for r in plan["runs"]):
-        ok, _, why, log = _run(report, backend_prefix, None, st.NOT_STARTED,
+        ok, why, log = _run(report, backend_prefix, None, st.NOT_STARTED,
                                "[sweep] %s" % report["name"], echo)
         rows.append((report["name"], st.FINISHED if ok else FAILED, why, log))
     return rows
 
 
 def _run(job, backend_prefix, gpu, state, tag, echo):
-    """Run one job with its output in its log: (exit status 0, seconds, why
-    not, log)."""
+    """Run one job with its output in its log: (exit status 0, why not,
+    log)."""
     argv = backend_prefix + job["command"] + (["--gpu", gpu] if gpu else [])
     log = log_path(job)
     os.makedirs(os.path.dirname(log), exist_ok=True)
@@ -73,7 +75,7 @@ def _run(job, backend_prefix, gpu, state, tag, echo):
     took = time.time() - start
     if rc == 0:
         echo("%s: finished in %.0f s" % (tag, took))
-        return True, took, "", log
+        return True, "", log
     why = st.error_line(log) or "exit status %d" % rc
     echo("%s: FAILED after %.0f s: %s" % (tag, took, why))
-    return False, took, why, log
+    return False, why, log
