@@ -55,7 +55,7 @@ def run_all(plan, job_list, backend_prefix, gpu=None, echo=print):
     report = job_list[-1]
     if any(os.path.isdir(r["run_dir"]) for r in plan["runs"]):
         ok, why, log = _run(report, backend_prefix, None, st.NOT_STARTED,
-                               "[sweep] %s" % report["name"], echo)
+                            "[sweep] %s" % report["name"], echo)
         rows.append((report["name"], st.FINISHED if ok else FAILED, why, log))
     return rows
 
