@@ -88,6 +88,12 @@ def namespaces_reason():
         holder.wait()
 
 
+def _enter(pid):
+    """The prefix that runs a command in the network and UTS namespaces of
+    process ``pid`` (a namespace's holder)."""
+    return ["nsenter", "-t", str(pid), "--net", "--uts", "--"]
+
+
 def _free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -129,7 +135,7 @@ class Cluster(object):
         ctl = self._pid(self.top / "ns-ctl.pid")
         if ctl is None:
             return list(argv)
-        return ["nsenter", "-t", str(ctl), "--net", "--uts", "--"] + list(argv)
+        return _enter(ctl) + list(argv)
 
     @staticmethod
     def _pid(path):
@@ -145,7 +151,7 @@ class Cluster(object):
         return _sh(self.command(argv), **kw)
 
     def _in(self, name, argv):
-        r = _sh(["nsenter", "-t", str(self.holders[name].pid), "--net", "--uts", "--"] + argv)
+        r = _sh(_enter(self.holders[name].pid) + argv)
         if r.returncode != 0:
             raise RacnnError("%s in namespace %s failed: %s" % (" ".join(argv), name,
                                                                 r.stdout.strip()))
@@ -280,7 +286,7 @@ class Cluster(object):
 
     def _daemon(self, where, argv):
         if self.nodes > 1:
-            argv = ["nsenter", "-t", str(self.holders[where].pid), "--net", "--uts", "--"] + argv
+            argv = _enter(self.holders[where].pid) + argv
         if where != "ctl" and self.nodes > 1:
             (self.top / "spool" / where).mkdir(parents=True, exist_ok=True)
         r = _sh(argv, env=self.env)
