@@ -130,7 +130,7 @@ def main(argv=None):
             overrides[key] = getattr(args, key)
     if args.variants:
         overrides["variants"] = [v.strip() for v in args.variants.split(",") if v.strip()]
-    seeds = parse_seeds(args.seeds) if args.seeds else [overrides.get("seed")]
+    seeds = settings.parse_seeds(args.seeds) if args.seeds else [overrides.get("seed")]
     if len(seeds) > 1 and args.run_dir:
         raise RacnnError("--seeds %s: each seed trains a run folder of its own, named after it; "
                          "--run-dir names one folder (leave it out)" % args.seeds)
@@ -157,18 +157,6 @@ def main(argv=None):
                               " is" if len(stale) == 1 else " are"),
                               "; ".join(x for r in stale for x in r["not_finished"])))
     return records[0] if len(records) == 1 else records
-
-
-def parse_seeds(text):
-    """``--seeds 1,2,3``: distinct whole numbers, in order."""
-    try:
-        seeds = [int(x) for x in text.split(",") if x.strip()]
-    except ValueError:
-        seeds = None
-    if not seeds or len(set(seeds)) != len(seeds):
-        raise RacnnError("--seeds %r: expected distinct whole numbers separated by commas, "
-                         "e.g. 1,2,3" % text)
-    return seeds
 
 
 if __name__ == "__main__":

@@ -246,6 +246,19 @@ def as_written(config):
     return dict(DEFAULTS, **dict(ABSENT, **config))
 
 
+def parse_seeds(text):
+    """``--seeds 1,2,3`` (tools/experiment.py, tools/sweep.py; make SEEDS=):
+    distinct whole numbers, in order."""
+    try:
+        seeds = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        seeds = None
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise RacnnError("--seeds %r: expected distinct whole numbers separated by commas, "
+                         "e.g. 1,2,3" % text)
+    return seeds
+
+
 def run_name(cfg):
     """``<dataset>-<backbone>-r<res>-<mode>-<mults>[-srauthors][-sr<images>[_n<count>]]
     [-gsr][-it1m][-seed<N>][-jpeg<q>][-cudnn][-tf32][-bw<weights>][-s<db_size>]

@@ -39,6 +39,7 @@ import sys
 from ..cli import tool_parser
 from ..errors import RacnnError, cli_main
 from ..paths import REPO, RUNS_DIR
+from ..rundir import settings
 from ..rundir.keying import READING_KEYS
 from . import backend as backend_mod
 from . import cost as cost_mod
@@ -153,10 +154,7 @@ def points(args):
     if sets:
         source += " " + " ".join("--set %s" % s for s in args.set)
     if args.seeds:          # replicates of every point (after --set: a seed there is replaced)
-        seeds = _list(args.seeds, int)
-        if not seeds or len(set(seeds)) != len(seeds):
-            raise RacnnError("--seeds %r: expected distinct whole numbers, e.g. 1,2,3"
-                             % args.seeds)
+        seeds = settings.parse_seeds(args.seeds)
         pts = grids.with_seeds(pts, seeds)
         source += " --seeds %s" % ",".join(str(x) for x in seeds)
     return pts, source
